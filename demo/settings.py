@@ -1,0 +1,23 @@
+"""A Saleor 2.10.1 shop with saleor-aftersales installed.
+
+Environment first (Saleor's settings read it at import), then the three lines a
+shop adds to install the plugin.
+"""
+import os
+
+os.environ.setdefault("SECRET_KEY", "aftersales-demo-not-secret")
+os.environ.setdefault(
+    "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/saleor_aftersales_demo"
+)
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+os.environ.setdefault("ALLOWED_CLIENT_HOSTS", "localhost:8000,127.0.0.1:8000")
+os.environ.setdefault("DEBUG", "False")
+
+from saleor.settings import *  # noqa: E402,F401,F403
+
+INSTALLED_APPS = INSTALLED_APPS + ["saleor_aftersales"]  # noqa: F405
+PLUGINS = PLUGINS + ["saleor_aftersales.plugin.AftersalesPlugin"]  # noqa: F405
+ROOT_URLCONF = "saleor_aftersales.urls"
+
+# Saleor 2.10.1 is tested against plain HTTP on localhost.
+SECURE_SSL_REDIRECT = False

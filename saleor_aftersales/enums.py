@@ -1,0 +1,172 @@
+"""Closed vocabularies of the after-sales domain (stored as their lowercase values)."""
+
+
+class RequestType:
+    RETURN = "return"
+    EXCHANGE = "exchange"
+    REPAIR = "repair"
+
+    CHOICES = [(RETURN, "Return"), (EXCHANGE, "Exchange"), (REPAIR, "Repair")]
+
+
+class RequestStatus:
+    REQUESTED = "requested"
+    NEEDS_INFO = "needs_info"
+    APPEALED = "appealed"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    RECEIVED = "received"
+    QUOTED = "quoted"
+    IN_REPAIR = "in_repair"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+    CHOICES = [
+        (REQUESTED, "Requested"),
+        (NEEDS_INFO, "Needs information"),
+        (APPEALED, "Appealed"),
+        (APPROVED, "Approved"),
+        (REJECTED, "Rejected"),
+        (CANCELLED, "Cancelled"),
+        (RECEIVED, "Received"),
+        (QUOTED, "Quoted"),
+        (IN_REPAIR, "In repair"),
+        (RESOLVED, "Resolved"),
+        (CLOSED, "Closed"),
+    ]
+
+    # Waiting for a staff decision: units are held at their requested quantity.
+    PENDING = (REQUESTED, NEEDS_INFO, APPEALED)
+    # No units held at all.
+    RELEASED = (REJECTED, CANCELLED)
+
+
+class Reason:
+    DEFECTIVE = "defective"
+    DAMAGED_IN_TRANSIT = "damaged_in_transit"
+    WRONG_ITEM = "wrong_item"
+    NOT_AS_DESCRIBED = "not_as_described"
+    SIZE_OR_FIT = "size_or_fit"
+    CHANGED_MIND = "changed_mind"
+    MISSING_PARTS = "missing_parts"
+    OTHER = "other"
+
+    CHOICES = [
+        (DEFECTIVE, "Defective"),
+        (DAMAGED_IN_TRANSIT, "Damaged in transit"),
+        (WRONG_ITEM, "Wrong item"),
+        (NOT_AS_DESCRIBED, "Not as described"),
+        (SIZE_OR_FIT, "Size or fit"),
+        (CHANGED_MIND, "Changed mind"),
+        (MISSING_PARTS, "Missing parts"),
+        (OTHER, "Other"),
+    ]
+
+    # The customer's own choice, not the shop's fault: the shorter changed-mind
+    # window and the restocking fee apply to these.
+    DISCRETIONARY = (SIZE_OR_FIT, CHANGED_MIND)
+
+
+class RejectReason:
+    OUTSIDE_WINDOW = "outside_window"
+    NOT_ELIGIBLE = "not_eligible"
+    FINAL_SALE = "final_sale"
+    NO_DEFECT_FOUND = "no_defect_found"
+    OTHER = "other"
+
+    CHOICES = [
+        (OUTSIDE_WINDOW, "Outside the return window"),
+        (NOT_ELIGIBLE, "Not eligible"),
+        (FINAL_SALE, "Final sale"),
+        (NO_DEFECT_FOUND, "No defect found"),
+        (OTHER, "Other"),
+    ]
+
+
+class Disposition:
+    RESTOCK = "restock"
+    DAMAGED = "damaged"
+    MISSING = "missing"
+
+    CHOICES = [(RESTOCK, "Restock"), (DAMAGED, "Damaged"), (MISSING, "Missing")]
+
+
+class Resolution:
+    REFUND = "refund"
+    STORE_CREDIT = "store_credit"
+    REPLACEMENT = "replacement"
+    REPAIR = "repair"
+
+    CHOICES = [
+        (REFUND, "Refund"),
+        (STORE_CREDIT, "Store credit"),
+        (REPLACEMENT, "Replacement"),
+        (REPAIR, "Repair"),
+    ]
+
+
+class ActorType:
+    STAFF = "staff"
+    APP = "app"
+    CUSTOMER = "customer"
+    SYSTEM = "system"
+
+    CHOICES = [
+        (STAFF, "Staff"),
+        (APP, "App"),
+        (CUSTOMER, "Customer"),
+        (SYSTEM, "System"),
+    ]
+
+
+class EventType:
+    CREATED = "created"
+    INFO_REQUESTED = "info_requested"
+    INFO_PROVIDED = "info_provided"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    APPEALED = "appealed"
+    CANCELLED = "cancelled"
+    RECEIVED = "received"
+    REFUNDED = "refunded"
+    REFUND_FAILED = "refund_failed"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    ASSIGNED = "assigned"
+    NOTE_ADDED = "note_added"
+
+    CHOICES = [
+        (CREATED, "Created"),
+        (INFO_REQUESTED, "Information requested"),
+        (INFO_PROVIDED, "Information provided"),
+        (APPROVED, "Approved"),
+        (REJECTED, "Rejected"),
+        (APPEALED, "Appealed"),
+        (CANCELLED, "Cancelled"),
+        (RECEIVED, "Received"),
+        (REFUNDED, "Refunded"),
+        (REFUND_FAILED, "Refund failed"),
+        (RESOLVED, "Resolved"),
+        (CLOSED, "Closed"),
+        (ASSIGNED, "Assigned"),
+        (NOTE_ADDED, "Note added"),
+    ]
+
+    # Internal to the shop: never shown to the customer.
+    STAFF_ONLY = (ASSIGNED, NOTE_ADDED, REFUND_FAILED)
+
+
+class RefundStatus:
+    PENDING = "pending"
+    SUCCESS = "success"
+    FAILED = "failed"
+
+    CHOICES = [(PENDING, "Pending"), (SUCCESS, "Success"), (FAILED, "Failed")]
+
+
+class RefundMethod:
+    REFUND = "refund"
+    STORE_CREDIT = "store_credit"
+
+    CHOICES = [(REFUND, "Refund to the original payment"), (STORE_CREDIT, "Store credit")]

@@ -1,0 +1,47 @@
+"""GraphQL enums, built from the domain's choices (stored values are lowercase)."""
+from enum import Enum as PyEnum
+
+import graphene
+
+from .. import enums
+from ..error_codes import AftersalesErrorCode as _ErrorCode
+
+
+def _enum(name: str, choices_cls, description: str) -> graphene.Enum:
+    values = [(value.upper(), value) for value, _label in choices_cls.CHOICES]
+    return graphene.Enum.from_enum(PyEnum(name, values), description=description)
+
+
+AftersalesRequestType = _enum(
+    "AftersalesRequestType", enums.RequestType, "Kind of claim."
+)
+AftersalesRequestStatus = _enum(
+    "AftersalesRequestStatus", enums.RequestStatus, "Where a claim is in its workflow."
+)
+AftersalesReason = _enum(
+    "AftersalesReason", enums.Reason, "Why the customer claims a line."
+)
+AftersalesRejectReason = _enum(
+    "AftersalesRejectReason", enums.RejectReason, "Why the shop rejected a claim."
+)
+AftersalesDisposition = _enum(
+    "AftersalesDisposition", enums.Disposition, "What became of a returned unit."
+)
+AftersalesResolution = _enum(
+    "AftersalesResolution", enums.Resolution, "How a claim was settled."
+)
+AftersalesEventType = _enum(
+    "AftersalesEventType", enums.EventType, "Kind of audit event."
+)
+AftersalesActorType = _enum(
+    "AftersalesActorType", enums.ActorType, "Who performed an audited step."
+)
+AftersalesRefundStatus = _enum(
+    "AftersalesRefundStatus", enums.RefundStatus, "Outcome of a refund."
+)
+AftersalesRefundMethod = _enum(
+    "AftersalesRefundMethod",
+    enums.RefundMethod,
+    "Where refunded money goes.",
+)
+AftersalesErrorCode = graphene.Enum.from_enum(_ErrorCode)

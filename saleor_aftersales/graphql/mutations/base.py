@@ -1,0 +1,117 @@
+"""Shared mutation plumbing: typed errors and ID resolution, Saleor-style."""
+from typing import Dict, List, Type
+
+import graphene
+from django.core.exceptions import ValidationError
+from django.db.models import Model
+
+from ... import host
+from ...error_codes import AftersalesErrorCode as Code
+from ...models import AftersalesRequest
+from ...selectors import requests_for_api
+from ..types import AftersalesError
+
+
+def not_found(field: str, global_id: str) -> ValidationError:
+    return ValidationError(
+        {field: ValidationError(f"Couldn't resolve to a node: {global_id}", code=Code.NOT_FOUND.value)}
+    )
+
+
+def pk_from_global_id(global_id: str, type_name: str, field: str) -> str:
+    try:
+        _type, pk = graphene.Node.from_global_id(global_id)
+    except Exception:
+        _type, pk = None, None
+    if _type != type_name or not pk:
+        raise ValidationError(
+            {
+                field: ValidationError(
+                    f"Must receive a {type_name} id.", code=Code.GRAPHQL_ERROR.value
+                )
+            }
+        )
+    return pk
+
+
+def _query(field: str, global_id: str, run):
+    """Run a look-up; a malformed primary key is the caller's error, not a 500."""
+    try:
+        return run()
+    except (ValueError, TypeError, ValidationError):
+        raise ValidationError(
+            {field: ValidationError(f"Invalid id: {global_id}", code=Code.GRAPHQL_ERROR.value)}
+        )
+
+
+def get_instance(model: Type[Model], global_id: str, type_name: str, field: str, qs=None):
+    pk = pk_from_global_id(global_id, type_name, field)
+    qs = qs if qs is not None else model.objects.all()
+    instance = _query(field, global_id, lambda: qs.filter(pk=pk).first())
+    if instance is None:
+        raise not_found(field, global_id)
+    return instance
+
+
+def get_instances(
+    model: Type[Model], global_ids: List[str], type_name: str, field: str
+) -> Dict[str, Model]:
+    """Resolve many IDs in one query; every one must exist."""
+    pks = {gid: pk_from_global_id(gid, type_name, field) for gid in global_ids}
+    found = _query(
+        field,
+        ", ".join(global_ids),
+        lambda: {str(obj.pk): obj for obj in model.objects.filter(pk__in=set(pks.values()))},
+    )
+    result = {}
+    for gid, pk in pks.items():
+        if str(pk) not in found:
+            raise not_found(field, gid)
+        result[gid] = found[str(pk)]
+    return result
+
+
+def get_request(global_id: str, field: str = "id") -> AftersalesRequest:
+    return get_instance(
+        AftersalesRequest,
+        global_id,
+        "AftersalesRequest",
+        field,
+        qs=AftersalesRequest.objects.select_related("order"),
+    )
+
+
+def reload_for_api(request: AftersalesRequest) -> AftersalesRequest:
+    return requests_for_api().get(pk=request.pk)
+
+
+class AftersalesMutation(host.BaseMutation):
+    """Saleor's BaseMutation with ``errors`` typed as AftersalesError (Saleor 3
+    style), mirrored as ``aftersalesErrors`` for Saleor 2.10-style clients."""
+
+    errors = graphene.List(
+        graphene.NonNull(AftersalesError),
+        required=True,
+        description="List of errors that occurred executing the mutation.",
+    )
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def __init_subclass_with_meta__(cls, **options):
+        options.setdefault("error_type_class", AftersalesError)
+        options.setdefault("error_type_field", "aftersales_errors")
+        super().__init_subclass_with_meta__(**options)
+
+    @classmethod
+    def handle_typed_errors(cls, errors: list, **extra):
+        typed = [
+            AftersalesError(field=error.field, message=error.message, code=code)
+            for error, code, _params in errors
+        ]
+        return cls(errors=typed, aftersales_errors=typed, **extra)
+
+    @classmethod
+    def success(cls, **fields):
+        return cls(errors=[], aftersales_errors=[], **fields)

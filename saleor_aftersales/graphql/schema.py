@@ -1,0 +1,182 @@
+"""The plugin's queries and mutations, and the schema that joins them to Saleor's."""
+import django_filters
+import graphene
+from django.utils import timezone
+
+from .. import host, models, selectors
+from ..plugin import get_settings
+from ..policies import order_eligibility
+from .authorize import authorize_order, is_staff_viewer, viewer
+from .enums import AftersalesRequestStatus, AftersalesRequestType
+from .mutations.base import get_instance, pk_from_global_id
+from .mutations.staff import (
+    AftersalesNoteAdd,
+    AftersalesRequestApprove,
+    AftersalesRequestAssign,
+    AftersalesRequestClose,
+    AftersalesRequestReceive,
+    AftersalesRequestRefund,
+    AftersalesRequestReject,
+    AftersalesRequestRequestInfo,
+)
+from .mutations.storefront import (
+    AftersalesRequestAppeal,
+    AftersalesRequestCancel,
+    AftersalesRequestProvideInfo,
+    ReturnRequestCreate,
+)
+from .types import AftersalesEligibility, AftersalesEligibilityLine, AftersalesRequest
+
+
+def _filter_status(qs, _, value):
+    return qs.filter(status__in=value) if value else qs
+
+
+def _filter_type(qs, _, value):
+    return qs.filter(type__in=value) if value else qs
+
+
+def _filter_search(qs, _, value):
+    return selectors.search_requests(qs, value)
+
+
+def _filter_created(qs, _, value):
+    return host.filter_range_field(qs, "created_at__date", value)
+
+
+class AftersalesRequestFilter(django_filters.FilterSet):
+    status = host.ListObjectTypeFilter(
+        input_class=AftersalesRequestStatus, method=_filter_status
+    )
+    type = host.ListObjectTypeFilter(
+        input_class=AftersalesRequestType, method=_filter_type
+    )
+    search = django_filters.CharFilter(method=_filter_search)
+    created = host.ObjectTypeFilter(
+        input_class=host.DateRangeInput,
+        method=_filter_created,
+    )
+
+    class Meta:
+        model = models.AftersalesRequest
+        fields = ["status", "type", "search", "created"]
+
+
+class AftersalesRequestFilterInput(host.FilterInputObjectType):
+    class Meta:
+        filterset_class = AftersalesRequestFilter
+
+
+class AftersalesRequestSortField(graphene.Enum):
+    NUMBER = ["pk"]
+    CREATED_AT = ["created_at", "pk"]
+    UPDATED_AT = ["updated_at", "pk"]
+    STATUS = ["status", "pk"]
+
+    @property
+    def description(self):
+        return f"Sort claims by {self.name.lower().replace('_', ' ')}."
+
+
+class AftersalesRequestSortingInput(host.SortInputObjectType):
+    class Meta:
+        sort_enum = AftersalesRequestSortField
+        type_name = "claims"
+
+
+class AftersalesQueries(graphene.ObjectType):
+    aftersales_eligibility = graphene.Field(
+        AftersalesEligibility,
+        order=graphene.Argument(graphene.ID, description="ID of the order."),
+        order_token=graphene.Argument(graphene.UUID, description="The order's token."),
+        description="What of an order can be returned or exchanged, and until when.",
+    )
+    aftersales_request = graphene.Field(
+        AftersalesRequest,
+        id=graphene.Argument(graphene.ID, required=True, description="ID of the claim."),
+        order_token=graphene.Argument(graphene.UUID, description="The order's token."),
+        description="One claim: for staff, its customer, or a guest with the token.",
+    )
+    my_aftersales_requests = host.PrefetchingConnectionField(
+        AftersalesRequest, description="The signed-in customer's claims, newest first."
+    )
+    aftersales_requests = host.FilterInputConnectionField(
+        AftersalesRequest,
+        filter=AftersalesRequestFilterInput(description="Filtering options."),
+        sort_by=AftersalesRequestSortingInput(description="Sort claims."),
+        description="All claims (MANAGE_ORDERS).",
+    )
+
+    def resolve_aftersales_eligibility(self, info, order=None, order_token=None):
+        if order:
+            order = get_instance(host.Order, order, "Order", "order")
+        elif order_token:
+            order = host.Order.objects.filter(token=str(order_token)).first()
+        if order is None:
+            raise host.PermissionDenied()
+        authorize_order(info, order, order_token)
+        settings = get_settings()
+        lines = order_eligibility(order, settings)
+        now = timezone.now()
+        return AftersalesEligibility(
+            order=order,
+            lines=[
+                AftersalesEligibilityLine(
+                    order_line=line.order_line,
+                    quantity_fulfilled=line.quantity_fulfilled,
+                    quantity_in_claims=line.quantity_claimed,
+                    returnable_quantity=line.returnable_quantity(now),
+                    return_deadline=line.return_deadline,
+                    changed_mind_deadline=line.changed_mind_deadline,
+                    exchange_deadline=line.return_deadline,
+                )
+                for line in lines
+            ],
+            is_returnable=any(line.returnable_quantity(now) for line in lines),
+        )
+
+    def resolve_aftersales_request(self, info, id, order_token=None):
+        pk = pk_from_global_id(id, "AftersalesRequest", "id")
+        request = selectors.requests_for_api().filter(pk=pk).first()
+        if request is None:
+            return None
+        authorize_order(info, request.order, order_token)
+        return request
+
+    def resolve_my_aftersales_requests(self, info, **_kwargs):
+        user, _app = viewer(info)
+        if user is None:
+            raise host.PermissionDenied()
+        return selectors.requests_of_customer(user)
+
+    def resolve_aftersales_requests(self, info, **_kwargs):
+        if not is_staff_viewer(info):
+            raise host.PermissionDenied()
+        return selectors.requests_for_api()
+
+
+class AftersalesMutations(graphene.ObjectType):
+    return_request_create = ReturnRequestCreate.Field()
+    aftersales_request_cancel = AftersalesRequestCancel.Field()
+    aftersales_request_appeal = AftersalesRequestAppeal.Field()
+    aftersales_request_provide_info = AftersalesRequestProvideInfo.Field()
+
+    aftersales_request_approve = AftersalesRequestApprove.Field()
+    aftersales_request_reject = AftersalesRequestReject.Field()
+    aftersales_request_request_info = AftersalesRequestRequestInfo.Field()
+    aftersales_request_receive = AftersalesRequestReceive.Field()
+    aftersales_request_refund = AftersalesRequestRefund.Field()
+    aftersales_request_close = AftersalesRequestClose.Field()
+    aftersales_request_assign = AftersalesRequestAssign.Field()
+    aftersales_note_add = AftersalesNoteAdd.Field()
+
+
+class Query(AftersalesQueries, host.SaleorQuery):
+    pass
+
+
+class Mutation(AftersalesMutations, host.SaleorMutation):
+    pass
+
+
+schema = host.build_schema(Query, mutation=Mutation)

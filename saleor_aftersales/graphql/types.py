@@ -1,0 +1,261 @@
+import graphene
+from graphene import relay
+from prices import Money
+
+from .. import host, models
+from ..enums import RefundStatus
+from .authorize import is_staff_viewer
+from .enums import (
+    AftersalesActorType,
+    AftersalesDisposition,
+    AftersalesErrorCode,
+    AftersalesEventType,
+    AftersalesReason,
+    AftersalesRefundMethod,
+    AftersalesRefundStatus,
+    AftersalesRejectReason,
+    AftersalesRequestStatus,
+    AftersalesRequestType,
+    AftersalesResolution,
+)
+
+
+def _blank_to_none(value):
+    return value or None
+
+
+class AftersalesError(graphene.ObjectType):
+    field = graphene.String(
+        description="Name of the input field the error is about; null for the whole."
+    )
+    message = graphene.String(description="What went wrong, for people.")
+    code = AftersalesErrorCode(description="What went wrong, for programs.", required=True)
+
+    class Meta:
+        description = "An after-sales mutation's error."
+
+
+class AftersalesLine(host.CountableDjangoObjectType):
+    quantity = graphene.Int(required=True, description="Units the customer claims.")
+    quantity_approved = graphene.Int(required=True, description="Units approved.")
+    quantity_received = graphene.Int(required=True, description="Units received.")
+    quantity_missing = graphene.Int(
+        required=True, description="Approved units missing from the returned parcel."
+    )
+    quantity_refunded = graphene.Int(required=True, description="Units refunded.")
+    reason = AftersalesReason(required=True, description="Why the line is claimed.")
+    disposition = AftersalesDisposition(description="What became of the units.")
+    unit_price = graphene.Field(
+        host.MoneyType, required=True, description="What the customer paid per unit."
+    )
+
+    class Meta:
+        model = models.AftersalesLine
+        interfaces = [relay.Node]
+        only_fields = ["id", "order_line", "comment"]
+        convert_choices_to_enum = False
+        description = "A line of a claim: units of one order line."
+
+    @staticmethod
+    def resolve_quantity(root: models.AftersalesLine, _info):
+        return root.quantity_requested
+
+    @staticmethod
+    def resolve_disposition(root: models.AftersalesLine, _info):
+        return _blank_to_none(root.disposition)
+
+    @staticmethod
+    def resolve_unit_price(root: models.AftersalesLine, _info):
+        return Money(root.unit_price_gross_amount, root.order_line.currency)
+
+
+class AftersalesEvent(host.CountableDjangoObjectType):
+    type = AftersalesEventType(required=True, description="What happened.")
+    date = graphene.DateTime(required=True, description="When it happened.")
+    actor_type = AftersalesActorType(required=True, description="Who did it.")
+    user = graphene.Field(host.UserType, description="The staff member who did it.")
+    from_status = AftersalesRequestStatus(description="Status before the step.")
+    to_status = AftersalesRequestStatus(description="Status after the step.")
+    parameters = graphene.JSONString(description="Details of the step.")
+
+    class Meta:
+        model = models.AftersalesEvent
+        interfaces = [relay.Node]
+        only_fields = ["id", "message"]
+        convert_choices_to_enum = False
+        description = "One step of a claim's audit trail."
+
+    @staticmethod
+    def resolve_date(root: models.AftersalesEvent, _info):
+        return root.created_at
+
+    @staticmethod
+    def resolve_user(root: models.AftersalesEvent, info):
+        # Customers see that staff acted, not who.
+        return root.user if is_staff_viewer(info) or root.actor_type != "staff" else None
+
+    @staticmethod
+    def resolve_from_status(root: models.AftersalesEvent, _info):
+        return _blank_to_none(root.from_status)
+
+    @staticmethod
+    def resolve_to_status(root: models.AftersalesEvent, _info):
+        return _blank_to_none(root.to_status)
+
+
+class AftersalesRefund(host.CountableDjangoObjectType):
+    status = AftersalesRefundStatus(required=True, description="Outcome.")
+    method = AftersalesRefundMethod(required=True, description="Where the money went.")
+    amount = graphene.Field(host.MoneyType, required=True, description="Refunded.")
+    shipping = graphene.Field(
+        host.MoneyType, required=True, description="Shipping included in the amount."
+    )
+    restocking_fee = graphene.Field(
+        host.MoneyType, required=True, description="Kept as restocking fee."
+    )
+    error = graphene.String(description="Why the gateway refused (staff only).")
+
+    class Meta:
+        model = models.AftersalesRefund
+        interfaces = [relay.Node]
+        only_fields = [
+            "id",
+            "idempotency_key",
+            "gateway_reference",
+            "created_at",
+            "completed_at",
+        ]
+        convert_choices_to_enum = False
+        description = "Money sent back for a claim."
+
+    @staticmethod
+    def resolve_amount(root: models.AftersalesRefund, _info):
+        return Money(root.amount, root.currency)
+
+    @staticmethod
+    def resolve_shipping(root: models.AftersalesRefund, _info):
+        return Money(root.shipping_amount, root.currency)
+
+    @staticmethod
+    def resolve_restocking_fee(root: models.AftersalesRefund, _info):
+        return Money(root.restocking_fee_amount, root.currency)
+
+    @staticmethod
+    def resolve_error(root: models.AftersalesRefund, info):
+        return root.error if is_staff_viewer(info) else None
+
+
+class AftersalesRequest(host.CountableDjangoObjectType):
+    number = graphene.String(required=True, description="Human number, RMA-000123.")
+    type = AftersalesRequestType(required=True, description="Kind of claim.")
+    status = AftersalesRequestStatus(required=True, description="Workflow status.")
+    reject_reason = AftersalesRejectReason(description="Why it was rejected.")
+    resolution = AftersalesResolution(description="How it was settled.")
+    lines = graphene.List(
+        graphene.NonNull(AftersalesLine), required=True, description="Claimed lines."
+    )
+    events = graphene.List(
+        graphene.NonNull(AftersalesEvent),
+        required=True,
+        description="Audit trail; customers see the steps that concern them.",
+    )
+    refunds = graphene.List(
+        graphene.NonNull(AftersalesRefund), required=True, description="Refunds."
+    )
+    refunded_amount = graphene.Field(
+        host.MoneyType, required=True, description="Money successfully refunded."
+    )
+    assignee = graphene.Field(host.UserType, description="Staff in charge (staff only).")
+    can_appeal = graphene.Boolean(
+        required=True, description="Whether the customer may still appeal."
+    )
+
+    class Meta:
+        model = models.AftersalesRequest
+        interfaces = [relay.Node]
+        only_fields = [
+            "id",
+            "order",
+            "user",
+            "user_email",
+            "customer_note",
+            "created_at",
+            "updated_at",
+            "approved_at",
+            "received_at",
+            "resolved_at",
+            "closed_at",
+        ]
+        convert_choices_to_enum = False
+        description = "A customer's after-sales claim on an order."
+
+    @staticmethod
+    def resolve_reject_reason(root: models.AftersalesRequest, _info):
+        return _blank_to_none(root.reject_reason)
+
+    @staticmethod
+    def resolve_resolution(root: models.AftersalesRequest, _info):
+        return _blank_to_none(root.resolution)
+
+    @staticmethod
+    def resolve_lines(root: models.AftersalesRequest, _info):
+        return root.lines.all()
+
+    @staticmethod
+    def resolve_events(root: models.AftersalesRequest, info):
+        events = root.events.all()
+        if is_staff_viewer(info):
+            return events
+        return [event for event in events if event.is_public]
+
+    @staticmethod
+    def resolve_refunds(root: models.AftersalesRequest, _info):
+        return root.refunds.all()
+
+    @staticmethod
+    def resolve_refunded_amount(root: models.AftersalesRequest, _info):
+        total = sum(
+            (r.amount for r in root.refunds.all() if r.status == RefundStatus.SUCCESS),
+            0,
+        )
+        return Money(total, root.currency)
+
+    @staticmethod
+    def resolve_assignee(root: models.AftersalesRequest, info):
+        return root.assignee if is_staff_viewer(info) else None
+
+    @staticmethod
+    def resolve_can_appeal(root: models.AftersalesRequest, _info):
+        return root.status == "rejected" and root.appealed_at is None
+
+
+class AftersalesEligibilityLine(graphene.ObjectType):
+    order_line = graphene.Field(host.OrderLineType, required=True)
+    quantity_fulfilled = graphene.Int(required=True, description="Units delivered.")
+    quantity_in_claims = graphene.Int(
+        required=True, description="Units already held by other open claims."
+    )
+    returnable_quantity = graphene.Int(
+        required=True, description="Units that can be returned today."
+    )
+    return_deadline = graphene.DateTime(
+        description="Last moment to return for a fault (defective, wrong item, ...)."
+    )
+    changed_mind_deadline = graphene.DateTime(
+        description="Last moment to return a unit nothing is wrong with."
+    )
+    exchange_deadline = graphene.DateTime(description="Last moment to exchange.")
+
+    class Meta:
+        description = "What can be claimed of one order line, and until when."
+
+
+class AftersalesEligibility(graphene.ObjectType):
+    order = graphene.Field(host.OrderType, required=True)
+    lines = graphene.List(graphene.NonNull(AftersalesEligibilityLine), required=True)
+    is_returnable = graphene.Boolean(
+        required=True, description="Whether any unit can be returned today."
+    )
+
+    class Meta:
+        description = "What of an order can be claimed."

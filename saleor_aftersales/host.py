@@ -1,0 +1,185 @@
+"""The Saleor adapter: the only module of the plugin that imports ``saleor``.
+
+Everything the plugin needs from its host (models, order timeline, payment gateway,
+stock, GraphQL building blocks) is reached through the names below, so porting to
+another Saleor release means changing this one file.
+"""
+from decimal import Decimal
+from typing import TYPE_CHECKING, Dict, Iterable, Optional, Tuple
+
+from django.db.models import Case, F, Value, When
+from django.db.models import IntegerField as _IntegerField
+
+# Models -------------------------------------------------------------------------
+from saleor.account.models import User  # noqa: F401
+from saleor.app.models import App  # noqa: F401
+from saleor.core.permissions import OrderPermissions
+from saleor.order import FulfillmentStatus, OrderStatus  # noqa: F401
+from saleor.order import events as order_events
+from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderLine  # noqa
+from saleor.payment import ChargeStatus, PaymentError, TransactionKind  # noqa: F401
+from saleor.payment import gateway as payment_gateway
+from saleor.payment.models import Payment, Transaction  # noqa: F401
+from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField  # noqa
+from saleor.plugins.manager import get_plugins_manager
+from saleor.warehouse.models import Stock, Warehouse  # noqa: F401
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .models import AftersalesRequest  # noqa: F401
+
+MANAGE_ORDERS = OrderPermissions.MANAGE_ORDERS
+MANAGE_ORDERS_CODENAME = MANAGE_ORDERS.value  # "order.manage_orders"
+
+# Payments whose money was taken and can (partly) go back.
+REFUNDABLE_CHARGE_STATUSES = (
+    ChargeStatus.FULLY_CHARGED,
+    ChargeStatus.PARTIALLY_CHARGED,
+    ChargeStatus.PARTIALLY_REFUNDED,
+)
+
+
+def order_timeline_note(order: Order, user: Optional[User], message: str) -> None:
+    """Mirror claim activity into Saleor's order history (its enum can't grow)."""
+    order_events.order_note_added_event(order=order, user=user, message=message)
+
+
+def refundable_payment(order: Order) -> Optional[Payment]:
+    """The order's latest active payment that still holds captured money."""
+    return (
+        Payment.objects.filter(
+            order=order,
+            is_active=True,
+            charge_status__in=REFUNDABLE_CHARGE_STATUSES,
+            captured_amount__gt=0,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def lock_payment(payment_pk: int) -> Payment:
+    return Payment.objects.select_for_update().get(pk=payment_pk)
+
+
+def refund_payment(payment: Payment, amount: Decimal) -> Transaction:
+    """Send money back through the order's own gateway plugin (Dummy, Stripe, ...).
+
+    Saleor writes the REFUND transaction and updates ``captured_amount`` and
+    ``charge_status``; a refusal raises ``PaymentError``.
+    """
+    return payment_gateway.refund(payment, amount)
+
+
+def restock(variant_quantities: Dict[int, int], warehouse: Warehouse) -> None:
+    """Put returned units back into ``warehouse``: two queries whatever the lines."""
+    if not variant_quantities:
+        return
+    existing = set(
+        Stock.objects.filter(
+            warehouse=warehouse, product_variant_id__in=variant_quantities
+        ).values_list("product_variant_id", flat=True)
+    )
+    missing = [pk for pk in variant_quantities if pk not in existing]
+    if missing:
+        Stock.objects.bulk_create(
+            [
+                Stock(warehouse=warehouse, product_variant_id=pk, quantity=0)
+                for pk in missing
+            ]
+        )
+    Stock.objects.filter(
+        warehouse=warehouse, product_variant_id__in=variant_quantities
+    ).update(
+        quantity=F("quantity")
+        + Case(
+            *[
+                When(product_variant_id=pk, then=Value(qty))
+                for pk, qty in variant_quantities.items()
+            ],
+            default=Value(0),
+            output_field=_IntegerField(),
+        )
+    )
+
+
+def default_return_warehouse(order_line_pks: Iterable[int]) -> Optional[Warehouse]:
+    """The warehouse the goods were shipped from, else the first one."""
+    stock = (
+        FulfillmentLine.objects.filter(
+            order_line_id__in=list(order_line_pks), stock__isnull=False
+        )
+        .select_related("stock__warehouse")
+        .order_by("pk")
+        .first()
+    )
+    if stock is not None:
+        return stock.stock.warehouse
+    return Warehouse.objects.order_by("pk").first()
+
+
+def fulfilled_dates(order_line_pks: Iterable[int]) -> Dict[int, object]:
+    """Latest FULFILLED fulfillment date per order line: the windows start there."""
+    rows = FulfillmentLine.objects.filter(
+        order_line_id__in=list(order_line_pks),
+        fulfillment__status=FulfillmentStatus.FULFILLED,
+    ).values_list("order_line_id", "fulfillment__created")
+    dates: Dict[int, object] = {}
+    for line_pk, created in rows:
+        if line_pk not in dates or created > dates[line_pk]:
+            dates[line_pk] = created
+    return dates
+
+
+def plugin_configuration(plugin_id: str) -> Dict[str, object]:
+    """The plugin's configuration as Saleor stores it (defaults when never saved)."""
+    plugin = get_plugins_manager().get_plugin(plugin_id)
+    if plugin is None:
+        return {}
+    return {item["name"]: item["value"] for item in plugin.configuration}
+
+
+def actor_of(user, app) -> Tuple[Optional[User], Optional[App]]:
+    """Normalise request.user / request.app into model instances or None."""
+    if user is not None and not getattr(user, "is_authenticated", False):
+        user = None
+    # Saleor sets request.app to a lazy object that may wrap None.
+    return user, (app if app else None)
+
+
+def has_manage_orders(user: Optional[User], app: Optional[App]) -> bool:
+    if user is not None and user.is_active and user.has_perm(MANAGE_ORDERS_CODENAME):
+        return True
+    if app is not None and app.is_active:
+        return app.has_perm(MANAGE_ORDERS_CODENAME)
+    return False
+
+
+# GraphQL building blocks ------------------------------------------------------------
+# Saleor has no GraphQL extension point: the plugin builds its schema from Saleor's
+# Query/Mutation plus its own, with Saleor's base classes so it behaves the same.
+from graphene_federation import build_schema  # noqa: E402,F401
+from graphql_jwt.exceptions import PermissionDenied  # noqa: E402,F401
+from saleor.graphql.account.types import User as UserType  # noqa: E402,F401
+from saleor.graphql.api import Mutation as SaleorMutation  # noqa: E402,F401
+from saleor.graphql.api import Query as SaleorQuery  # noqa: E402,F401
+from saleor.graphql.core.connection import CountableDjangoObjectType  # noqa: E402,F401
+from saleor.graphql.core.enums import OrderDirection  # noqa: E402,F401
+from saleor.graphql.core.fields import FilterInputConnectionField  # noqa: E402,F401
+from saleor.graphql.core.fields import PrefetchingConnectionField  # noqa: E402,F401
+from saleor.graphql.core.filters import ListObjectTypeFilter  # noqa: E402,F401
+from saleor.graphql.core.filters import ObjectTypeFilter  # noqa: E402,F401
+from saleor.graphql.core.mutations import BaseMutation  # noqa: E402,F401
+from saleor.graphql.core.scalars import Decimal as DecimalScalar  # noqa: E402,F401
+from saleor.graphql.core.types import FilterInputObjectType  # noqa: E402,F401
+from saleor.graphql.core.types import Money as MoneyType  # noqa: E402,F401
+from saleor.graphql.core.types import SortInputObjectType  # noqa: E402,F401
+from saleor.graphql.core.types.common import DateRangeInput  # noqa: E402,F401
+from saleor.graphql.core.utils import from_global_id_strict_type  # noqa: E402,F401
+from saleor.graphql.order.types import Order as OrderType  # noqa: E402,F401
+from saleor.graphql.order.types import OrderLine as OrderLineType  # noqa: E402,F401
+from saleor.graphql.payment.types import Payment as PaymentType  # noqa: E402,F401
+from saleor.graphql.utils.filters import filter_range_field  # noqa: E402,F401
+from saleor.graphql.views import GraphQLView  # noqa: E402,F401
+from saleor.graphql.warehouse.types import Warehouse as WarehouseType  # noqa: E402,F401
+
+saleor_urls = "saleor.urls"

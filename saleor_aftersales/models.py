@@ -1,0 +1,268 @@
+"""Claims, their lines, their audit trail and the money sent back for them.
+
+Status is written only by ``workflow.py`` (and ``refunds.py`` for money); these
+classes carry fields, constraints and small derived properties.
+"""
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.postgres.fields import JSONField
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import F
+from django.db.models import Q
+from django.utils import timezone
+
+from .enums import (
+    ActorType,
+    Disposition,
+    EventType,
+    Reason,
+    RefundMethod,
+    RefundStatus,
+    RejectReason,
+    RequestStatus,
+    RequestType,
+    Resolution,
+)
+
+NUMBER_PREFIX = "RMA-"
+MONEY = dict(max_digits=settings.DEFAULT_MAX_DIGITS, decimal_places=2)
+
+
+def format_number(pk: int) -> str:
+    return f"{NUMBER_PREFIX}{pk:06d}"
+
+
+def parse_number(text: str):
+    """'RMA-000123', 'rma-123' or '123' -> 123; anything else -> None."""
+    text = text.strip().upper()
+    if text.startswith(NUMBER_PREFIX):
+        text = text[len(NUMBER_PREFIX) :]
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+class AftersalesRequest(models.Model):
+    type = models.CharField(max_length=16, choices=RequestType.CHOICES)
+    status = models.CharField(
+        max_length=16,
+        choices=RequestStatus.CHOICES,
+        default=RequestStatus.REQUESTED,
+        db_index=True,
+    )
+    order = models.ForeignKey(
+        "order.Order", related_name="aftersales_requests", on_delete=models.PROTECT
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        related_name="aftersales_requests",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    user_email = models.EmailField(blank=True, default="")
+    customer_note = models.TextField(blank=True, default="")
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        related_name="assigned_aftersales_requests",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    reject_reason = models.CharField(
+        max_length=32, choices=RejectReason.CHOICES, blank=True, default=""
+    )
+    resolution = models.CharField(
+        max_length=16, choices=Resolution.CHOICES, blank=True, default=""
+    )
+    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    # Given by the storefront so a retried create returns the first claim.
+    idempotency_key = models.CharField(max_length=255, blank=True, default="")
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    appealed_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-pk",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="aftersales_request_unique_idempotency_key",
+            )
+        ]
+        indexes = [models.Index(fields=["user_email"])]
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def number(self) -> str:
+        return format_number(self.pk) if self.pk else ""
+
+
+class AftersalesLine(models.Model):
+    request = models.ForeignKey(
+        AftersalesRequest, related_name="lines", on_delete=models.CASCADE
+    )
+    order_line = models.ForeignKey(
+        "order.OrderLine", related_name="+", on_delete=models.PROTECT
+    )
+    quantity_requested = models.PositiveIntegerField()
+    quantity_approved = models.PositiveIntegerField(default=0)
+    quantity_received = models.PositiveIntegerField(default=0)
+    quantity_missing = models.PositiveIntegerField(default=0)
+    quantity_refunded = models.PositiveIntegerField(default=0)
+    reason = models.CharField(max_length=32, choices=Reason.CHOICES)
+    comment = models.TextField(blank=True, default="")
+    disposition = models.CharField(
+        max_length=16, choices=Disposition.CHOICES, blank=True, default=""
+    )
+    # What the customer paid for one unit, frozen when the claim is made.
+    unit_price_gross_amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["request", "order_line"], name="aftersales_line_unique"
+            ),
+            models.CheckConstraint(
+                check=Q(quantity_approved__lte=F("quantity_requested")),
+                name="aftersales_line_approved_lte_requested",
+            ),
+            models.CheckConstraint(
+                check=Q(
+                    quantity_received__lte=F("quantity_approved")
+                    - F("quantity_missing")
+                ),
+                name="aftersales_line_received_lte_approved",
+            ),
+            models.CheckConstraint(
+                check=Q(quantity_refunded__lte=F("quantity_approved")),
+                name="aftersales_line_refunded_lte_approved",
+            ),
+        ]
+
+    @property
+    def quantity_settled(self) -> int:
+        """Approved units that need nothing more: refunded or missing from the parcel."""
+        return self.quantity_refunded + self.quantity_missing
+
+    @property
+    def quantity_awaiting(self) -> int:
+        """Approved units not yet received nor declared missing."""
+        return self.quantity_approved - self.quantity_received - self.quantity_missing
+
+
+class ImmutableQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("After-sales events are immutable.")
+
+    def delete(self):
+        raise TypeError("After-sales events are immutable.")
+
+
+class AftersalesEvent(models.Model):
+    """One line of the audit trail: who did what, from which status to which."""
+
+    request = models.ForeignKey(
+        AftersalesRequest, related_name="events", on_delete=models.CASCADE
+    )
+    type = models.CharField(max_length=32, choices=EventType.CHOICES)
+    actor_type = models.CharField(max_length=16, choices=ActorType.CHOICES)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    app = models.ForeignKey(
+        "app.App", related_name="+", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    from_status = models.CharField(max_length=16, blank=True, default="")
+    to_status = models.CharField(max_length=16, blank=True, default="")
+    message = models.TextField(blank=True, default="")
+    parameters = JSONField(blank=True, default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("pk",)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("After-sales events are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("After-sales events are immutable.")
+
+    @property
+    def is_public(self) -> bool:
+        return self.type not in EventType.STAFF_ONLY
+
+
+class AftersalesRefund(models.Model):
+    """Money sent back for a claim. Written PENDING before the gateway is called."""
+
+    request = models.ForeignKey(
+        AftersalesRequest, related_name="refunds", on_delete=models.PROTECT
+    )
+    payment = models.ForeignKey(
+        "payment.Payment",
+        related_name="aftersales_refunds",
+        null=True,
+        on_delete=models.PROTECT,
+    )
+    method = models.CharField(
+        max_length=16, choices=RefundMethod.CHOICES, default=RefundMethod.REFUND
+    )
+    status = models.CharField(
+        max_length=16, choices=RefundStatus.CHOICES, default=RefundStatus.PENDING
+    )
+    amount = models.DecimalField(**MONEY)
+    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    goods_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    shipping_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    restocking_fee_amount = models.DecimalField(**MONEY, default=Decimal("0"))
+    # {aftersales line pk: units this refund settles}
+    line_quantities = JSONField(default=dict)
+    idempotency_key = models.CharField(max_length=255, unique=True)
+    gateway_reference = models.CharField(max_length=255, blank=True, default="")
+    transaction = models.ForeignKey(
+        "payment.Transaction",
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    error = models.TextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            models.CheckConstraint(check=Q(amount__gt=0), name="aftersales_refund_gt_0"),
+            # One refund in flight per claim: the lock-free part of exactly-once.
+            models.UniqueConstraint(
+                fields=["request"],
+                condition=Q(status="pending"),
+                name="aftersales_refund_one_pending_per_request",
+            ),
+        ]

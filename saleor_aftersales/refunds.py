@@ -1,0 +1,266 @@
+"""Money back for a claim, exactly once.
+
+1. Under locks on the claim and the payment, the refund row is written PENDING with
+   its idempotency key and committed.
+2. The order's own gateway is called outside any transaction.
+3. The outcome is written; on success the refunded units are settled.
+
+A call with a key already used returns that refund and pays nothing; one refund at a
+time may be in flight per claim (a partial unique index enforces it). Amounts never
+exceed what the settled units are worth (plus shipping, once per order) nor what the
+payment still holds.
+"""
+import uuid
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Dict, Optional
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from . import host, workflow
+from .enums import Reason, RefundMethod, RefundStatus, RequestStatus
+from .error_codes import AftersalesErrorCode as Code
+from .models import AftersalesRefund, AftersalesRequest
+from .plugin import AftersalesSettings
+
+CENT = Decimal("0.01")
+REFUNDABLE_STATUSES = (RequestStatus.APPROVED, RequestStatus.RECEIVED)
+
+
+def _error(field_name: Optional[str], message: str, code: Code) -> ValidationError:
+    error = ValidationError(message, code=code.value)
+    return ValidationError({field_name: error}) if field_name else error
+
+
+@dataclass
+class RefundQuote:
+    """What a refund for the claim's unsettled units is made of."""
+
+    line_quantities: Dict[str, int]
+    goods_amount: Decimal
+    restocking_fee_amount: Decimal
+    shipping_amount: Decimal
+
+    @property
+    def default_amount(self) -> Decimal:
+        return self.goods_amount - self.restocking_fee_amount + self.shipping_amount
+
+    @property
+    def maximum_amount(self) -> Decimal:
+        return self.goods_amount + self.shipping_amount
+
+
+def _units_to_settle(request: AftersalesRequest, line) -> int:
+    """Received units not yet refunded; before receipt, approved units."""
+    if request.status == RequestStatus.RECEIVED:
+        return max(0, line.quantity_received - line.quantity_refunded)
+    return line.quantity_approved - line.quantity_refunded - line.quantity_missing
+
+
+def quote_refund(
+    request: AftersalesRequest,
+    *,
+    settings: AftersalesSettings,
+    include_shipping: Optional[bool] = None,
+    restocking_fee_percent: Optional[Decimal] = None,
+) -> RefundQuote:
+    fee_percent = (
+        settings.restocking_fee_percent
+        if restocking_fee_percent is None
+        else restocking_fee_percent
+    )
+    if not Decimal("0") <= fee_percent <= Decimal("100"):
+        raise _error(
+            "restockingFee", "The restocking fee is a percentage, 0-100.", Code.INVALID
+        )
+    quantities: Dict[str, int] = {}
+    goods = fee = Decimal("0")
+    for line in request.lines.all():
+        units = _units_to_settle(request, line)
+        if units <= 0:
+            continue
+        quantities[str(line.pk)] = units
+        value = line.unit_price_gross_amount * units
+        goods += value
+        if line.reason in Reason.DISCRETIONARY:
+            fee += value * fee_percent / 100
+    if not quantities:
+        raise _error(None, "Nothing on this claim is left to refund.", Code.NOTHING_TO_REFUND)
+
+    shipping = Decimal("0")
+    wants_shipping = (
+        settings.shipping_refundable if include_shipping is None else include_shipping
+    )
+    if wants_shipping:
+        if not settings.shipping_refundable:
+            raise _error(
+                "includeShipping",
+                "This shop does not refund shipping.",
+                Code.SHIPPING_NOT_REFUNDABLE,
+            )
+        already = AftersalesRefund.objects.filter(
+            request__order_id=request.order_id,
+            status__in=(RefundStatus.PENDING, RefundStatus.SUCCESS),
+            shipping_amount__gt=0,
+        ).exists()
+        if not already:
+            shipping = request.order.shipping_price_gross_amount
+        elif include_shipping:
+            raise _error(
+                "includeShipping",
+                "Shipping for this order has already been refunded.",
+                Code.SHIPPING_NOT_REFUNDABLE,
+            )
+    return RefundQuote(
+        line_quantities=quantities,
+        goods_amount=goods,
+        restocking_fee_amount=fee.quantize(CENT, rounding=ROUND_HALF_UP),
+        shipping_amount=shipping,
+    )
+
+
+def _reserve_refund(
+    request: AftersalesRequest,
+    *,
+    by: workflow.Actor,
+    settings: AftersalesSettings,
+    amount: Optional[Decimal],
+    include_shipping: Optional[bool],
+    restocking_fee_percent: Optional[Decimal],
+    idempotency_key: str,
+) -> (AftersalesRefund, bool):
+    """Step 1: the PENDING row, committed. Returns (refund, created)."""
+    with transaction.atomic():
+        request = (
+            AftersalesRequest.objects.select_for_update(of=("self",))
+            .select_related("order")
+            .get(pk=request.pk)
+        )
+        existing = AftersalesRefund.objects.filter(
+            idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            if existing.request_id != request.pk:
+                raise _error(
+                    "idempotencyKey",
+                    "This key was used for another claim's refund.",
+                    Code.IDEMPOTENCY_KEY_REUSED,
+                )
+            return existing, False
+        if request.status not in REFUNDABLE_STATUSES:
+            raise _error(
+                None,
+                f"Claim {request.number} is {request.get_status_display().lower()}; "
+                "only approved or received claims can be refunded.",
+                Code.INVALID_STATUS,
+            )
+        if request.refunds.filter(status=RefundStatus.PENDING).exists():
+            raise _error(
+                None, "A refund for this claim is in progress.", Code.REFUND_IN_PROGRESS
+            )
+        quote = quote_refund(
+            request,
+            settings=settings,
+            include_shipping=include_shipping,
+            restocking_fee_percent=restocking_fee_percent,
+        )
+        payment = host.refundable_payment(request.order)
+        if payment is None:
+            raise _error(
+                None, "The order has no captured payment to refund.", Code.NO_PAYMENT
+            )
+        payment = host.lock_payment(payment.pk)
+        if amount is None:
+            amount = quote.default_amount
+        elif amount <= 0:
+            raise _error("amount", "The amount must be positive.", Code.AMOUNT_NOT_POSITIVE)
+        elif amount > quote.maximum_amount:
+            raise _error(
+                "amount",
+                f"At most {quote.maximum_amount} {request.currency} can be refunded "
+                "for this claim now.",
+                Code.AMOUNT_EXCEEDED,
+            )
+        if amount <= 0:
+            raise _error(
+                "amount",
+                "After the restocking fee nothing is left to refund.",
+                Code.AMOUNT_NOT_POSITIVE,
+            )
+        if amount > payment.captured_amount:
+            raise _error(
+                "amount",
+                f"The payment holds only {payment.captured_amount} {payment.currency}.",
+                Code.AMOUNT_EXCEEDED,
+            )
+        refund = AftersalesRefund.objects.create(
+            request=request,
+            payment=payment,
+            method=RefundMethod.REFUND,
+            amount=amount,
+            currency=payment.currency,
+            goods_amount=quote.goods_amount,
+            shipping_amount=quote.shipping_amount,
+            restocking_fee_amount=quote.restocking_fee_amount,
+            line_quantities=quote.line_quantities,
+            idempotency_key=idempotency_key,
+            created_by=by.user,
+        )
+        return refund, True
+
+
+def refund_request(
+    request: AftersalesRequest,
+    *,
+    by: workflow.Actor,
+    settings: AftersalesSettings,
+    amount: Optional[Decimal] = None,
+    include_shipping: Optional[bool] = None,
+    restocking_fee_percent: Optional[Decimal] = None,
+    method: str = RefundMethod.REFUND,
+    idempotency_key: str = "",
+) -> AftersalesRefund:
+    """Refund the claim's unsettled units to the order's original payment."""
+    if method != RefundMethod.REFUND:
+        raise _error(
+            "method",
+            "Store credit is not available yet; refund to the original payment.",
+            Code.STORE_CREDIT_UNAVAILABLE,
+        )
+    refund, created = _reserve_refund(
+        request,
+        by=by,
+        settings=settings,
+        amount=amount,
+        include_shipping=include_shipping,
+        restocking_fee_percent=restocking_fee_percent,
+        idempotency_key=idempotency_key or uuid.uuid4().hex,
+    )
+    if not created:
+        return refund
+
+    # Step 2: the money moves, outside any transaction of ours.
+    try:
+        txn = host.refund_payment(refund.payment, refund.amount)
+    except host.PaymentError as exc:
+        txn, error = None, str(exc) or "The payment gateway refused the refund."
+
+    # Step 3: the outcome.
+    with transaction.atomic():
+        refund.completed_at = timezone.now()
+        if txn is not None:
+            refund.status = RefundStatus.SUCCESS
+            refund.transaction = txn
+            refund.gateway_reference = txn.token or ""
+            refund.save(
+                update_fields=["status", "transaction", "gateway_reference", "completed_at"]
+            )
+            workflow.record_refund(request, refund, by=by)
+        else:
+            refund.status = RefundStatus.FAILED
+            refund.error = error
+            refund.save(update_fields=["status", "error", "completed_at"])
+            workflow.record_refund_failure(request, refund, by=by)
+    return refund

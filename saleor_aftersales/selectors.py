@@ -1,0 +1,35 @@
+"""Read paths: every query set the API returns is built here, prefetches included,
+so the number of SQL queries doesn't grow with rows or lines."""
+from django.db.models import Prefetch, Q, QuerySet
+
+from .models import AftersalesEvent, AftersalesLine, AftersalesRequest, parse_number
+
+
+def requests_for_api() -> QuerySet:
+    return AftersalesRequest.objects.select_related(
+        "order", "user", "assignee"
+    ).prefetch_related(
+        Prefetch(
+            "lines", queryset=AftersalesLine.objects.select_related("order_line")
+        ),
+        Prefetch(
+            "events", queryset=AftersalesEvent.objects.select_related("user", "app")
+        ),
+        "refunds",
+    )
+
+
+def requests_of_customer(user) -> QuerySet:
+    return requests_for_api().filter(user=user)
+
+
+def search_requests(qs: QuerySet, text: str) -> QuerySet:
+    """By claim number, customer e-mail or order number."""
+    text = (text or "").strip()
+    if not text:
+        return qs
+    condition = Q(user_email__icontains=text)
+    number = parse_number(text)
+    if number is not None:
+        condition |= Q(pk=number) | Q(order_id=number)
+    return qs.filter(condition)

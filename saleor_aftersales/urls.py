@@ -1,0 +1,12 @@
+from django.conf.urls import include, url
+from django.views.decorators.csrf import csrf_exempt
+
+from . import host
+from .graphql.schema import schema
+
+urlpatterns = [
+    # Same route and name as Saleor's own: its app-token middleware looks up
+    # reverse("api"), and storefronts keep using /graphql/.
+    url(r"^graphql/", csrf_exempt(host.GraphQLView.as_view(schema=schema)), name="api"),
+    url(r"^", include(host.saleor_urls)),
+]

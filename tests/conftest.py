@@ -1,0 +1,174 @@
+"""Saleor-style fixtures on a real PostgreSQL, through the real /graphql/ endpoint."""
+import json
+from decimal import Decimal
+
+import graphene
+import pytest
+from django.db import connection
+from django.test.client import Client
+from django.test.utils import CaptureQueriesContext
+from graphql_jwt.shortcuts import get_token
+
+from demo import shop
+from saleor.app.models import App
+from django.contrib.auth.models import Permission
+
+API_PATH = "/graphql/"
+
+
+class ApiClient:
+    """Posts GraphQL to the shop like a storefront or dashboard would."""
+
+    def __init__(self, user=None, app_token=None):
+        self.client = Client()
+        self.user = user
+        self.headers = {}
+        if user is not None:
+            self.headers["HTTP_AUTHORIZATION"] = f"JWT {get_token(user)}"
+        elif app_token is not None:
+            self.headers["HTTP_AUTHORIZATION"] = f"Bearer {app_token}"
+
+    def post(self, query, variables=None):
+        response = self.client.post(
+            API_PATH,
+            json.dumps({"query": query, "variables": variables or {}}),
+            content_type="application/json",
+            **self.headers,
+        )
+        assert response.status_code == 200, response.content
+        return json.loads(response.content)
+
+    def data(self, query, variables=None):
+        """Return ``data`` and fail on any GraphQL error."""
+        content = self.post(query, variables)
+        assert "errors" not in content, content["errors"]
+        return content["data"]
+
+    def count_queries(self, query, variables=None):
+        with CaptureQueriesContext(connection) as ctx:
+            content = self.post(query, variables)
+        assert "errors" not in content, content
+        return len(ctx.captured_queries), content["data"]
+
+
+def gid(type_name, pk):
+    return graphene.Node.to_global_id(type_name, pk)
+
+
+def assert_permission_denied(content):
+    assert content["errors"], content
+    assert "permission" in content["errors"][0]["message"].lower(), content
+
+
+@pytest.fixture
+def warehouse(db):
+    return shop.make_warehouse()
+
+
+@pytest.fixture
+def variants(warehouse):
+    return shop.make_variants(3, warehouse, price=Decimal("25.00"))
+
+
+@pytest.fixture
+def customer(db):
+    return shop.make_customer("customer@example.com")
+
+
+@pytest.fixture
+def other_customer(db):
+    return shop.make_customer("other@example.com")
+
+
+@pytest.fixture
+def staff_user(db):
+    return shop.make_staff("staff@example.com")
+
+
+@pytest.fixture
+def staff_without_permission(db):
+    return shop.make_staff("intern@example.com", manage_orders=False)
+
+
+@pytest.fixture
+def order(customer, staff_user, warehouse, variants):
+    """Fulfilled and paid: 2 x 25.00 + 1 x 25.00 + 5.00 shipping = 80.00 captured."""
+    return shop.fulfilled_paid_order(
+        customer, staff_user, warehouse, [(variants[0], 2), (variants[1], 1)]
+    )
+
+
+@pytest.fixture
+def guest_order(staff_user, warehouse, variants):
+    return shop.fulfilled_paid_order(
+        None, staff_user, warehouse, [(variants[2], 2)], guest_email="guest@example.com"
+    )
+
+
+@pytest.fixture
+def customer_api(customer):
+    return ApiClient(customer)
+
+
+@pytest.fixture
+def other_customer_api(other_customer):
+    return ApiClient(other_customer)
+
+
+@pytest.fixture
+def staff_api(staff_user):
+    return ApiClient(staff_user)
+
+
+@pytest.fixture
+def intern_api(staff_without_permission):
+    return ApiClient(staff_without_permission)
+
+
+@pytest.fixture
+def anonymous_api(db):
+    return ApiClient()
+
+
+@pytest.fixture
+def app_api(db):
+    app = App.objects.create(name="Returns robot", is_active=True)
+    app.permissions.add(
+        Permission.objects.get(codename="manage_orders", content_type__app_label="order")
+    )
+    token = app.tokens.create(name="default")
+    return ApiClient(app_token=token.auth_token)
+
+
+def line_input(order_line, quantity, reason="DEFECTIVE", comment=None):
+    data = {
+        "orderLine": gid("OrderLine", order_line.pk),
+        "quantity": quantity,
+        "reason": reason,
+    }
+    if comment:
+        data["comment"] = comment
+    return data
+
+
+def create_return(api, order, lines, token=None, **extra):
+    """Open a claim through GraphQL; returns the mutation's payload."""
+    from tests.queries import RETURN_REQUEST_CREATE
+
+    data = {"lines": lines, **extra}
+    if token:
+        data["orderToken"] = str(token)
+    else:
+        data["order"] = gid("Order", order.pk)
+    content = api.post(RETURN_REQUEST_CREATE, {"input": data})
+    assert "errors" not in content, content
+    return content["data"]["returnRequestCreate"]
+
+
+@pytest.fixture
+def claim(customer_api, order):
+    """A REQUESTED return of both units of the order's first line (defective)."""
+    first = order.lines.order_by("pk")[0]
+    payload = create_return(customer_api, order, [line_input(first, 2)])
+    assert payload["errors"] == [], payload
+    return payload["aftersalesRequest"]

@@ -1,0 +1,11 @@
+"""Test settings: the demo shop's settings against the test database."""
+import os
+
+os.environ.setdefault(
+    "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/saleor_aftersales"
+)
+
+from demo.settings import *  # noqa: E402,F401,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
