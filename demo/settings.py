@@ -16,6 +16,8 @@ os.environ.setdefault("DEBUG", "False")
 from saleor.settings import *  # noqa: E402,F401,F403
 
 INSTALLED_APPS = INSTALLED_APPS + ["saleor_aftersales"]  # noqa: F405
+# The demo harness itself (its seeding command); not needed by a shop.
+INSTALLED_APPS += ["demo"]
 PLUGINS = PLUGINS + ["saleor_aftersales.plugin.AftersalesPlugin"]  # noqa: F405
 ROOT_URLCONF = "saleor_aftersales.urls"
 

@@ -105,6 +105,12 @@ def make_variants(
     return variants
 
 
+def unit_price(variant: ProductVariant) -> Decimal:
+    if variant.price_override_amount is not None:
+        return variant.price_override_amount
+    return variant.product.price_amount
+
+
 def place_order(
     customer: User,
     lines: Sequence[Tuple[ProductVariant, int]],
@@ -114,8 +120,7 @@ def place_order(
     """An unfulfilled, unpaid order as checkout leaves it."""
     currency = "USD"
     subtotal = sum(
-        (variant.price_override_amount * quantity for variant, quantity in lines),
-        Decimal("0"),
+        (unit_price(variant) * quantity for variant, quantity in lines), Decimal("0")
     )
     total = subtotal + shipping
     order = Order.objects.create(
@@ -142,8 +147,8 @@ def place_order(
                 is_shipping_required=True,
                 quantity=quantity,
                 currency=currency,
-                unit_price_net_amount=variant.price_override_amount,
-                unit_price_gross_amount=variant.price_override_amount,
+                unit_price_net_amount=unit_price(variant),
+                unit_price_gross_amount=unit_price(variant),
             )
             for variant, quantity in lines
         ]

@@ -172,3 +172,41 @@ def claim(customer_api, order):
     payload = create_return(customer_api, order, [line_input(first, 2)])
     assert payload["errors"] == [], payload
     return payload["aftersalesRequest"]
+
+
+def db_state(order):
+    """Everything a refused call must leave untouched, for before/after checks."""
+    from saleor.order.models import OrderEvent
+    from saleor.warehouse.models import Stock
+    from saleor_aftersales.models import (
+        AftersalesEvent,
+        AftersalesLine,
+        AftersalesRefund,
+        AftersalesRequest,
+    )
+
+    payment = order.payments.order_by("pk").last()
+    return {
+        "requests": list(
+            AftersalesRequest.objects.order_by("pk").values_list(
+                "pk", "status", "appealed_at", "reject_reason", "assignee_id"
+            )
+        ),
+        "lines": list(
+            AftersalesLine.objects.order_by("pk").values_list(
+                "pk",
+                "quantity_requested",
+                "quantity_approved",
+                "quantity_received",
+                "quantity_missing",
+                "quantity_refunded",
+                "disposition",
+            )
+        ),
+        "events": AftersalesEvent.objects.count(),
+        "refunds": list(AftersalesRefund.objects.values_list("pk", "status")),
+        "order_events": OrderEvent.objects.filter(order=order).count(),
+        "captured": payment.captured_amount if payment else None,
+        "transactions": payment.transactions.count() if payment else 0,
+        "stock": list(Stock.objects.order_by("pk").values_list("pk", "quantity")),
+    }

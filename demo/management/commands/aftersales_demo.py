@@ -1,0 +1,88 @@
+"""Seed the demo shop: a known customer with paid, fulfilled orders and claims in
+several states, all made through Saleor's own code and the plugin's workflow."""
+from decimal import Decimal
+
+from django.core.management.base import BaseCommand
+from django.db.models import Q
+
+from demo import shop
+from saleor.account.models import User
+from saleor.product.models import ProductVariant
+from saleor_aftersales import refunds, workflow
+from saleor_aftersales.models import AftersalesRequest
+from saleor_aftersales.plugin import get_settings
+
+CUSTOMER_EMAIL = "customer@example.com"
+CUSTOMER_PASSWORD = "customer"
+STAFF_EMAIL = "admin@example.com"
+
+
+class Command(BaseCommand):
+    help = "Create the demo customer, orders and claims (once)."
+
+    def handle(self, *args, **options):
+        staff = User.objects.get(email=STAFF_EMAIL)
+        customer = User.objects.filter(email=CUSTOMER_EMAIL).first()
+        if customer is None:
+            customer = shop.make_customer(CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
+        if AftersalesRequest.objects.filter(user=customer).exists():
+            self.stdout.write("Demo claims already exist.")
+            return
+
+        variants = list(
+            ProductVariant.objects.filter(
+                Q(price_override_amount__isnull=False) | Q(product__price_amount__gt=0),
+                stocks__quantity__gte=20,
+            )
+            .select_related("product")
+            .distinct()
+            .order_by("pk")[:6]
+        )
+        orders = []
+        for chunk in (variants[0:2], variants[2:4], variants[4:6]):
+            warehouse = chunk[0].stocks.filter(quantity__gte=20).first().warehouse
+            for variant in chunk[1:]:
+                if not variant.stocks.filter(warehouse=warehouse).exists():
+                    variant.stocks.create(warehouse=warehouse, quantity=50)
+            orders.append(
+                shop.fulfilled_paid_order(
+                    customer, staff, warehouse, [(chunk[0], 2), (chunk[1], 1)]
+                )
+            )
+
+        settings = get_settings()
+        as_customer = workflow.Actor.customer(customer)
+        as_staff = workflow.Actor.staff(staff)
+
+        def claim(order, quantity, reason, note):
+            line = order.lines.order_by("pk").first()
+            return workflow.create_request(
+                order,
+                type="return",
+                lines=[workflow.ClaimLineInput(line, quantity, reason)],
+                by=as_customer,
+                settings=settings,
+                customer_note=note,
+            )
+
+        claim(orders[0], 1, "size_or_fit", "Too small, I need the next size.")
+
+        waiting = claim(orders[1], 1, "defective", "The zip broke on the first day.")
+        workflow.request_info(waiting, by=as_staff, note="Could you send a photo?")
+
+        on_the_way = claim(orders[2], 1, "not_as_described", "Different colour.")
+        workflow.approve(on_the_way, by=as_staff, note="Send it back with the label.")
+
+        done = claim(orders[0], 1, "defective", "Stitching came apart.")
+        workflow.approve(done, by=as_staff)
+        workflow.receive(done, by=as_staff)
+        refunds.refund_request(done, by=as_staff, settings=settings)
+
+        for order in orders:
+            self.stdout.write(
+                f"Order #{order.pk} (token {order.token}) total "
+                f"{order.total_gross_amount.quantize(Decimal('0.01'))} {order.currency}"
+            )
+        self.stdout.write(
+            f"Claims: {AftersalesRequest.objects.filter(user=customer).count()}"
+        )
