@@ -2,7 +2,7 @@
 from typing import Dict, List, Type
 
 import graphene
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 
 from ... import host
@@ -85,6 +85,27 @@ def reload_for_api(request: AftersalesRequest) -> AftersalesRequest:
     return requests_for_api().get(pk=request.pk)
 
 
+KNOWN_CODES = {code.value for code in Code}
+
+
+def errors_of(error: ValidationError):
+    """(field, message, code) triples; codes outside our enum read as INVALID."""
+    if hasattr(error, "error_dict"):
+        items = error.error_dict.items()
+    else:
+        items = [(None, error.error_list)]
+    for field, field_errors in items:
+        name = None if field in (None, NON_FIELD_ERRORS) else snake_to_camel(field)
+        for err in field_errors:
+            code = err.code if err.code in KNOWN_CODES else Code.INVALID.value
+            yield name, err.messages[0], code
+
+
+def snake_to_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
 class AftersalesMutation(host.BaseMutation):
     """Saleor's BaseMutation with ``errors`` typed as AftersalesError (Saleor 3
     style), mirrored as ``aftersalesErrors`` for Saleor 2.10-style clients."""
@@ -105,10 +126,10 @@ class AftersalesMutation(host.BaseMutation):
         super().__init_subclass_with_meta__(**options)
 
     @classmethod
-    def handle_typed_errors(cls, errors: list, **extra):
+    def handle_errors(cls, error: ValidationError, **extra):
         typed = [
-            AftersalesError(field=error.field, message=error.message, code=code)
-            for error, code, _params in errors
+            AftersalesError(field=field, message=message, code=code)
+            for field, message, code in errors_of(error)
         ]
         return cls(errors=typed, aftersales_errors=typed, **extra)
 
