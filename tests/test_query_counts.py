@@ -1,0 +1,79 @@
+"""An operation's SQL count does not grow with its lines or with the page size."""
+from decimal import Decimal
+
+import pytest
+
+from demo import shop
+from saleor_aftersales import workflow
+from saleor_aftersales.plugin import get_settings
+
+from .conftest import gid, line_input
+from .queries import APPROVE, RECEIVE, REFUND, RETURN_REQUEST_CREATE, STAFF_REQUESTS
+
+
+@pytest.fixture
+def wide_orders(customer, staff_user, warehouse):
+    """Two fulfilled, paid orders: one with 1 line, one with 20 lines."""
+    variants = shop.make_variants(20, warehouse, price=Decimal("9.99"))
+    narrow = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variants[0], 2)])
+    wide = shop.fulfilled_paid_order(
+        customer, staff_user, warehouse, [(variant, 2) for variant in variants]
+    )
+    return narrow, wide
+
+
+def create_counts(api, order):
+    lines = [line_input(line, 2) for line in order.lines.order_by("pk")]
+    count, data = api.count_queries(
+        RETURN_REQUEST_CREATE, {"input": {"order": gid("Order", order.pk), "lines": lines}}
+    )
+    payload = data["returnRequestCreate"]
+    assert payload["errors"] == [], payload
+    assert len(payload["aftersalesRequest"]["lines"]) == len(lines)
+    return count, payload["aftersalesRequest"]
+
+
+def test_create_approve_receive_refund_cost_the_same_for_1_and_20_lines(
+    customer_api, staff_api, wide_orders
+):
+    narrow, wide = wide_orders
+    counts = {}
+    for name, order in (("narrow", narrow), ("wide", wide)):
+        create, claim = create_counts(customer_api, order)
+        approve, data = staff_api.count_queries(APPROVE, {"id": claim["id"]})
+        assert data["aftersalesRequestApprove"]["errors"] == []
+        receive, data = staff_api.count_queries(RECEIVE, {"id": claim["id"]})
+        assert data["aftersalesRequestReceive"]["errors"] == []
+        refund, data = staff_api.count_queries(REFUND, {"id": claim["id"]})
+        assert data["aftersalesRequestRefund"]["errors"] == []
+        assert data["aftersalesRequestRefund"]["aftersalesRequest"]["status"] == "RESOLVED"
+        counts[name] = {
+            "create": create,
+            "approve": approve,
+            "receive": receive,
+            "refund": refund,
+        }
+    assert counts["narrow"] == counts["wide"], counts
+
+
+def test_staff_list_costs_the_same_for_10_and_100_rows(staff_api, customer, staff_user, warehouse):
+    variant = shop.make_variants(1, warehouse)[0]
+    order = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variant, 100)])
+    line = order.lines.get()
+    settings = get_settings()
+    for index in range(100):
+        request = workflow.create_request(
+            order,
+            type="return",
+            lines=[workflow.ClaimLineInput(line, 1, "defective")],
+            by=workflow.Actor.customer(customer),
+            settings=settings,
+        )
+        if index % 2:
+            workflow.approve(request, by=workflow.Actor.staff(staff_user))
+
+    small, data = staff_api.count_queries(STAFF_REQUESTS, {"first": 10})
+    assert len(data["aftersalesRequests"]["edges"]) == 10
+    large, data = staff_api.count_queries(STAFF_REQUESTS, {"first": 100})
+    assert len(data["aftersalesRequests"]["edges"]) == 100
+    assert small == large, (small, large)
