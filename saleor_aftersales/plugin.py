@@ -1,4 +1,5 @@
 """The Saleor plugin: the shop's after-sales settings, edited with ``pluginUpdate``."""
+import copy
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -32,7 +33,7 @@ def _parse_days(name: str, value) -> int:
         days = -1
     if days < 0 or days > 3650:
         raise ValidationError(
-            {name: ValidationError(f"{name} must be a whole number of days, 0-3650.")}
+            {name: ValidationError(f"{name} must be a whole number of days, 0-3650.", code="invalid")}
         )
     return days
 
@@ -43,7 +44,7 @@ def _parse_percent(name: str, value) -> Decimal:
     except (InvalidOperation, TypeError):
         percent = Decimal("-1")
     if not percent.is_finite() or percent < 0 or percent > 100:
-        raise ValidationError({name: ValidationError(f"{name} must be 0-100.")})
+        raise ValidationError({name: ValidationError(f"{name} must be 0-100.", code="invalid")})
     return percent
 
 
@@ -125,6 +126,11 @@ class AftersalesPlugin(host.BasePlugin):
             "label": RESTOCKING_FEE_PERCENT,
         },
     }
+
+    def __init__(self, *, configuration, active):
+        # Saleor 2.10 updates configuration dicts in place when saving; without a
+        # copy, a refused update would corrupt DEFAULT_CONFIGURATION for the process.
+        super().__init__(configuration=copy.deepcopy(configuration), active=active)
 
     @classmethod
     def validate_plugin_configuration(cls, plugin_configuration):

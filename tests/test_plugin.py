@@ -1,0 +1,90 @@
+"""The plugin lives inside Saleor: its settings go through Saleor's plugin API."""
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
+
+from saleor.plugins.manager import get_plugins_manager
+from saleor_aftersales.plugin import PLUGIN_ID, get_settings
+
+from .conftest import ApiClient, gid
+from .queries import ELIGIBILITY
+
+PLUGIN = """
+query Plugin($id: ID!) {
+  plugin(id: $id) { id name active configuration { name value type helpText } }
+}
+"""
+
+PLUGIN_UPDATE = """
+mutation Update($id: ID!, $input: PluginUpdateInput!) {
+  pluginUpdate(id: $id, input: $input) {
+    plugin { configuration { name value } }
+    pluginsErrors { field code message }
+  }
+}
+"""
+
+
+@pytest.fixture
+def plugin_admin_api(staff_user):
+    staff_user.user_permissions.add(Permission.objects.get(codename="manage_plugins"))
+    return ApiClient(staff_user)
+
+
+def test_plugin_is_registered_with_saleor_and_active_by_default(db):
+    plugin = get_plugins_manager().get_plugin(PLUGIN_ID)
+    assert plugin is not None and plugin.active
+
+
+def test_schema_is_served_under_saleors_api_url_name():
+    assert reverse("api") == "/graphql/"
+
+
+def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
+    plugin = plugin_admin_api.data(PLUGIN, {"id": PLUGIN_ID})["plugin"]
+    assert plugin["name"] == "After-sales"
+    values = {item["name"]: item["value"] for item in plugin["configuration"]}
+    assert values == {
+        "Return window days": "30",
+        "Changed-mind window days": "14",
+        "Refund shipping": "false",
+        "Default restocking fee percent": "0",
+    }
+
+
+def test_plugin_update_changes_the_return_window(plugin_admin_api, customer_api, order):
+    result = plugin_admin_api.data(
+        PLUGIN_UPDATE,
+        {"id": PLUGIN_ID, "input": {"configuration": [{"name": "Return window days", "value": "60"}]}},
+    )["pluginUpdate"]
+    assert result["pluginsErrors"] == []
+    assert get_settings().return_window_days == 60
+
+    eligibility = customer_api.data(ELIGIBILITY, {"order": gid("Order", order.pk)})
+    line = eligibility["aftersalesEligibility"]["lines"][0]
+    fulfilled = order.fulfillments.get().created
+    assert line["returnDeadline"].startswith(
+        (fulfilled + timedelta(days=60)).date().isoformat()
+    )
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Return window days", "soon"),
+        ("Return window days", "-1"),
+        ("Default restocking fee percent", "150"),
+        ("Default restocking fee percent", "NaN"),
+    ],
+)
+def test_plugin_update_refuses_bad_values_and_keeps_the_old_ones(plugin_admin_api, name, value):
+    result = plugin_admin_api.data(
+        PLUGIN_UPDATE,
+        {"id": PLUGIN_ID, "input": {"configuration": [{"name": name, "value": value}]}},
+    )["pluginUpdate"]
+    assert result["pluginsErrors"], result
+    assert result["pluginsErrors"][0]["code"] == "INVALID"
+    assert get_settings().return_window_days == 30
+    assert get_settings().restocking_fee_percent == 0
