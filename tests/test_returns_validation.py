@@ -328,3 +328,14 @@ def test_idempotency_key_of_another_claims_refund_is_refused(
         staff_api, order, REFUND, {"id": other["id"], "key": "shared"},
         "aftersalesRequestRefund", "IDEMPOTENCY_KEY_REUSED",
     )
+
+
+@pytest.mark.parametrize("fee, code", [("150", "INVALID"), ("-1", "INVALID"), ("100", "AMOUNT_NOT_POSITIVE")])
+def test_refund_with_bad_restocking_fee_is_refused(customer_api, staff_api, order, fee, code):
+    first = order.lines.order_by("pk")[0]
+    claim = create_return(customer_api, order, [line_input(first, 1, "CHANGED_MIND")])
+    staff_api.data(APPROVE, {"id": claim["aftersalesRequest"]["id"]})
+    staff_refusal(
+        staff_api, order, REFUND, {"id": claim["aftersalesRequest"]["id"], "restockingFee": fee},
+        "aftersalesRequestRefund", code,
+    )
