@@ -3,6 +3,7 @@
 Environment first (Saleor's settings read it at import), then the three lines a
 shop adds to install the plugin.
 """
+
 import os
 
 os.environ.setdefault("SECRET_KEY", "aftersales-demo-not-secret")

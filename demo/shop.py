@@ -4,13 +4,13 @@ fulfillments made by Saleor's own ``create_fulfillments`` (stock goes down).
 
 Used by the demo command and by the tests; not part of the plugin.
 """
+
 import uuid
 from decimal import Decimal
 from typing import List, Sequence, Tuple
 
 from django.contrib.auth.models import Permission
 from django.utils.text import slugify
-
 from saleor.account.models import Address, User
 from saleor.order import OrderStatus
 from saleor.order.actions import create_fulfillments
@@ -51,7 +51,9 @@ def make_staff(email: str, password: str = "password", manage_orders=True) -> Us
         user = User.objects.create_user(email=email, password=password, is_staff=True)
     if manage_orders:
         user.user_permissions.add(
-            Permission.objects.get(codename="manage_orders", content_type__app_label="order")
+            Permission.objects.get(
+                codename="manage_orders", content_type__app_label="order"
+            )
         )
     return user
 
@@ -100,7 +102,10 @@ def make_variants(
         ]
     )
     Stock.objects.bulk_create(
-        [Stock(warehouse=warehouse, product_variant=v, quantity=stock) for v in variants]
+        [
+            Stock(warehouse=warehouse, product_variant=v, quantity=stock)
+            for v in variants
+        ]
     )
     return variants
 
@@ -179,9 +184,7 @@ def fulfill(order: Order, staff: User, warehouse: Warehouse, quantities=None):
         {"order_line": line, "quantity": (quantities or {}).get(line.pk, line.quantity)}
         for line in lines
     ]
-    create_fulfillments(
-        staff, order, {warehouse.pk: wanted}, notify_customer=False
-    )
+    create_fulfillments(staff, order, {warehouse.pk: wanted}, notify_customer=False)
     order.refresh_from_db()
     return order
 

@@ -169,4 +169,7 @@ class RefundMethod:
     REFUND = "refund"
     STORE_CREDIT = "store_credit"
 
-    CHOICES = [(REFUND, "Refund to the original payment"), (STORE_CREDIT, "Store credit")]
+    CHOICES = [
+        (REFUND, "Refund to the original payment"),
+        (STORE_CREDIT, "Store credit"),
+    ]

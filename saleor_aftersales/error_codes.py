@@ -1,5 +1,9 @@
 """Error codes the services raise; the GraphQL layer exposes them as AftersalesErrorCode."""
+
 from enum import Enum
+from typing import Optional
+
+from django.core.exceptions import ValidationError
 
 
 class AftersalesErrorCode(Enum):
@@ -28,3 +32,11 @@ class AftersalesErrorCode(Enum):
     STORE_CREDIT_UNAVAILABLE = "store_credit_unavailable"
     NO_WAREHOUSE = "no_warehouse"
     NOT_STAFF = "not_staff"
+
+
+def aftersales_error(
+    field: Optional[str], message: str, code: AftersalesErrorCode
+) -> ValidationError:
+    """A ValidationError carrying one of our codes, on ``field`` or on the whole."""
+    error = ValidationError(message, code=code.value)
+    return ValidationError({field: error}) if field else error

@@ -4,11 +4,13 @@ Everything the plugin needs from its host (models, order timeline, payment gatew
 stock, GraphQL building blocks) is reached through the names below, so porting to
 another Saleor release means changing this one file.
 """
+
 from decimal import Decimal
 from typing import TYPE_CHECKING, Dict, Iterable, Optional, Tuple
 
-from django.db.models import Case, F, Value, When
+from django.db.models import Case, F
 from django.db.models import IntegerField as _IntegerField
+from django.db.models import Value, When
 
 # Models -------------------------------------------------------------------------
 from saleor.account.models import User  # noqa: F401
@@ -171,8 +173,8 @@ from saleor.graphql.core.filters import ObjectTypeFilter  # noqa: E402,F401
 from saleor.graphql.core.mutations import BaseMutation  # noqa: E402,F401
 from saleor.graphql.core.scalars import Decimal as DecimalScalar  # noqa: E402,F401
 from saleor.graphql.core.types import FilterInputObjectType  # noqa: E402,F401
-from saleor.graphql.core.types import Money as MoneyType  # noqa: E402,F401
 from saleor.graphql.core.types import SortInputObjectType  # noqa: E402,F401
+from saleor.graphql.core.types import Money as MoneyType  # noqa: E402,F401
 from saleor.graphql.core.types.common import DateRangeInput  # noqa: E402,F401
 from saleor.graphql.core.utils import from_global_id_strict_type  # noqa: E402,F401
 from saleor.graphql.order.types import Order as OrderType  # noqa: E402,F401

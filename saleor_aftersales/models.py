@@ -3,14 +3,14 @@
 Status is written only by ``workflow.py`` (and ``refunds.py`` for money); these
 classes carry fields, constraints and small derived properties.
 """
+
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import JSONField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import F
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from .enums import (
@@ -258,7 +258,9 @@ class AftersalesRefund(models.Model):
     class Meta:
         ordering = ("pk",)
         constraints = [
-            models.CheckConstraint(check=Q(amount__gt=0), name="aftersales_refund_gt_0"),
+            models.CheckConstraint(
+                check=Q(amount__gt=0), name="aftersales_refund_gt_0"
+            ),
             # One refund in flight per claim: the lock-free part of exactly-once.
             models.UniqueConstraint(
                 fields=["request"],

@@ -1,4 +1,5 @@
 """The Saleor plugin: the shop's after-sales settings, edited with ``pluginUpdate``."""
+
 import copy
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -33,7 +34,11 @@ def _parse_days(name: str, value) -> int:
         days = -1
     if days < 0 or days > 3650:
         raise ValidationError(
-            {name: ValidationError(f"{name} must be a whole number of days, 0-3650.", code="invalid")}
+            {
+                name: ValidationError(
+                    f"{name} must be a whole number of days, 0-3650.", code="invalid"
+                )
+            }
         )
     return days
 
@@ -44,7 +49,9 @@ def _parse_percent(name: str, value) -> Decimal:
     except (InvalidOperation, TypeError):
         percent = Decimal("-1")
     if not percent.is_finite() or percent < 0 or percent > 100:
-        raise ValidationError({name: ValidationError(f"{name} must be 0-100.", code="invalid")})
+        raise ValidationError(
+            {name: ValidationError(f"{name} must be 0-100.", code="invalid")}
+        )
     return percent
 
 

@@ -3,12 +3,12 @@
 Only fulfilled units count, minus the units other live claims already hold, inside
 the window counted from the line's latest fulfillment.
 """
+
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Dict, Iterable, List, Optional
 
 from django.db.models import Case, IntegerField, Sum, Value, When
-from django.utils import timezone
 
 from . import host
 from .enums import Reason, RequestStatus, RequestType

@@ -10,28 +10,24 @@ time may be in flight per claim (a partial unique index enforces it). Amounts ne
 exceed what the settled units are worth (plus shipping, once per order) nor what the
 payment still holds.
 """
+
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Dict, Optional
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from . import host, workflow
 from .enums import Reason, RefundMethod, RefundStatus, RequestStatus
 from .error_codes import AftersalesErrorCode as Code
+from .error_codes import aftersales_error as _error
 from .models import AftersalesRefund, AftersalesRequest
 from .plugin import AftersalesSettings
 
 CENT = Decimal("0.01")
 REFUNDABLE_STATUSES = (RequestStatus.APPROVED, RequestStatus.RECEIVED)
-
-
-def _error(field_name: Optional[str], message: str, code: Code) -> ValidationError:
-    error = ValidationError(message, code=code.value)
-    return ValidationError({field_name: error}) if field_name else error
 
 
 @dataclass
@@ -87,7 +83,9 @@ def quote_refund(
         if line.reason in Reason.DISCRETIONARY:
             fee += value * fee_percent / 100
     if not quantities:
-        raise _error(None, "Nothing on this claim is left to refund.", Code.NOTHING_TO_REFUND)
+        raise _error(
+            None, "Nothing on this claim is left to refund.", Code.NOTHING_TO_REFUND
+        )
 
     shipping = Decimal("0")
     wants_shipping = (
@@ -175,7 +173,9 @@ def _reserve_refund(
         if amount is None:
             amount = quote.default_amount
         elif amount <= 0:
-            raise _error("amount", "The amount must be positive.", Code.AMOUNT_NOT_POSITIVE)
+            raise _error(
+                "amount", "The amount must be positive.", Code.AMOUNT_NOT_POSITIVE
+            )
         elif amount > quote.maximum_amount:
             raise _error(
                 "amount",
@@ -255,7 +255,12 @@ def refund_request(
             refund.transaction = txn
             refund.gateway_reference = txn.token or ""
             refund.save(
-                update_fields=["status", "transaction", "gateway_reference", "completed_at"]
+                update_fields=[
+                    "status",
+                    "transaction",
+                    "gateway_reference",
+                    "completed_at",
+                ]
             )
             workflow.record_refund(request, refund, by=by)
         else:

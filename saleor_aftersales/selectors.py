@@ -1,5 +1,6 @@
 """Read paths: every query set the API returns is built here, prefetches included,
 so the number of SQL queries doesn't grow with rows or lines."""
+
 from django.db.models import Prefetch, Q, QuerySet
 
 from .models import AftersalesEvent, AftersalesLine, AftersalesRequest, parse_number
@@ -9,9 +10,7 @@ def requests_for_api() -> QuerySet:
     return AftersalesRequest.objects.select_related(
         "order", "user", "assignee"
     ).prefetch_related(
-        Prefetch(
-            "lines", queryset=AftersalesLine.objects.select_related("order_line")
-        ),
+        Prefetch("lines", queryset=AftersalesLine.objects.select_related("order_line")),
         Prefetch(
             "events", queryset=AftersalesEvent.objects.select_related("user", "app")
         ),

@@ -5,10 +5,10 @@ the new state and one immutable ``AftersalesEvent`` and mirrors the step into th
 Saleor order timeline, all in one transaction. Query counts do not depend on the
 number of lines (bulk writes only).
 """
+
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from .enums import (
     Resolution,
 )
 from .error_codes import AftersalesErrorCode as Code
+from .error_codes import aftersales_error as _error
 from .models import AftersalesEvent, AftersalesLine, AftersalesRequest
 from .plugin import AftersalesSettings
 from .policies import claimed_quantities, line_eligibility
@@ -81,11 +82,6 @@ class Change:
     request: AftersalesRequest
     event: AftersalesEvent
     extra: Dict = field(default_factory=dict)
-
-
-def _error(field_name: Optional[str], message: str, code: Code) -> ValidationError:
-    error = ValidationError(message, code=code.value)
-    return ValidationError({field_name: error}) if field_name else error
 
 
 def _lock(request: AftersalesRequest, allowed: Iterable[str]) -> AftersalesRequest:
@@ -184,7 +180,9 @@ def _validate_claim_lines(
             )
         if line.order_line.pk in seen:
             raise _error(
-                "lines", f"Line {index + 1} repeats an order line.", Code.DUPLICATED_LINE
+                "lines",
+                f"Line {index + 1} repeats an order line.",
+                Code.DUPLICATED_LINE,
             )
         seen.add(line.order_line.pk)
         if line.quantity < 1:
@@ -294,11 +292,13 @@ def request_info(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
     if not note.strip():
         raise _error("note", "Tell the customer what is needed.", Code.REQUIRED)
     with transaction.atomic():
-        request = _lock(
-            request, (RequestStatus.REQUESTED, RequestStatus.APPEALED)
-        )
+        request = _lock(request, (RequestStatus.REQUESTED, RequestStatus.APPEALED))
         return _move(
-            request, RequestStatus.NEEDS_INFO, by, EventType.INFO_REQUESTED, message=note
+            request,
+            RequestStatus.NEEDS_INFO,
+            by,
+            EventType.INFO_REQUESTED,
+            message=note,
         )
 
 
@@ -336,7 +336,9 @@ def approve(
             line = by_pk.get(pk)
             if line is None:
                 raise _error(
-                    "lines", "A line is not part of this claim.", Code.LINE_NOT_IN_REQUEST
+                    "lines",
+                    "A line is not part of this claim.",
+                    Code.LINE_NOT_IN_REQUEST,
                 )
             if quantity < 0 or quantity > line.quantity_requested:
                 raise _error(
@@ -467,7 +469,9 @@ def receive(
             line = claim_lines.get(item.line.pk)
             if line is None:
                 raise _error(
-                    "lines", "A line is not part of this claim.", Code.LINE_NOT_IN_REQUEST
+                    "lines",
+                    "A line is not part of this claim.",
+                    Code.LINE_NOT_IN_REQUEST,
                 )
             if line.pk in seen:
                 raise _error("lines", "A line is repeated.", Code.DUPLICATED_LINE)

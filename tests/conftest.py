@@ -1,17 +1,18 @@
 """Saleor-style fixtures on a real PostgreSQL, through the real /graphql/ endpoint."""
+
 import json
 from decimal import Decimal
 
 import graphene
 import pytest
+from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.client import Client
 from django.test.utils import CaptureQueriesContext
 from graphql_jwt.shortcuts import get_token
+from saleor.app.models import App
 
 from demo import shop
-from saleor.app.models import App
-from django.contrib.auth.models import Permission
 
 API_PATH = "/graphql/"
 
@@ -134,7 +135,9 @@ def anonymous_api(db):
 def app_api(db):
     app = App.objects.create(name="Returns robot", is_active=True)
     app.permissions.add(
-        Permission.objects.get(codename="manage_orders", content_type__app_label="order")
+        Permission.objects.get(
+            codename="manage_orders", content_type__app_label="order"
+        )
     )
     token = app.tokens.create(name="default")
     return ApiClient(app_token=token.auth_token)
@@ -178,6 +181,7 @@ def db_state(order):
     """Everything a refused call must leave untouched, for before/after checks."""
     from saleor.order.models import OrderEvent
     from saleor.warehouse.models import Stock
+
     from saleor_aftersales.models import (
         AftersalesEvent,
         AftersalesLine,

@@ -1,4 +1,5 @@
 """Test settings: the demo shop's settings against the test database."""
+
 import os
 
 os.environ.setdefault(
@@ -13,4 +14,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Saleor 2.10.1's wheel ships no e-mail templates: its e-mail tasks fail and log a
 # traceback on every order event. The plugin doesn't depend on them; keep the
 # test output readable.
-LOGGING["loggers"]["celery.app.trace"] = {"level": "CRITICAL", "propagate": False}  # noqa
+LOGGING["loggers"]["celery.app.trace"] = {
+    "level": "CRITICAL",
+    "propagate": False,
+}  # noqa

@@ -1,11 +1,12 @@
 """The plugin lives inside Saleor: its settings go through Saleor's plugin API."""
+
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
-
 from saleor.plugins.manager import get_plugins_manager
+
 from saleor_aftersales.plugin import PLUGIN_ID, get_settings
 
 from .conftest import ApiClient, gid
@@ -57,7 +58,10 @@ def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
 def test_plugin_update_changes_the_return_window(plugin_admin_api, customer_api, order):
     result = plugin_admin_api.data(
         PLUGIN_UPDATE,
-        {"id": PLUGIN_ID, "input": {"configuration": [{"name": "Return window days", "value": "60"}]}},
+        {
+            "id": PLUGIN_ID,
+            "input": {"configuration": [{"name": "Return window days", "value": "60"}]},
+        },
     )["pluginUpdate"]
     assert result["pluginsErrors"] == []
     assert get_settings().return_window_days == 60
@@ -79,7 +83,9 @@ def test_plugin_update_changes_the_return_window(plugin_admin_api, customer_api,
         ("Default restocking fee percent", "NaN"),
     ],
 )
-def test_plugin_update_refuses_bad_values_and_keeps_the_old_ones(plugin_admin_api, name, value):
+def test_plugin_update_refuses_bad_values_and_keeps_the_old_ones(
+    plugin_admin_api, name, value
+):
     result = plugin_admin_api.data(
         PLUGIN_UPDATE,
         {"id": PLUGIN_ID, "input": {"configuration": [{"name": name, "value": value}]}},

@@ -1,4 +1,5 @@
 """An operation's SQL count does not grow with its lines or with the page size."""
+
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,9 @@ from .queries import APPROVE, RECEIVE, REFUND, RETURN_REQUEST_CREATE, STAFF_REQU
 def wide_orders(customer, staff_user, warehouse):
     """Two fulfilled, paid orders: one with 1 line, one with 20 lines."""
     variants = shop.make_variants(20, warehouse, price=Decimal("9.99"))
-    narrow = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variants[0], 2)])
+    narrow = shop.fulfilled_paid_order(
+        customer, staff_user, warehouse, [(variants[0], 2)]
+    )
     wide = shop.fulfilled_paid_order(
         customer, staff_user, warehouse, [(variant, 2) for variant in variants]
     )
@@ -25,7 +28,8 @@ def wide_orders(customer, staff_user, warehouse):
 def create_counts(api, order):
     lines = [line_input(line, 2) for line in order.lines.order_by("pk")]
     count, data = api.count_queries(
-        RETURN_REQUEST_CREATE, {"input": {"order": gid("Order", order.pk), "lines": lines}}
+        RETURN_REQUEST_CREATE,
+        {"input": {"order": gid("Order", order.pk), "lines": lines}},
     )
     payload = data["returnRequestCreate"]
     assert payload["errors"] == [], payload
@@ -46,7 +50,9 @@ def test_create_approve_receive_refund_cost_the_same_for_1_and_20_lines(
         assert data["aftersalesRequestReceive"]["errors"] == []
         refund, data = staff_api.count_queries(REFUND, {"id": claim["id"]})
         assert data["aftersalesRequestRefund"]["errors"] == []
-        assert data["aftersalesRequestRefund"]["aftersalesRequest"]["status"] == "RESOLVED"
+        assert (
+            data["aftersalesRequestRefund"]["aftersalesRequest"]["status"] == "RESOLVED"
+        )
         counts[name] = {
             "create": create,
             "approve": approve,
@@ -56,7 +62,9 @@ def test_create_approve_receive_refund_cost_the_same_for_1_and_20_lines(
     assert counts["narrow"] == counts["wide"], counts
 
 
-def test_staff_list_costs_the_same_for_10_and_100_rows(staff_api, customer, staff_user, warehouse):
+def test_staff_list_costs_the_same_for_10_and_100_rows(
+    staff_api, customer, staff_user, warehouse
+):
     variant = shop.make_variants(1, warehouse)[0]
     order = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variant, 100)])
     line = order.lines.get()

@@ -1,12 +1,14 @@
 """The whole return, as a shopper and the desk do it through /graphql/."""
+
 from decimal import Decimal
 
 from saleor.order.models import OrderEvent
 from saleor.payment import ChargeStatus, TransactionKind
 from saleor.warehouse.models import Stock
+
 from saleor_aftersales.models import AftersalesEvent, AftersalesRequest
 
-from .conftest import create_return, gid, line_input
+from .conftest import create_return, line_input
 from .queries import APPROVE, CLOSE, RECEIVE, REFUND
 
 
@@ -52,8 +54,16 @@ def test_return_from_request_to_close_refunds_restocks_and_audits(
         {
             "id": claim["id"],
             "lines": [
-                {"line": claim["lines"][0]["id"], "quantity": 1, "disposition": "RESTOCK"},
-                {"line": claim["lines"][1]["id"], "quantity": 1, "disposition": "DAMAGED"},
+                {
+                    "line": claim["lines"][0]["id"],
+                    "quantity": 1,
+                    "disposition": "RESTOCK",
+                },
+                {
+                    "line": claim["lines"][1]["id"],
+                    "quantity": 1,
+                    "disposition": "DAMAGED",
+                },
             ],
         },
     )["aftersalesRequestReceive"]
@@ -88,7 +98,9 @@ def test_return_from_request_to_close_refunds_restocks_and_audits(
 
     # The audit trail, in order, and its mirror in Saleor's order timeline.
     trail = list(
-        AftersalesEvent.objects.values_list("type", "actor_type", "from_status", "to_status")
+        AftersalesEvent.objects.values_list(
+            "type", "actor_type", "from_status", "to_status"
+        )
     )
     assert trail == [
         ("created", "customer", "", "requested"),
@@ -104,7 +116,9 @@ def test_return_from_request_to_close_refunds_restocks_and_audits(
     )
     assert len(notes) == 5
     assert notes[0].startswith(f"Return {claim['number']} created by customer")
-    assert notes[1].endswith("approved by staff@example.com: One pair is fine, we keep it")
+    assert notes[1].endswith(
+        "approved by staff@example.com: One pair is fine, we keep it"
+    )
     assert "50.00 USD refunded" in notes[3]
 
 

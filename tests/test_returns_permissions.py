@@ -1,4 +1,5 @@
 """Strangers are denied on every query and mutation, and nothing changes."""
+
 import uuid
 
 import pytest
@@ -23,7 +24,12 @@ from .queries import (
     STAFF_REQUESTS,
 )
 
-STRANGERS = ["anonymous", "other_customer", "guest_with_wrong_token", "staff_without_permission"]
+STRANGERS = [
+    "anonymous",
+    "other_customer",
+    "guest_with_wrong_token",
+    "staff_without_permission",
+]
 
 
 @pytest.fixture
@@ -42,16 +48,22 @@ def storefront_operations(order, claim):
     first = order.lines.order_by("pk")[0]
     order_id = gid("Order", order.pk)
     return [
-        (RETURN_REQUEST_CREATE, lambda token: {
-            "input": {
-                **({"orderToken": token} if token else {"order": order_id}),
-                "lines": [line_input(first, 1)],
-            }
-        }),
+        (
+            RETURN_REQUEST_CREATE,
+            lambda token: {
+                "input": {
+                    **({"orderToken": token} if token else {"order": order_id}),
+                    "lines": [line_input(first, 1)],
+                }
+            },
+        ),
         (CANCEL, lambda token: {"id": claim["id"], "token": token}),
         (APPEAL, lambda token: {"id": claim["id"], "note": "x", "token": token}),
         (PROVIDE_INFO, lambda token: {"id": claim["id"], "note": "x", "token": token}),
-        (ELIGIBILITY, lambda token: {"order": None if token else order_id, "token": token}),
+        (
+            ELIGIBILITY,
+            lambda token: {"order": None if token else order_id, "token": token},
+        ),
         (REQUEST, lambda token: {"id": claim["id"], "token": token}),
     ]
 

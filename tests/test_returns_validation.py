@@ -1,11 +1,12 @@
 """Bad input gets a clear error code and changes nothing."""
+
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from saleor.order.models import Fulfillment
 
 from demo import shop
-from saleor.order.models import Fulfillment
 from saleor_aftersales.models import AftersalesRequest
 
 from .conftest import create_return, db_state, gid, line_input
@@ -47,36 +48,53 @@ def assert_create_refused(api, order, lines, code, **extra):
 
 @pytest.mark.parametrize(
     "quantity, code",
-    [(0, "QUANTITY_NOT_POSITIVE"), (-1, "QUANTITY_NOT_POSITIVE"), (3, "QUANTITY_EXCEEDED")],
+    [
+        (0, "QUANTITY_NOT_POSITIVE"),
+        (-1, "QUANTITY_NOT_POSITIVE"),
+        (3, "QUANTITY_EXCEEDED"),
+    ],
 )
 def test_create_with_bad_quantity_is_refused(customer_api, order, quantity, code):
     first = order.lines.order_by("pk")[0]  # 2 units fulfilled
-    error = assert_create_refused(customer_api, order, [line_input(first, quantity)], code)
+    error = assert_create_refused(
+        customer_api, order, [line_input(first, quantity)], code
+    )
     assert error["field"] == "lines"
 
 
 def test_create_above_what_other_claims_left_is_refused(customer_api, order, claim):
     first = order.lines.order_by("pk")[0]  # both units held by ``claim``
-    assert_create_refused(customer_api, order, [line_input(first, 1)], "QUANTITY_EXCEEDED")
+    assert_create_refused(
+        customer_api, order, [line_input(first, 1)], "QUANTITY_EXCEEDED"
+    )
 
 
 def test_create_with_line_of_another_order_is_refused(
     customer_api, order, customer, staff_user, warehouse, variants
 ):
-    other = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variants[2], 1)])
+    other = shop.fulfilled_paid_order(
+        customer, staff_user, warehouse, [(variants[2], 1)]
+    )
     foreign = other.lines.get()
-    assert_create_refused(customer_api, order, [line_input(foreign, 1)], "LINE_NOT_IN_ORDER")
+    assert_create_refused(
+        customer_api, order, [line_input(foreign, 1)], "LINE_NOT_IN_ORDER"
+    )
 
 
 def test_create_with_same_line_twice_is_refused(customer_api, order):
     first = order.lines.order_by("pk")[0]
     assert_create_refused(
-        customer_api, order, [line_input(first, 1), line_input(first, 1)], "DUPLICATED_LINE"
+        customer_api,
+        order,
+        [line_input(first, 1), line_input(first, 1)],
+        "DUPLICATED_LINE",
     )
 
 
 def test_create_with_unknown_ids_is_refused(customer_api, order):
-    lines = [{"orderLine": gid("OrderLine", 999999), "quantity": 1, "reason": "DEFECTIVE"}]
+    lines = [
+        {"orderLine": gid("OrderLine", 999999), "quantity": 1, "reason": "DEFECTIVE"}
+    ]
     assert_create_refused(customer_api, order, lines, "NOT_FOUND")
     lines = [{"orderLine": gid("Product", 1), "quantity": 1, "reason": "DEFECTIVE"}]
     assert_create_refused(customer_api, order, lines, "GRAPHQL_ERROR")
@@ -119,8 +137,12 @@ def test_windows_count_from_fulfillment_and_depend_on_reason(customer_api, order
 
 def test_create_with_same_idempotency_key_returns_first_claim(customer_api, order):
     first = order.lines.order_by("pk")[0]
-    one = create_return(customer_api, order, [line_input(first, 1)], idempotencyKey="k-1")
-    two = create_return(customer_api, order, [line_input(first, 1)], idempotencyKey="k-1")
+    one = create_return(
+        customer_api, order, [line_input(first, 1)], idempotencyKey="k-1"
+    )
+    two = create_return(
+        customer_api, order, [line_input(first, 1)], idempotencyKey="k-1"
+    )
     assert one["aftersalesRequest"]["id"] == two["aftersalesRequest"]["id"]
     assert AftersalesRequest.objects.count() == 1
 
@@ -142,13 +164,20 @@ def test_receive_refund_close_before_approval_are_refused(staff_api, claim, orde
         (REFUND, "aftersalesRequestRefund"),
         (CLOSE, "aftersalesRequestClose"),
     ]:
-        staff_refusal(staff_api, order, query, {"id": claim["id"]}, mutation, "INVALID_STATUS")
+        staff_refusal(
+            staff_api, order, query, {"id": claim["id"]}, mutation, "INVALID_STATUS"
+        )
 
 
 def test_approving_a_cancelled_claim_is_refused(customer_api, staff_api, claim, order):
     customer_api.data(CANCEL, {"id": claim["id"]})
     staff_refusal(
-        staff_api, order, APPROVE, {"id": claim["id"]}, "aftersalesRequestApprove", "INVALID_STATUS"
+        staff_api,
+        order,
+        APPROVE,
+        {"id": claim["id"]},
+        "aftersalesRequestApprove",
+        "INVALID_STATUS",
     )
 
 
@@ -156,7 +185,9 @@ def test_cancel_after_receipt_is_refused(customer_api, staff_api, claim, order):
     staff_api.data(APPROVE, {"id": claim["id"]})
     staff_api.data(RECEIVE, {"id": claim["id"]})
     before = db_state(order)
-    error = refused(customer_api.post(CANCEL, {"id": claim["id"]}), "aftersalesRequestCancel")
+    error = refused(
+        customer_api.post(CANCEL, {"id": claim["id"]}), "aftersalesRequestCancel"
+    )
     assert error["code"] == "INVALID_STATUS"
     assert db_state(order) == before
 
@@ -187,8 +218,12 @@ def test_provide_info_when_none_was_asked_is_refused(customer_api, claim, order)
 
 def test_request_info_without_a_note_is_refused(staff_api, claim, order):
     staff_refusal(
-        staff_api, order, REQUEST_INFO, {"id": claim["id"], "note": "  "},
-        "aftersalesRequestRequestInfo", "REQUIRED",
+        staff_api,
+        order,
+        REQUEST_INFO,
+        {"id": claim["id"], "note": "  "},
+        "aftersalesRequestRequestInfo",
+        "REQUIRED",
     )
 
 
@@ -198,53 +233,91 @@ def test_request_info_without_a_note_is_refused(staff_api, claim, order):
 def test_approve_more_than_requested_is_refused(staff_api, claim, order):
     lines = [{"line": claim["lines"][0]["id"], "quantity": 3}]
     staff_refusal(
-        staff_api, order, APPROVE, {"id": claim["id"], "lines": lines},
-        "aftersalesRequestApprove", "QUANTITY_EXCEEDED",
+        staff_api,
+        order,
+        APPROVE,
+        {"id": claim["id"], "lines": lines},
+        "aftersalesRequestApprove",
+        "QUANTITY_EXCEEDED",
     )
 
 
 def test_approve_nothing_is_refused(staff_api, claim, order):
     lines = [{"line": claim["lines"][0]["id"], "quantity": 0}]
     staff_refusal(
-        staff_api, order, APPROVE, {"id": claim["id"], "lines": lines},
-        "aftersalesRequestApprove", "NOTHING_APPROVED",
+        staff_api,
+        order,
+        APPROVE,
+        {"id": claim["id"], "lines": lines},
+        "aftersalesRequestApprove",
+        "NOTHING_APPROVED",
     )
 
 
-def test_approve_with_a_line_of_another_claim_is_refused(customer_api, staff_api, claim, order):
+def test_approve_with_a_line_of_another_claim_is_refused(
+    customer_api, staff_api, claim, order
+):
     second = order.lines.order_by("pk")[1]
-    other = create_return(customer_api, order, [line_input(second, 1)])["aftersalesRequest"]
+    other = create_return(customer_api, order, [line_input(second, 1)])[
+        "aftersalesRequest"
+    ]
     lines = [{"line": other["lines"][0]["id"], "quantity": 1}]
     staff_refusal(
-        staff_api, order, APPROVE, {"id": claim["id"], "lines": lines},
-        "aftersalesRequestApprove", "LINE_NOT_IN_REQUEST",
+        staff_api,
+        order,
+        APPROVE,
+        {"id": claim["id"], "lines": lines},
+        "aftersalesRequestApprove",
+        "LINE_NOT_IN_REQUEST",
     )
 
 
 def test_approve_unknown_claim_is_refused(staff_api, order):
     staff_refusal(
-        staff_api, order, APPROVE, {"id": gid("AftersalesRequest", 999999)},
-        "aftersalesRequestApprove", "NOT_FOUND",
+        staff_api,
+        order,
+        APPROVE,
+        {"id": gid("AftersalesRequest", 999999)},
+        "aftersalesRequestApprove",
+        "NOT_FOUND",
     )
 
 
-def test_receive_more_than_approved_or_twice_the_same_line_is_refused(staff_api, claim, order):
+def test_receive_more_than_approved_or_twice_the_same_line_is_refused(
+    staff_api, claim, order
+):
     approved = staff_api.data(
-        APPROVE, {"id": claim["id"], "lines": [{"line": claim["lines"][0]["id"], "quantity": 1}]}
+        APPROVE,
+        {
+            "id": claim["id"],
+            "lines": [{"line": claim["lines"][0]["id"], "quantity": 1}],
+        },
     )["aftersalesRequestApprove"]["aftersalesRequest"]
     line_id = approved["lines"][0]["id"]
     staff_refusal(
-        staff_api, order, RECEIVE, {"id": claim["id"], "lines": [{"line": line_id, "quantity": 2}]},
-        "aftersalesRequestReceive", "QUANTITY_EXCEEDED",
+        staff_api,
+        order,
+        RECEIVE,
+        {"id": claim["id"], "lines": [{"line": line_id, "quantity": 2}]},
+        "aftersalesRequestReceive",
+        "QUANTITY_EXCEEDED",
     )
     twice = [{"line": line_id, "quantity": 1}, {"line": line_id, "quantity": 1}]
     staff_refusal(
-        staff_api, order, RECEIVE, {"id": claim["id"], "lines": twice},
-        "aftersalesRequestReceive", "DUPLICATED_LINE",
+        staff_api,
+        order,
+        RECEIVE,
+        {"id": claim["id"], "lines": twice},
+        "aftersalesRequestReceive",
+        "DUPLICATED_LINE",
     )
     staff_refusal(
-        staff_api, order, RECEIVE, {"id": claim["id"], "lines": [{"line": line_id, "quantity": 0}]},
-        "aftersalesRequestReceive", "QUANTITY_NOT_POSITIVE",
+        staff_api,
+        order,
+        RECEIVE,
+        {"id": claim["id"], "lines": [{"line": line_id, "quantity": 0}]},
+        "aftersalesRequestReceive",
+        "QUANTITY_NOT_POSITIVE",
     )
 
 
@@ -261,22 +334,36 @@ def received_claim(staff_api, claim):
 def test_refund_above_what_is_refundable_is_refused(staff_api, received_claim, order):
     # Two units at 25.00; shipping is not refundable by default.
     staff_refusal(
-        staff_api, order, REFUND, {"id": received_claim["id"], "amount": "50.01"},
-        "aftersalesRequestRefund", "AMOUNT_EXCEEDED",
+        staff_api,
+        order,
+        REFUND,
+        {"id": received_claim["id"], "amount": "50.01"},
+        "aftersalesRequestRefund",
+        "AMOUNT_EXCEEDED",
     )
     staff_refusal(
-        staff_api, order, REFUND, {"id": received_claim["id"], "amount": "0"},
-        "aftersalesRequestRefund", "AMOUNT_NOT_POSITIVE",
+        staff_api,
+        order,
+        REFUND,
+        {"id": received_claim["id"], "amount": "0"},
+        "aftersalesRequestRefund",
+        "AMOUNT_NOT_POSITIVE",
     )
 
 
-def test_refund_above_the_payments_captured_amount_is_refused(staff_api, received_claim, order):
+def test_refund_above_the_payments_captured_amount_is_refused(
+    staff_api, received_claim, order
+):
     payment = order.payments.get()
     payment.captured_amount = Decimal("20.00")
     payment.save(update_fields=["captured_amount"])
     staff_refusal(
-        staff_api, order, REFUND, {"id": received_claim["id"]},
-        "aftersalesRequestRefund", "AMOUNT_EXCEEDED",
+        staff_api,
+        order,
+        REFUND,
+        {"id": received_claim["id"]},
+        "aftersalesRequestRefund",
+        "AMOUNT_EXCEEDED",
     )
 
 
@@ -284,8 +371,12 @@ def test_refund_of_shipping_when_the_shop_does_not_refund_it_is_refused(
     staff_api, received_claim, order
 ):
     staff_refusal(
-        staff_api, order, REFUND, {"id": received_claim["id"], "includeShipping": True},
-        "aftersalesRequestRefund", "SHIPPING_NOT_REFUNDABLE",
+        staff_api,
+        order,
+        REFUND,
+        {"id": received_claim["id"], "includeShipping": True},
+        "aftersalesRequestRefund",
+        "SHIPPING_NOT_REFUNDABLE",
     )
 
 
@@ -293,16 +384,26 @@ def test_refund_to_store_credit_is_refused_until_store_credit_exists(
     staff_api, received_claim, order
 ):
     staff_refusal(
-        staff_api, order, REFUND, {"id": received_claim["id"], "method": "STORE_CREDIT"},
-        "aftersalesRequestRefund", "STORE_CREDIT_UNAVAILABLE",
+        staff_api,
+        order,
+        REFUND,
+        {"id": received_claim["id"], "method": "STORE_CREDIT"},
+        "aftersalesRequestRefund",
+        "STORE_CREDIT_UNAVAILABLE",
     )
 
 
-def test_refund_twice_is_refused_once_everything_is_refunded(staff_api, received_claim, order):
+def test_refund_twice_is_refused_once_everything_is_refunded(
+    staff_api, received_claim, order
+):
     staff_api.data(REFUND, {"id": received_claim["id"]})
     staff_refusal(
-        staff_api, order, REFUND, {"id": received_claim["id"]},
-        "aftersalesRequestRefund", "INVALID_STATUS",
+        staff_api,
+        order,
+        REFUND,
+        {"id": received_claim["id"]},
+        "aftersalesRequestRefund",
+        "INVALID_STATUS",
     )
 
 
@@ -322,20 +423,34 @@ def test_idempotency_key_of_another_claims_refund_is_refused(
 ):
     staff_api.data(REFUND, {"id": received_claim["id"], "key": "shared"})
     second = order.lines.order_by("pk")[1]
-    other = create_return(customer_api, order, [line_input(second, 1)])["aftersalesRequest"]
+    other = create_return(customer_api, order, [line_input(second, 1)])[
+        "aftersalesRequest"
+    ]
     staff_api.data(APPROVE, {"id": other["id"]})
     staff_refusal(
-        staff_api, order, REFUND, {"id": other["id"], "key": "shared"},
-        "aftersalesRequestRefund", "IDEMPOTENCY_KEY_REUSED",
+        staff_api,
+        order,
+        REFUND,
+        {"id": other["id"], "key": "shared"},
+        "aftersalesRequestRefund",
+        "IDEMPOTENCY_KEY_REUSED",
     )
 
 
-@pytest.mark.parametrize("fee, code", [("150", "INVALID"), ("-1", "INVALID"), ("100", "AMOUNT_NOT_POSITIVE")])
-def test_refund_with_bad_restocking_fee_is_refused(customer_api, staff_api, order, fee, code):
+@pytest.mark.parametrize(
+    "fee, code", [("150", "INVALID"), ("-1", "INVALID"), ("100", "AMOUNT_NOT_POSITIVE")]
+)
+def test_refund_with_bad_restocking_fee_is_refused(
+    customer_api, staff_api, order, fee, code
+):
     first = order.lines.order_by("pk")[0]
     claim = create_return(customer_api, order, [line_input(first, 1, "CHANGED_MIND")])
     staff_api.data(APPROVE, {"id": claim["aftersalesRequest"]["id"]})
     staff_refusal(
-        staff_api, order, REFUND, {"id": claim["aftersalesRequest"]["id"], "restockingFee": fee},
-        "aftersalesRequestRefund", code,
+        staff_api,
+        order,
+        REFUND,
+        {"id": claim["aftersalesRequest"]["id"], "restockingFee": fee},
+        "aftersalesRequestRefund",
+        code,
     )

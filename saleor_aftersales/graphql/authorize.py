@@ -1,5 +1,6 @@
 """Who may act: staff and apps with MANAGE_ORDERS on any claim; a customer on
 claims of their own orders; a guest who shows the order's token."""
+
 from typing import Optional, Tuple
 
 from .. import host

@@ -1,4 +1,5 @@
 """GraphQL enums, built from the domain's choices (stored values are lowercase)."""
+
 from enum import Enum as PyEnum
 
 import graphene

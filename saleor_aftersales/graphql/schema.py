@@ -1,4 +1,5 @@
 """The plugin's queries and mutations, and the schema that joins them to Saleor's."""
+
 import django_filters
 import graphene
 from django.utils import timezone
@@ -93,7 +94,9 @@ class AftersalesQueries(graphene.ObjectType):
     )
     aftersales_request = graphene.Field(
         AftersalesRequest,
-        id=graphene.Argument(graphene.ID, required=True, description="ID of the claim."),
+        id=graphene.Argument(
+            graphene.ID, required=True, description="ID of the claim."
+        ),
         order_token=graphene.Argument(graphene.UUID, description="The order's token."),
         description="One claim: for staff, its customer, or a guest with the token.",
     )

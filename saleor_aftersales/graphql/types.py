@@ -29,7 +29,9 @@ class AftersalesError(graphene.ObjectType):
         description="Name of the input field the error is about; null for the whole."
     )
     message = graphene.String(description="What went wrong, for people.")
-    code = AftersalesErrorCode(description="What went wrong, for programs.", required=True)
+    code = AftersalesErrorCode(
+        description="What went wrong, for programs.", required=True
+    )
 
     class Meta:
         description = "An after-sales mutation's error."
@@ -92,7 +94,9 @@ class AftersalesEvent(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_user(root: models.AftersalesEvent, info):
         # Customers see that staff acted, not who.
-        return root.user if is_staff_viewer(info) or root.actor_type != "staff" else None
+        return (
+            root.user if is_staff_viewer(info) or root.actor_type != "staff" else None
+        )
 
     @staticmethod
     def resolve_from_status(root: models.AftersalesEvent, _info):
@@ -165,7 +169,9 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     refunded_amount = graphene.Field(
         host.MoneyType, required=True, description="Money successfully refunded."
     )
-    assignee = graphene.Field(host.UserType, description="Staff in charge (staff only).")
+    assignee = graphene.Field(
+        host.UserType, description="Staff in charge (staff only)."
+    )
     can_appeal = graphene.Boolean(
         required=True, description="Whether the customer may still appeal."
     )

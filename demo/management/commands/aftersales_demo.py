@@ -1,13 +1,14 @@
 """Seed the demo shop: a known customer with paid, fulfilled orders and claims in
 several states, all made through Saleor's own code and the plugin's workflow."""
+
 from decimal import Decimal
 
 from django.core.management.base import BaseCommand
 from django.db.models import Q
-
-from demo import shop
 from saleor.account.models import User
 from saleor.product.models import ProductVariant
+
+from demo import shop
 from saleor_aftersales import refunds, workflow
 from saleor_aftersales.models import AftersalesRequest
 from saleor_aftersales.plugin import get_settings

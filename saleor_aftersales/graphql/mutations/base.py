@@ -1,20 +1,25 @@
 """Shared mutation plumbing: typed errors and ID resolution, Saleor-style."""
+
 from typing import Dict, List, Type
 
 import graphene
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 
-from ... import host
+from ... import host, models
 from ...error_codes import AftersalesErrorCode as Code
-from ...models import AftersalesRequest
 from ...selectors import requests_for_api
-from ..types import AftersalesError
+from ...workflow import Actor, Change
+from ..types import AftersalesError, AftersalesRequest
 
 
 def not_found(field: str, global_id: str) -> ValidationError:
     return ValidationError(
-        {field: ValidationError(f"Couldn't resolve to a node: {global_id}", code=Code.NOT_FOUND.value)}
+        {
+            field: ValidationError(
+                f"Couldn't resolve to a node: {global_id}", code=Code.NOT_FOUND.value
+            )
+        }
     )
 
 
@@ -40,11 +45,17 @@ def _query(field: str, global_id: str, run):
         return run()
     except (ValueError, TypeError, ValidationError):
         raise ValidationError(
-            {field: ValidationError(f"Invalid id: {global_id}", code=Code.GRAPHQL_ERROR.value)}
+            {
+                field: ValidationError(
+                    f"Invalid id: {global_id}", code=Code.GRAPHQL_ERROR.value
+                )
+            }
         )
 
 
-def get_instance(model: Type[Model], global_id: str, type_name: str, field: str, qs=None):
+def get_instance(
+    model: Type[Model], global_id: str, type_name: str, field: str, qs=None
+):
     pk = pk_from_global_id(global_id, type_name, field)
     qs = qs if qs is not None else model.objects.all()
     instance = _query(field, global_id, lambda: qs.filter(pk=pk).first())
@@ -61,7 +72,9 @@ def get_instances(
     found = _query(
         field,
         ", ".join(global_ids),
-        lambda: {str(obj.pk): obj for obj in model.objects.filter(pk__in=set(pks.values()))},
+        lambda: {
+            str(obj.pk): obj for obj in model.objects.filter(pk__in=set(pks.values()))
+        },
     )
     result = {}
     for gid, pk in pks.items():
@@ -71,17 +84,17 @@ def get_instances(
     return result
 
 
-def get_request(global_id: str, field: str = "id") -> AftersalesRequest:
+def get_request(global_id: str, field: str = "id") -> "models.AftersalesRequest":
     return get_instance(
-        AftersalesRequest,
+        models.AftersalesRequest,
         global_id,
         "AftersalesRequest",
         field,
-        qs=AftersalesRequest.objects.select_related("order"),
+        qs=models.AftersalesRequest.objects.select_related("order"),
     )
 
 
-def reload_for_api(request: AftersalesRequest) -> AftersalesRequest:
+def reload_for_api(request: "models.AftersalesRequest") -> "models.AftersalesRequest":
     return requests_for_api().get(pk=request.pk)
 
 
@@ -136,3 +149,27 @@ class AftersalesMutation(host.BaseMutation):
     @classmethod
     def success(cls, **fields):
         return cls(errors=[], aftersales_errors=[], **fields)
+
+
+class RequestMutation(AftersalesMutation):
+    """One step on one claim: resolve it, authorize the actor, call the workflow."""
+
+    aftersales_request = graphene.Field(AftersalesRequest, description="The claim.")
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def perform_mutation(cls, _root, info, **data):
+        request = get_request(data["id"])
+        actor = cls.authorize(info, request, data)
+        change = cls.transition(request, actor, data)
+        return cls.success(aftersales_request=reload_for_api(change.request))
+
+    @classmethod
+    def authorize(cls, info, request, data) -> Actor:
+        raise NotImplementedError
+
+    @classmethod
+    def transition(cls, request, actor: Actor, data) -> Change:
+        raise NotImplementedError

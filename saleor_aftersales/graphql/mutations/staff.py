@@ -1,4 +1,5 @@
 """What the after-sales desk does (MANAGE_ORDERS): review, receive, refund, close."""
+
 import graphene
 from django.core.exceptions import ValidationError
 
@@ -8,30 +9,33 @@ from ...error_codes import AftersalesErrorCode as Code
 from ...models import AftersalesLine as AftersalesLineModel
 from ...plugin import get_settings
 from ..authorize import staff_actor
-from ..enums import AftersalesDisposition, AftersalesRefundMethod, AftersalesRejectReason
+from ..enums import (
+    AftersalesDisposition,
+    AftersalesRefundMethod,
+    AftersalesRejectReason,
+)
 from ..types import AftersalesError, AftersalesRefund, AftersalesRequest
-from .base import AftersalesMutation, get_instance, get_instances, get_request, reload_for_api
+from .base import (
+    AftersalesMutation,
+    RequestMutation,
+    get_instance,
+    get_instances,
+    get_request,
+    reload_for_api,
+)
 
 CLAIM_ID = "ID of the claim."
 
 
-class StaffRequestMutation(AftersalesMutation):
-    """A desk step on one claim: resolve it, call the workflow, return it."""
-
-    aftersales_request = graphene.Field(AftersalesRequest, description="The claim.")
+class StaffRequestMutation(RequestMutation):
+    """A desk step; MANAGE_ORDERS is checked by each subclass's Meta."""
 
     class Meta:
         abstract = True
 
     @classmethod
-    def perform_mutation(cls, _root, info, **data):
-        request = get_request(data["id"])
-        change = cls.transition(request, staff_actor(info), data)
-        return cls.success(aftersales_request=reload_for_api(change.request))
-
-    @classmethod
-    def transition(cls, request, actor, data):
-        raise NotImplementedError
+    def authorize(cls, info, request, data):
+        return staff_actor(info)
 
 
 def claim_lines_by_id(request, items, field="lines"):
@@ -43,12 +47,21 @@ def claim_lines_by_id(request, items, field="lines"):
     for line in lines.values():
         if line.request_id != request.pk:
             raise ValidationError(
-                {field: ValidationError("A line is not part of this claim.", code=Code.LINE_NOT_IN_REQUEST.value)}
+                {
+                    field: ValidationError(
+                        "A line is not part of this claim.",
+                        code=Code.LINE_NOT_IN_REQUEST.value,
+                    )
+                }
             )
     for item in items:
         if item["line"] in seen:
             raise ValidationError(
-                {field: ValidationError("A line is repeated.", code=Code.DUPLICATED_LINE.value)}
+                {
+                    field: ValidationError(
+                        "A line is repeated.", code=Code.DUPLICATED_LINE.value
+                    )
+                }
             )
         seen.add(item["line"])
     return lines
@@ -241,7 +254,9 @@ class AftersalesRequestAssign(StaffRequestMutation):
     def transition(cls, request, actor, data):
         staff_user = None
         if data.get("staff_user"):
-            staff_user = get_instance(host.User, data["staff_user"], "User", "staffUser")
+            staff_user = get_instance(
+                host.User, data["staff_user"], "User", "staffUser"
+            )
         return workflow.assign(request, by=actor, staff_user=staff_user)
 
 

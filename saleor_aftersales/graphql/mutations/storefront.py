@@ -3,6 +3,7 @@
 A customer acts by JWT on their own orders, a guest with the order's token; staff
 with MANAGE_ORDERS may act for them (claims taken by phone or at the desk).
 """
+
 import graphene
 from django.core.exceptions import ValidationError
 
@@ -15,9 +16,9 @@ from ..enums import AftersalesReason
 from ..types import AftersalesRequest
 from .base import (
     AftersalesMutation,
+    RequestMutation,
     get_instance,
     get_instances,
-    get_request,
     reload_for_api,
 )
 
@@ -55,7 +56,11 @@ def order_from_input(data) -> "host.Order":
             raise host.PermissionDenied()
         return order
     raise ValidationError(
-        {"order": ValidationError("Give the order or its token.", code=Code.REQUIRED.value)}
+        {
+            "order": ValidationError(
+                "Give the order or its token.", code=Code.REQUIRED.value
+            )
+        }
     )
 
 
@@ -74,7 +79,11 @@ class ReturnRequestCreate(AftersalesMutation):
     def clean_lines(cls, lines_data):
         if not lines_data:
             raise ValidationError(
-                {"lines": ValidationError("Choose at least one line.", code=Code.REQUIRED.value)}
+                {
+                    "lines": ValidationError(
+                        "Choose at least one line.", code=Code.REQUIRED.value
+                    )
+                }
             )
         order_lines = get_instances(
             host.OrderLine,
@@ -108,24 +117,15 @@ class ReturnRequestCreate(AftersalesMutation):
         return cls.success(aftersales_request=reload_for_api(request))
 
 
-class CustomerRequestMutation(AftersalesMutation):
-    """A customer's step on one claim: resolve it, authorize, call the workflow."""
-
-    aftersales_request = graphene.Field(AftersalesRequest, description="The claim.")
+class CustomerRequestMutation(RequestMutation):
+    """A customer's step: the order's owner, a guest with its token, or staff."""
 
     class Meta:
         abstract = True
 
     @classmethod
-    def perform_mutation(cls, _root, info, **data):
-        request = get_request(data["id"])
-        actor = authorize_order(info, request.order, data.get("order_token"))
-        change = cls.transition(request, actor, data)
-        return cls.success(aftersales_request=reload_for_api(change.request))
-
-    @classmethod
-    def transition(cls, request, actor, data):
-        raise NotImplementedError
+    def authorize(cls, info, request, data):
+        return authorize_order(info, request.order, data.get("order_token"))
 
 
 class AftersalesRequestCancel(CustomerRequestMutation):
