@@ -8,14 +8,12 @@ another Saleor release means changing this one file.
 from decimal import Decimal
 from typing import TYPE_CHECKING, Dict, Iterable, Optional, Tuple
 
-from django.db.models import Case, F
-from django.db.models import IntegerField as _IntegerField
-from django.db.models import Value, When
+from django.db.models import Case, DecimalField, F, IntegerField, Sum, Value, When
 
 # Models -------------------------------------------------------------------------
 from saleor.account.models import User  # noqa: F401
 from saleor.app.models import App  # noqa: F401
-from saleor.core.permissions import OrderPermissions
+from saleor.core.permissions import AccountPermissions, OrderPermissions
 from saleor.order import FulfillmentStatus, OrderStatus  # noqa: F401
 from saleor.order import events as order_events
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderLine  # noqa
@@ -59,6 +57,10 @@ def refundable_payment(order: Order) -> Optional[Payment]:
     )
 
 
+def lock_order(order_pk: int) -> Order:
+    return Order.objects.select_for_update(of=("self",)).get(pk=order_pk)
+
+
 def lock_payment(payment_pk: int) -> Payment:
     return Payment.objects.select_for_update().get(pk=payment_pk)
 
@@ -72,23 +74,29 @@ def refund_payment(payment: Payment, amount: Decimal) -> Transaction:
     return payment_gateway.refund(payment, amount)
 
 
+def order_lines_subtotal(order: Order) -> Decimal:
+    """The order's lines at their unit prices, before order-level discounts."""
+    total = OrderLine.objects.filter(order=order).aggregate(
+        total=Sum(
+            F("unit_price_gross_amount") * F("quantity"),
+            output_field=DecimalField(max_digits=20, decimal_places=4),
+        )
+    )["total"]
+    return total or Decimal("0")
+
+
 def restock(variant_quantities: Dict[int, int], warehouse: Warehouse) -> None:
     """Put returned units back into ``warehouse``: two queries whatever the lines."""
     if not variant_quantities:
         return
-    existing = set(
-        Stock.objects.filter(
-            warehouse=warehouse, product_variant_id__in=variant_quantities
-        ).values_list("product_variant_id", flat=True)
+    # Rows the warehouse lacks are created empty; existing ones are left alone.
+    Stock.objects.bulk_create(
+        [
+            Stock(warehouse=warehouse, product_variant_id=pk, quantity=0)
+            for pk in variant_quantities
+        ],
+        ignore_conflicts=True,
     )
-    missing = [pk for pk in variant_quantities if pk not in existing]
-    if missing:
-        Stock.objects.bulk_create(
-            [
-                Stock(warehouse=warehouse, product_variant_id=pk, quantity=0)
-                for pk in missing
-            ]
-        )
     Stock.objects.filter(
         warehouse=warehouse, product_variant_id__in=variant_quantities
     ).update(
@@ -99,7 +107,7 @@ def restock(variant_quantities: Dict[int, int], warehouse: Warehouse) -> None:
                 for pk, qty in variant_quantities.items()
             ],
             default=Value(0),
-            output_field=_IntegerField(),
+            output_field=IntegerField(),
         )
     )
 
@@ -146,6 +154,17 @@ def actor_of(user, app) -> Tuple[Optional[User], Optional[App]]:
         user = None
     # Saleor sets request.app to a lazy object that may wrap None.
     return user, (app if app else None)
+
+
+def may_see_account(viewer: Optional[User], account: Optional[User]) -> bool:
+    """Saleor's rule for showing a User: oneself, or staff managing users/staff."""
+    if viewer is None or account is None:
+        return False
+    return (
+        viewer.pk == account.pk
+        or viewer.has_perm(AccountPermissions.MANAGE_USERS)
+        or viewer.has_perm(AccountPermissions.MANAGE_STAFF)
+    )
 
 
 def has_manage_orders(user: Optional[User], app: Optional[App]) -> bool:

@@ -115,15 +115,19 @@ class AftersalesLine(models.Model):
     )
     quantity_requested = models.PositiveIntegerField()
     quantity_approved = models.PositiveIntegerField(default=0)
+    # Received = restocked + damaged; missing units never arrived.
     quantity_received = models.PositiveIntegerField(default=0)
+    quantity_restocked = models.PositiveIntegerField(default=0)
     quantity_missing = models.PositiveIntegerField(default=0)
     quantity_refunded = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=32, choices=Reason.CHOICES)
     comment = models.TextField(blank=True, default="")
+    # Of the latest receipt; the RECEIVED events keep each parcel's.
     disposition = models.CharField(
         max_length=16, choices=Disposition.CHOICES, blank=True, default=""
     )
-    # What the customer paid for one unit, frozen when the claim is made.
+    # What the customer paid for one unit (order discounts included), frozen when
+    # the claim is made.
     unit_price_gross_amount = models.DecimalField(**MONEY)
 
     class Meta:
@@ -142,6 +146,10 @@ class AftersalesLine(models.Model):
                     - F("quantity_missing")
                 ),
                 name="aftersales_line_received_lte_approved",
+            ),
+            models.CheckConstraint(
+                check=Q(quantity_restocked__lte=F("quantity_received")),
+                name="aftersales_line_restocked_lte_received",
             ),
             models.CheckConstraint(
                 check=Q(quantity_refunded__lte=F("quantity_approved")),
@@ -261,10 +269,16 @@ class AftersalesRefund(models.Model):
             models.CheckConstraint(
                 check=Q(amount__gt=0), name="aftersales_refund_gt_0"
             ),
-            # One refund in flight per claim: the lock-free part of exactly-once.
+            # One refund in flight per claim and per payment: exactly-once holds
+            # even where a lock was missed.
             models.UniqueConstraint(
                 fields=["request"],
                 condition=Q(status="pending"),
                 name="aftersales_refund_one_pending_per_request",
+            ),
+            models.UniqueConstraint(
+                fields=["payment"],
+                condition=Q(status="pending"),
+                name="aftersales_refund_one_pending_per_payment",
             ),
         ]

@@ -6,6 +6,7 @@ the window counted from the line's latest fulfillment.
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import ROUND_DOWN, Decimal
 from typing import Dict, Iterable, List, Optional
 
 from django.db.models import Case, IntegerField, Sum, Value, When
@@ -102,3 +103,22 @@ def order_eligibility(order, settings: AftersalesSettings) -> List[LineEligibili
     lines = list(order.lines.all())
     by_pk = line_eligibility(lines, settings)
     return [by_pk[line.pk] for line in lines]
+
+
+def paid_unit_prices(order, order_lines) -> Dict[int, Decimal]:
+    """What the customer really paid per unit of each line, keyed by line pk.
+
+    Order-level discounts (vouchers) are spread over the lines in proportion to
+    their value and rounded down, so refunds can't exceed what was paid.
+    """
+    subtotal = host.order_lines_subtotal(order)
+    paid_for_goods = order.total_gross_amount - order.shipping_price_gross_amount
+    share = Decimal("1")
+    if subtotal > 0:
+        share = min(Decimal("1"), max(Decimal("0"), paid_for_goods / subtotal))
+    return {
+        line.pk: (line.unit_price_gross_amount * share).quantize(
+            Decimal("0.01"), rounding=ROUND_DOWN
+        )
+        for line in order_lines
+    }

@@ -14,9 +14,10 @@ payment still holds.
 import uuid
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Dict, Optional
+from typing import Dict, Optional, Tuple
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from . import host, workflow
@@ -27,6 +28,7 @@ from .models import AftersalesRefund, AftersalesRequest
 from .plugin import AftersalesSettings
 
 CENT = Decimal("0.01")
+MAX_KEY_LENGTH = 255
 REFUNDABLE_STATUSES = (RequestStatus.APPROVED, RequestStatus.RECEIVED)
 
 
@@ -67,10 +69,6 @@ def quote_refund(
         if restocking_fee_percent is None
         else restocking_fee_percent
     )
-    if not Decimal("0") <= fee_percent <= Decimal("100"):
-        raise _error(
-            "restockingFee", "The restocking fee is a percentage, 0-100.", Code.INVALID
-        )
     quantities: Dict[str, int] = {}
     goods = fee = Decimal("0")
     for line in request.lines.all():
@@ -119,6 +117,48 @@ def quote_refund(
     )
 
 
+def _validate_arguments(
+    amount: Optional[Decimal],
+    restocking_fee_percent: Optional[Decimal],
+    idempotency_key: str,
+) -> None:
+    if amount is not None:
+        if not amount.is_finite() or amount != amount.quantize(CENT):
+            raise _error(
+                "amount", "Give the amount in cents, e.g. 12.50.", Code.INVALID
+            )
+        if amount <= 0:
+            raise _error(
+                "amount", "The amount must be positive.", Code.AMOUNT_NOT_POSITIVE
+            )
+    if restocking_fee_percent is not None and not (
+        restocking_fee_percent.is_finite()
+        and Decimal("0") <= restocking_fee_percent <= Decimal("100")
+    ):
+        raise _error(
+            "restockingFee", "The restocking fee is a percentage, 0-100.", Code.INVALID
+        )
+    if len(idempotency_key) > MAX_KEY_LENGTH:
+        raise _error(
+            "idempotencyKey",
+            f"Keys are at most {MAX_KEY_LENGTH} characters.",
+            Code.INVALID,
+        )
+
+
+def _replayed(existing: AftersalesRefund, request, amount) -> AftersalesRefund:
+    """The first refund made with this key, if the retry asks for the same thing."""
+    if existing.request_id != request.pk or (
+        amount is not None and amount != existing.amount
+    ):
+        raise _error(
+            "idempotencyKey",
+            "This key was used for a different refund.",
+            Code.IDEMPOTENCY_KEY_REUSED,
+        )
+    return existing
+
+
 def _reserve_refund(
     request: AftersalesRequest,
     *,
@@ -128,8 +168,13 @@ def _reserve_refund(
     include_shipping: Optional[bool],
     restocking_fee_percent: Optional[Decimal],
     idempotency_key: str,
-) -> (AftersalesRefund, bool):
-    """Step 1: the PENDING row, committed. Returns (refund, created)."""
+) -> Tuple[AftersalesRefund, bool]:
+    """Step 1: the PENDING row, committed. Returns (refund, created).
+
+    Locks, always in this order: claim, order (shipping is refunded once per
+    order), payment (one refund in flight per payment, so Saleor's gateway code
+    never works from a stale captured amount).
+    """
     with transaction.atomic():
         request = (
             AftersalesRequest.objects.select_for_update(of=("self",))
@@ -140,13 +185,7 @@ def _reserve_refund(
             idempotency_key=idempotency_key
         ).first()
         if existing is not None:
-            if existing.request_id != request.pk:
-                raise _error(
-                    "idempotencyKey",
-                    "This key was used for another claim's refund.",
-                    Code.IDEMPOTENCY_KEY_REUSED,
-                )
-            return existing, False
+            return _replayed(existing, request, amount), False
         if request.status not in REFUNDABLE_STATUSES:
             raise _error(
                 None,
@@ -154,9 +193,20 @@ def _reserve_refund(
                 "only approved or received claims can be refunded.",
                 Code.INVALID_STATUS,
             )
-        if request.refunds.filter(status=RefundStatus.PENDING).exists():
+        host.lock_order(request.order_id)
+        payment = host.refundable_payment(request.order)
+        if payment is None:
             raise _error(
-                None, "A refund for this claim is in progress.", Code.REFUND_IN_PROGRESS
+                None, "The order has no captured payment to refund.", Code.NO_PAYMENT
+            )
+        payment = host.lock_payment(payment.pk)
+        if AftersalesRefund.objects.filter(
+            Q(request=request) | Q(payment=payment), status=RefundStatus.PENDING
+        ).exists():
+            raise _error(
+                None,
+                "A refund for this claim or payment is in progress.",
+                Code.REFUND_IN_PROGRESS,
             )
         quote = quote_refund(
             request,
@@ -164,18 +214,14 @@ def _reserve_refund(
             include_shipping=include_shipping,
             restocking_fee_percent=restocking_fee_percent,
         )
-        payment = host.refundable_payment(request.order)
-        if payment is None:
-            raise _error(
-                None, "The order has no captured payment to refund.", Code.NO_PAYMENT
-            )
-        payment = host.lock_payment(payment.pk)
         if amount is None:
             amount = quote.default_amount
-        elif amount <= 0:
-            raise _error(
-                "amount", "The amount must be positive.", Code.AMOUNT_NOT_POSITIVE
-            )
+            if amount <= 0:
+                raise _error(
+                    "amount",
+                    "After the restocking fee nothing is left to refund.",
+                    Code.AMOUNT_NOT_POSITIVE,
+                )
         elif amount > quote.maximum_amount:
             raise _error(
                 "amount",
@@ -183,31 +229,34 @@ def _reserve_refund(
                 "for this claim now.",
                 Code.AMOUNT_EXCEEDED,
             )
-        if amount <= 0:
-            raise _error(
-                "amount",
-                "After the restocking fee nothing is left to refund.",
-                Code.AMOUNT_NOT_POSITIVE,
-            )
         if amount > payment.captured_amount:
             raise _error(
                 "amount",
                 f"The payment holds only {payment.captured_amount} {payment.currency}.",
                 Code.AMOUNT_EXCEEDED,
             )
-        refund = AftersalesRefund.objects.create(
-            request=request,
-            payment=payment,
-            method=RefundMethod.REFUND,
-            amount=amount,
-            currency=payment.currency,
-            goods_amount=quote.goods_amount,
-            shipping_amount=quote.shipping_amount,
-            restocking_fee_amount=quote.restocking_fee_amount,
-            line_quantities=quote.line_quantities,
-            idempotency_key=idempotency_key,
-            created_by=by.user,
-        )
+        try:
+            with transaction.atomic():
+                refund = AftersalesRefund.objects.create(
+                    request=request,
+                    payment=payment,
+                    method=RefundMethod.REFUND,
+                    amount=amount,
+                    currency=payment.currency,
+                    goods_amount=quote.goods_amount,
+                    shipping_amount=quote.shipping_amount,
+                    restocking_fee_amount=quote.restocking_fee_amount,
+                    line_quantities=quote.line_quantities,
+                    idempotency_key=idempotency_key,
+                    created_by=by.user,
+                )
+        except IntegrityError:
+            # The same key, used at this very moment for another claim's refund.
+            raise _error(
+                "idempotencyKey",
+                "This key is being used for another refund.",
+                Code.IDEMPOTENCY_KEY_REUSED,
+            )
         return refund, True
 
 
@@ -222,13 +271,18 @@ def refund_request(
     method: str = RefundMethod.REFUND,
     idempotency_key: str = "",
 ) -> AftersalesRefund:
-    """Refund the claim's unsettled units to the order's original payment."""
+    """Refund the claim's unsettled units to the order's original payment.
+
+    The refund settles those units: an amount below their value is a deduction the
+    desk decided (e.g. returned worn), not a first instalment.
+    """
     if method != RefundMethod.REFUND:
         raise _error(
             "method",
             "Store credit is not available yet; refund to the original payment.",
             Code.STORE_CREDIT_UNAVAILABLE,
         )
+    _validate_arguments(amount, restocking_fee_percent, idempotency_key)
     refund, created = _reserve_refund(
         request,
         by=by,
@@ -241,31 +295,29 @@ def refund_request(
     if not created:
         return refund
 
-    # Step 2: the money moves, outside any transaction of ours.
+    # Step 2: the money moves, outside any transaction of ours, from a fresh read
+    # of the payment (Saleor writes captured_amount back from this instance).
+    payment = host.Payment.objects.get(pk=refund.payment_id)
     try:
-        txn = host.refund_payment(refund.payment, refund.amount)
+        txn, error = host.refund_payment(payment, refund.amount), ""
     except host.PaymentError as exc:
         txn, error = None, str(exc) or "The payment gateway refused the refund."
 
-    # Step 3: the outcome.
-    with transaction.atomic():
-        refund.completed_at = timezone.now()
-        if txn is not None:
-            refund.status = RefundStatus.SUCCESS
-            refund.transaction = txn
-            refund.gateway_reference = txn.token or ""
-            refund.save(
-                update_fields=[
-                    "status",
-                    "transaction",
-                    "gateway_reference",
-                    "completed_at",
-                ]
-            )
-            workflow.record_refund(request, refund, by=by)
-        else:
+    # Step 3: the outcome, recorded first on its own so that no later check can
+    # lose the fact that money moved; then the claim catches up.
+    refund.completed_at = timezone.now()
+    if txn is None:
+        with transaction.atomic():
             refund.status = RefundStatus.FAILED
             refund.error = error
             refund.save(update_fields=["status", "error", "completed_at"])
             workflow.record_refund_failure(request, refund, by=by)
+        return refund
+    refund.status = RefundStatus.SUCCESS
+    refund.transaction = txn
+    refund.gateway_reference = txn.token or ""
+    refund.save(
+        update_fields=["status", "transaction", "gateway_reference", "completed_at"]
+    )
+    workflow.record_refund(request, refund, by=by)
     return refund

@@ -17,6 +17,7 @@ from .enums import (
     ActorType,
     Disposition,
     EventType,
+    RefundStatus,
     RequestStatus,
     RequestType,
     Resolution,
@@ -25,7 +26,7 @@ from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesEvent, AftersalesLine, AftersalesRequest
 from .plugin import AftersalesSettings
-from .policies import claimed_quantities, line_eligibility
+from .policies import claimed_quantities, line_eligibility, paid_unit_prices
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,8 @@ def _move(
     parameters: Optional[dict] = None,
     update_fields: Tuple[str, ...] = (),
 ) -> Change:
+    """Write the step; ``to_status`` may be the current one for steps that don't
+    move the claim (notes, assignment, partial refunds)."""
     from_status = request.status
     request.status = to_status
     request.updated_at = timezone.now()
@@ -155,11 +158,6 @@ def _move(
         parameters=parameters,
     )
     return Change(request, event)
-
-
-def _lock_order(order_pk: int):
-    # Serialises claims per order so two of them can't hold the same units.
-    return host.Order.objects.select_for_update(of=("self",)).get(pk=order_pk)
 
 
 # Creation ---------------------------------------------------------------------------
@@ -233,7 +231,8 @@ def create_request(
     A repeated call with the same ``idempotency_key`` returns the first claim.
     """
     with transaction.atomic():
-        order = _lock_order(order.pk)
+        # Serialises claims per order so two of them can't hold the same units.
+        order = host.lock_order(order.pk)
         if idempotency_key:
             existing = AftersalesRequest.objects.filter(
                 order=order, idempotency_key=idempotency_key
@@ -241,6 +240,7 @@ def create_request(
             if existing is not None:
                 return existing
         _validate_claim_lines(order, lines, settings)
+        unit_prices = paid_unit_prices(order, [line.order_line for line in lines])
         request = AftersalesRequest.objects.create(
             type=type,
             order=order,
@@ -258,7 +258,7 @@ def create_request(
                     quantity_requested=line.quantity,
                     reason=line.reason,
                     comment=line.comment,
-                    unit_price_gross_amount=line.order_line.unit_price_gross_amount,
+                    unit_price_gross_amount=unit_prices[line.order_line.pk],
                 )
                 for line in lines
             ]
@@ -356,7 +356,7 @@ def approve(
                 Code.NOTHING_APPROVED,
             )
         if request.type in (RequestType.RETURN, RequestType.EXCHANGE):
-            _lock_order(request.order_id)
+            host.lock_order(request.order_id)
             claimed = claimed_quantities(
                 [line.order_line_id for line in lines], exclude_request_pk=request.pk
             )
@@ -436,6 +436,14 @@ def cancel(request: AftersalesRequest, *, by: Actor) -> Change:
         return _move(request, RequestStatus.CANCELLED, by, EventType.CANCELLED)
 
 
+def _refuse_while_refund_pending(request: AftersalesRequest) -> None:
+    # The refund's outcome must find the claim as it left it.
+    if request.refunds.filter(status=RefundStatus.PENDING).exists():
+        raise _error(
+            None, "A refund for this claim is in progress.", Code.REFUND_IN_PROGRESS
+        )
+
+
 # Goods and money ---------------------------------------------------------------------
 
 
@@ -449,10 +457,15 @@ def receive(
     """Record what came back; RESTOCK units go back into the warehouse's stock.
 
     Without ``lines`` every awaited unit is received for restocking. May be called
-    again for a later parcel.
+    again for a later parcel, and after a refund paid before the goods came back
+    (the claim then stays resolved).
     """
     with transaction.atomic():
-        request = _lock(request, (RequestStatus.APPROVED, RequestStatus.RECEIVED))
+        request = _lock(
+            request,
+            (RequestStatus.APPROVED, RequestStatus.RECEIVED, RequestStatus.RESOLVED),
+        )
+        _refuse_while_refund_pending(request)
         claim_lines = {
             line.pk: line for line in request.lines.select_related("order_line")
         }
@@ -497,11 +510,15 @@ def receive(
                 line.quantity_missing += item.quantity
             else:
                 line.quantity_received += item.quantity
-            variant_pk = line.order_line.variant_id
-            if item.disposition == Disposition.RESTOCK and variant_pk:
-                restock[variant_pk] = restock.get(variant_pk, 0) + item.quantity
+            if item.disposition == Disposition.RESTOCK:
+                line.quantity_restocked += item.quantity
+                variant_pk = line.order_line.variant_id
+                if variant_pk:  # a deleted variant has no stock to go back to
+                    restock[variant_pk] = restock.get(variant_pk, 0) + item.quantity
         if restock:
-            warehouse = warehouse or host.default_return_warehouse(claim_lines)
+            warehouse = warehouse or host.default_return_warehouse(
+                line.order_line_id for line in claim_lines.values()
+            )
             if warehouse is None:
                 raise _error(
                     "warehouse", "No warehouse to restock into.", Code.NO_WAREHOUSE
@@ -509,12 +526,21 @@ def receive(
             host.restock(restock, warehouse)
         AftersalesLine.objects.bulk_update(
             [item.line for item in lines],
-            ["disposition", "quantity_received", "quantity_missing"],
+            [
+                "disposition",
+                "quantity_received",
+                "quantity_restocked",
+                "quantity_missing",
+            ],
         )
         request.received_at = timezone.now()
         return _move(
             request,
-            RequestStatus.RECEIVED,
+            (
+                RequestStatus.RESOLVED
+                if request.status == RequestStatus.RESOLVED
+                else RequestStatus.RECEIVED
+            ),
             by,
             EventType.RECEIVED,
             parameters={
@@ -540,46 +566,32 @@ def record_refund(request: AftersalesRequest, refund, *, by: Actor) -> Change:
         for line in lines:
             line.quantity_refunded += int(refund.line_quantities.get(str(line.pk), 0))
         AftersalesLine.objects.bulk_update(lines, ["quantity_refunded"])
-        message = f"{refund.amount} {refund.currency} refunded"
-        parameters = {"refund": refund.pk, "amount": str(refund.amount)}
         settled = all(line.quantity_settled >= line.quantity_approved for line in lines)
-        if not settled:
-            request.updated_at = timezone.now()
-            request.save(update_fields=["updated_at"])
-            event = _record(
-                request,
-                by,
-                EventType.REFUNDED,
-                from_status=request.status,
-                message=message,
-                parameters=parameters,
-            )
-            return Change(request, event)
-        request.resolution = Resolution.REFUND
-        request.resolved_at = timezone.now()
+        if settled:
+            request.resolution = Resolution.REFUND
+            request.resolved_at = timezone.now()
         return _move(
             request,
-            RequestStatus.RESOLVED,
+            RequestStatus.RESOLVED if settled else request.status,
             by,
             EventType.REFUNDED,
-            message=message,
-            parameters=parameters,
+            message=f"{refund.amount} {refund.currency} refunded",
+            parameters={"refund": refund.pk, "amount": str(refund.amount)},
             update_fields=("resolution", "resolved_at"),
         )
 
 
 def record_refund_failure(request: AftersalesRequest, refund, *, by: Actor) -> Change:
     with transaction.atomic():
-        request = AftersalesRequest.objects.select_related("order").get(pk=request.pk)
-        event = _record(
+        request = _lock(request, dict(RequestStatus.CHOICES))
+        return _move(
             request,
+            request.status,
             by,
             EventType.REFUND_FAILED,
-            from_status=request.status,
             message=refund.error,
             parameters={"refund": refund.pk, "amount": str(refund.amount)},
         )
-        return Change(request, event)
 
 
 def close(request: AftersalesRequest, *, by: Actor, note: str = "") -> Change:
@@ -589,6 +601,7 @@ def close(request: AftersalesRequest, *, by: Actor, note: str = "") -> Change:
             request,
             (RequestStatus.RESOLVED, RequestStatus.REJECTED, RequestStatus.RECEIVED),
         )
+        _refuse_while_refund_pending(request)
         request.closed_at = timezone.now()
         return _move(
             request,
@@ -611,17 +624,15 @@ def assign(request: AftersalesRequest, *, by: Actor, staff_user) -> Change:
     with transaction.atomic():
         request = _lock(request, dict(RequestStatus.CHOICES))
         request.assignee = staff_user
-        request.updated_at = timezone.now()
-        request.save(update_fields=["assignee", "updated_at"])
-        event = _record(
+        return _move(
             request,
+            request.status,
             by,
             EventType.ASSIGNED,
-            from_status=request.status,
             message=staff_user.email if staff_user else "unassigned",
             parameters={"assignee": staff_user.pk if staff_user else None},
+            update_fields=("assignee",),
         )
-        return Change(request, event)
 
 
 def add_note(request: AftersalesRequest, *, by: Actor, message: str) -> Change:
@@ -630,11 +641,4 @@ def add_note(request: AftersalesRequest, *, by: Actor, message: str) -> Change:
         raise _error("message", "The note can't be empty.", Code.REQUIRED)
     with transaction.atomic():
         request = _lock(request, dict(RequestStatus.CHOICES))
-        event = _record(
-            request,
-            by,
-            EventType.NOTE_ADDED,
-            from_status=request.status,
-            message=message,
-        )
-        return Change(request, event)
+        return _move(request, request.status, by, EventType.NOTE_ADDED, message=message)

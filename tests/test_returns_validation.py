@@ -15,10 +15,12 @@ from .queries import (
     APPROVE,
     CANCEL,
     CLOSE,
+    NOTE_ADD,
     PROVIDE_INFO,
     RECEIVE,
     REFUND,
     REJECT,
+    REQUEST,
     REQUEST_INFO,
     RETURN_REQUEST_CREATE,
 )
@@ -454,3 +456,75 @@ def test_refund_with_bad_restocking_fee_is_refused(
         "aftersalesRequestRefund",
         code,
     )
+
+
+@pytest.mark.parametrize(
+    "variables, field",
+    [
+        ({"amount": "NaN"}, "amount"),
+        ({"amount": "0.001"}, "amount"),
+        ({"amount": "10.005"}, "amount"),
+        ({"restockingFee": "NaN"}, "restockingFee"),
+        ({"key": "k" * 256}, "idempotencyKey"),
+    ],
+)
+def test_refund_with_malformed_numbers_or_key_is_refused(
+    staff_api, received_claim, order, variables, field
+):
+    error = staff_refusal(
+        staff_api,
+        order,
+        REFUND,
+        {"id": received_claim["id"], **variables},
+        "aftersalesRequestRefund",
+        "INVALID",
+    )
+    assert error["field"] == field
+
+
+def test_refund_retry_with_same_key_but_other_amount_is_refused(
+    staff_api, received_claim, order
+):
+    staff_api.data(REFUND, {"id": received_claim["id"], "amount": "20.00", "key": "k"})
+    staff_refusal(
+        staff_api,
+        order,
+        REFUND,
+        {"id": received_claim["id"], "amount": "30.00", "key": "k"},
+        "aftersalesRequestRefund",
+        "IDEMPOTENCY_KEY_REUSED",
+    )
+
+
+def test_text_with_nul_bytes_or_too_long_is_refused(
+    customer_api, staff_api, claim, order
+):
+    staff_refusal(
+        staff_api,
+        order,
+        NOTE_ADD,
+        {"id": claim["id"], "message": "bad\x00byte"},
+        "aftersalesNoteAdd",
+        "INVALID",
+    )
+    staff_refusal(
+        staff_api,
+        order,
+        REJECT,
+        {"id": claim["id"], "reason": "OTHER", "note": "x" * 5001},
+        "aftersalesRequestReject",
+        "INVALID",
+    )
+    first = order.lines.order_by("pk")[1]
+    assert_create_refused(
+        customer_api, order, [line_input(first, 1, comment="a\x00b")], "INVALID"
+    )
+
+
+def test_malformed_claim_id_in_query_is_an_error_and_unknown_is_null(staff_api):
+    content = staff_api.post(REQUEST, {"id": "bm90OmFuOmlk"})
+    assert content["errors"] and content["data"]["aftersalesRequest"] is None
+    content = staff_api.post(REQUEST, {"id": gid("AftersalesRequest", "abc")})
+    assert content["errors"] and content["data"]["aftersalesRequest"] is None
+    content = staff_api.post(REQUEST, {"id": gid("AftersalesRequest", 999999)})
+    assert "errors" not in content and content["data"]["aftersalesRequest"] is None

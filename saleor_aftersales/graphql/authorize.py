@@ -31,3 +31,8 @@ def authorize_order(info, order, order_token=None) -> Actor:
     if order_token is not None and str(order_token) == str(order.token):
         return Actor.customer(user)
     raise host.PermissionDenied()
+
+
+def may_see_account(info, account) -> bool:
+    user, _app = viewer(info)
+    return host.may_see_account(user, account)

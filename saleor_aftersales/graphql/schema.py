@@ -2,14 +2,17 @@
 
 import django_filters
 import graphene
+from django.core.exceptions import ValidationError
 from django.utils import timezone
+from graphql.error import GraphQLError
 
 from .. import host, models, selectors
+from ..error_codes import AftersalesErrorCode as Code
 from ..plugin import get_settings
 from ..policies import order_eligibility
 from .authorize import authorize_order, is_staff_viewer, viewer
 from .enums import AftersalesRequestStatus, AftersalesRequestType
-from .mutations.base import get_instance, pk_from_global_id
+from .mutations.base import get_instance
 from .mutations.staff import (
     AftersalesNoteAdd,
     AftersalesRequestApprove,
@@ -85,6 +88,17 @@ class AftersalesRequestSortingInput(host.SortInputObjectType):
         type_name = "claims"
 
 
+def lookup(model, global_id, type_name, qs=None):
+    """The node, None when it doesn't exist; a malformed ID is a GraphQL error."""
+    try:
+        return get_instance(model, global_id, type_name, "id", qs=qs)
+    except ValidationError as error:
+        (error,) = error.error_dict["id"]
+        if error.code == Code.NOT_FOUND.value:
+            return None
+        raise GraphQLError(error.messages[0])
+
+
 class AftersalesQueries(graphene.ObjectType):
     aftersales_eligibility = graphene.Field(
         AftersalesEligibility,
@@ -112,7 +126,7 @@ class AftersalesQueries(graphene.ObjectType):
 
     def resolve_aftersales_eligibility(self, info, order=None, order_token=None):
         if order:
-            order = get_instance(host.Order, order, "Order", "order")
+            order = lookup(host.Order, order, "Order")
         elif order_token:
             order = host.Order.objects.filter(token=str(order_token)).first()
         if order is None:
@@ -139,8 +153,12 @@ class AftersalesQueries(graphene.ObjectType):
         )
 
     def resolve_aftersales_request(self, info, id, order_token=None):
-        pk = pk_from_global_id(id, "AftersalesRequest", "id")
-        request = selectors.requests_for_api().filter(pk=pk).first()
+        request = lookup(
+            models.AftersalesRequest,
+            id,
+            "AftersalesRequest",
+            qs=selectors.requests_for_api(),
+        )
         if request is None:
             return None
         authorize_order(info, request.order, order_token)

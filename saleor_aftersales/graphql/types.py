@@ -4,7 +4,7 @@ from prices import Money
 
 from .. import host, models
 from ..enums import RefundStatus
-from .authorize import is_staff_viewer
+from .authorize import is_staff_viewer, may_see_account
 from .enums import (
     AftersalesActorType,
     AftersalesDisposition,
@@ -41,6 +41,9 @@ class AftersalesLine(host.CountableDjangoObjectType):
     quantity = graphene.Int(required=True, description="Units the customer claims.")
     quantity_approved = graphene.Int(required=True, description="Units approved.")
     quantity_received = graphene.Int(required=True, description="Units received.")
+    quantity_restocked = graphene.Int(
+        required=True, description="Received units put back into stock."
+    )
     quantity_missing = graphene.Int(
         required=True, description="Approved units missing from the returned parcel."
     )
@@ -75,10 +78,14 @@ class AftersalesEvent(host.CountableDjangoObjectType):
     type = AftersalesEventType(required=True, description="What happened.")
     date = graphene.DateTime(required=True, description="When it happened.")
     actor_type = AftersalesActorType(required=True, description="Who did it.")
-    user = graphene.Field(host.UserType, description="The staff member who did it.")
     from_status = AftersalesRequestStatus(description="Status before the step.")
     to_status = AftersalesRequestStatus(description="Status after the step.")
-    parameters = graphene.JSONString(description="Details of the step.")
+    user = graphene.Field(
+        host.UserType,
+        description="The account that acted (shown as Saleor shows users: to "
+        "themselves and to staff managing users).",
+    )
+    parameters = graphene.JSONString(description="Details of the step (staff only).")
 
     class Meta:
         model = models.AftersalesEvent
@@ -93,10 +100,11 @@ class AftersalesEvent(host.CountableDjangoObjectType):
 
     @staticmethod
     def resolve_user(root: models.AftersalesEvent, info):
-        # Customers see that staff acted, not who.
-        return (
-            root.user if is_staff_viewer(info) or root.actor_type != "staff" else None
-        )
+        return root.user if may_see_account(info, root.user) else None
+
+    @staticmethod
+    def resolve_parameters(root: models.AftersalesEvent, info):
+        return root.parameters if is_staff_viewer(info) else None
 
     @staticmethod
     def resolve_from_status(root: models.AftersalesEvent, _info):
@@ -118,17 +126,13 @@ class AftersalesRefund(host.CountableDjangoObjectType):
         host.MoneyType, required=True, description="Kept as restocking fee."
     )
     error = graphene.String(description="Why the gateway refused (staff only).")
+    idempotency_key = graphene.String(description="The key it was made with (staff).")
+    gateway_reference = graphene.String(description="The gateway's id (staff only).")
 
     class Meta:
         model = models.AftersalesRefund
         interfaces = [relay.Node]
-        only_fields = [
-            "id",
-            "idempotency_key",
-            "gateway_reference",
-            "created_at",
-            "completed_at",
-        ]
+        only_fields = ["id", "created_at", "completed_at"]
         convert_choices_to_enum = False
         description = "Money sent back for a claim."
 
@@ -147,6 +151,14 @@ class AftersalesRefund(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_error(root: models.AftersalesRefund, info):
         return root.error if is_staff_viewer(info) else None
+
+    @staticmethod
+    def resolve_idempotency_key(root: models.AftersalesRefund, info):
+        return root.idempotency_key if is_staff_viewer(info) else None
+
+    @staticmethod
+    def resolve_gateway_reference(root: models.AftersalesRefund, info):
+        return root.gateway_reference if is_staff_viewer(info) else None
 
 
 class AftersalesRequest(host.CountableDjangoObjectType):
@@ -169,6 +181,10 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     refunded_amount = graphene.Field(
         host.MoneyType, required=True, description="Money successfully refunded."
     )
+    user = graphene.Field(
+        host.UserType,
+        description="The customer's account (to themselves and staff managing users).",
+    )
     assignee = graphene.Field(
         host.UserType, description="Staff in charge (staff only)."
     )
@@ -182,7 +198,6 @@ class AftersalesRequest(host.CountableDjangoObjectType):
         only_fields = [
             "id",
             "order",
-            "user",
             "user_email",
             "customer_note",
             "created_at",
@@ -225,6 +240,10 @@ class AftersalesRequest(host.CountableDjangoObjectType):
             0,
         )
         return Money(total, root.currency)
+
+    @staticmethod
+    def resolve_user(root: models.AftersalesRequest, info):
+        return root.user if may_see_account(info, root.user) else None
 
     @staticmethod
     def resolve_assignee(root: models.AftersalesRequest, info):

@@ -114,6 +114,26 @@ def errors_of(error: ValidationError):
             yield name, err.messages[0], code
 
 
+MAX_TEXT_LENGTH = 5000
+MAX_KEY_LENGTH = 255
+
+
+def clean_text(data, name: str, field: str = None, max_length=MAX_TEXT_LENGTH) -> str:
+    """A free-text input, trimmed; NUL bytes and novels are refused."""
+    value = (data.get(name) or "").strip()
+    if "\x00" in value or len(value) > max_length:
+        raise ValidationError(
+            {
+                field
+                or name: ValidationError(
+                    f"Text must be at most {max_length} characters, without NUL bytes.",
+                    code=Code.INVALID.value,
+                )
+            }
+        )
+    return value
+
+
 def snake_to_camel(name: str) -> str:
     head, *rest = name.split("_")
     return head + "".join(part.title() for part in rest)

@@ -16,8 +16,10 @@ from ..enums import (
 )
 from ..types import AftersalesError, AftersalesRefund, AftersalesRequest
 from .base import (
+    MAX_KEY_LENGTH,
     AftersalesMutation,
     RequestMutation,
+    clean_text,
     get_instance,
     get_instances,
     get_request,
@@ -91,7 +93,7 @@ class AftersalesRequestApprove(StaffRequestMutation):
         lines = claim_lines_by_id(request, items)
         quantities = {lines[item["line"]].pk: item["quantity"] for item in items}
         return workflow.approve(
-            request, by=actor, quantities=quantities, note=data.get("note") or ""
+            request, by=actor, quantities=quantities, note=clean_text(data, "note")
         )
 
 
@@ -108,7 +110,7 @@ class AftersalesRequestReject(StaffRequestMutation):
     @classmethod
     def transition(cls, request, actor, data):
         return workflow.reject(
-            request, by=actor, reason=data["reason"], note=data.get("note") or ""
+            request, by=actor, reason=data["reason"], note=clean_text(data, "note")
         )
 
 
@@ -123,7 +125,7 @@ class AftersalesRequestRequestInfo(StaffRequestMutation):
 
     @classmethod
     def transition(cls, request, actor, data):
-        return workflow.request_info(request, by=actor, note=data["note"])
+        return workflow.request_info(request, by=actor, note=clean_text(data, "note"))
 
 
 class AftersalesReceiveLineInput(graphene.InputObjectType):
@@ -209,7 +211,9 @@ class AftersalesRequestRefund(AftersalesMutation):
             include_shipping=data.get("include_shipping"),
             restocking_fee_percent=data.get("restocking_fee"),
             method=data.get("method") or RefundMethod.REFUND,
-            idempotency_key=(data.get("idempotency_key") or "").strip(),
+            idempotency_key=clean_text(
+                data, "idempotency_key", max_length=MAX_KEY_LENGTH
+            ),
         )
         errors = []
         if refund.status == RefundStatus.FAILED:
@@ -238,7 +242,7 @@ class AftersalesRequestClose(StaffRequestMutation):
 
     @classmethod
     def transition(cls, request, actor, data):
-        return workflow.close(request, by=actor, note=data.get("note") or "")
+        return workflow.close(request, by=actor, note=clean_text(data, "note"))
 
 
 class AftersalesRequestAssign(StaffRequestMutation):
@@ -271,4 +275,4 @@ class AftersalesNoteAdd(StaffRequestMutation):
 
     @classmethod
     def transition(cls, request, actor, data):
-        return workflow.add_note(request, by=actor, message=data["message"])
+        return workflow.add_note(request, by=actor, message=clean_text(data, "message"))

@@ -15,8 +15,10 @@ from ..authorize import authorize_order
 from ..enums import AftersalesReason
 from ..types import AftersalesRequest
 from .base import (
+    MAX_KEY_LENGTH,
     AftersalesMutation,
     RequestMutation,
+    clean_text,
     get_instance,
     get_instances,
     reload_for_api,
@@ -96,7 +98,7 @@ class ReturnRequestCreate(AftersalesMutation):
                 order_line=order_lines[line["order_line"]],
                 quantity=line["quantity"],
                 reason=line["reason"],
-                comment=(line.get("comment") or "").strip(),
+                comment=clean_text(line, "comment", field="lines"),
             )
             for line in lines_data
         ]
@@ -111,8 +113,10 @@ class ReturnRequestCreate(AftersalesMutation):
             lines=cls.clean_lines(input["lines"]),
             by=actor,
             settings=get_settings(),
-            customer_note=(input.get("customer_note") or "").strip(),
-            idempotency_key=(input.get("idempotency_key") or "").strip(),
+            customer_note=clean_text(input, "customer_note"),
+            idempotency_key=clean_text(
+                input, "idempotency_key", max_length=MAX_KEY_LENGTH
+            ),
         )
         return cls.success(aftersales_request=reload_for_api(request))
 
@@ -152,7 +156,7 @@ class AftersalesRequestAppeal(CustomerRequestMutation):
 
     @classmethod
     def transition(cls, request, actor, data):
-        return workflow.appeal(request, by=actor, note=data["note"])
+        return workflow.appeal(request, by=actor, note=clean_text(data, "note"))
 
 
 class AftersalesRequestProvideInfo(CustomerRequestMutation):
@@ -166,4 +170,4 @@ class AftersalesRequestProvideInfo(CustomerRequestMutation):
 
     @classmethod
     def transition(cls, request, actor, data):
-        return workflow.provide_info(request, by=actor, note=data["note"])
+        return workflow.provide_info(request, by=actor, note=clean_text(data, "note"))

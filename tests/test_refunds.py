@@ -1,0 +1,195 @@
+"""Money goes back exactly once, never above what was paid or is held."""
+
+from decimal import Decimal
+
+import graphene
+import pytest
+
+from demo import shop
+from saleor.warehouse.models import Stock
+from saleor_aftersales import refunds, workflow
+from saleor_aftersales.models import AftersalesRefund, AftersalesRequest
+from saleor_aftersales.plugin import get_settings
+
+from .conftest import create_return, db_state, line_input
+from .queries import APPROVE, CLOSE, RECEIVE, REFUND, REQUEST
+
+
+def reserve(claim_id, staff_user, key):
+    """Step 1 of a refund, committed, as if its gateway call were still running."""
+    request = AftersalesRequest.objects.get(
+        pk=graphene.Node.from_global_id(claim_id)[1]
+    )
+    refund, created = refunds._reserve_refund(
+        request,
+        by=workflow.Actor.staff(staff_user),
+        settings=get_settings(),
+        amount=None,
+        include_shipping=None,
+        restocking_fee_percent=None,
+        idempotency_key=key,
+    )
+    assert created and refund.status == "pending"
+    return refund
+
+
+@pytest.fixture
+def two_claims(customer_api, staff_api, order):
+    first, second = order.lines.order_by("pk")
+    claims = [
+        create_return(customer_api, order, [line_input(line, line.quantity)])[
+            "aftersalesRequest"
+        ]
+        for line in (first, second)
+    ]
+    for claim in claims:
+        staff_api.data(APPROVE, {"id": claim["id"]})
+    return claims
+
+
+def test_second_refund_on_a_payment_waits_for_the_first(
+    staff_api, staff_user, two_claims, order
+):
+    reserve(two_claims[0]["id"], staff_user, "in-flight")
+    before = db_state(order)
+    result = staff_api.data(REFUND, {"id": two_claims[1]["id"]})[
+        "aftersalesRequestRefund"
+    ]
+    assert result["errors"][0]["code"] == "REFUND_IN_PROGRESS"
+    assert db_state(order) == before
+
+
+def test_claim_with_a_refund_in_flight_cannot_be_received_or_closed(
+    staff_api, staff_user, two_claims, order
+):
+    claim = two_claims[0]  # 2 units approved
+    line = claim["lines"][0]["id"]
+    staff_api.data(
+        RECEIVE, {"id": claim["id"], "lines": [{"line": line, "quantity": 1}]}
+    )
+    reserve(claim["id"], staff_user, "in-flight")
+    before = db_state(order)
+    for query, mutation in [
+        (RECEIVE, "aftersalesRequestReceive"),
+        (CLOSE, "aftersalesRequestClose"),
+    ]:
+        result = staff_api.data(query, {"id": claim["id"]})[mutation]
+        assert result["errors"][0]["code"] == "REFUND_IN_PROGRESS", result
+    assert db_state(order) == before
+
+
+def test_refunds_of_every_claim_never_exceed_what_was_captured(
+    staff_api, two_claims, order
+):
+    for claim in two_claims:
+        result = staff_api.data(REFUND, {"id": claim["id"]})["aftersalesRequestRefund"]
+        assert result["errors"] == []
+    payment = order.payments.get()
+    total = sum(r.amount for r in AftersalesRefund.objects.filter(status="success"))
+    assert total == Decimal("75.00")  # 3 units x 25.00; shipping is not refunded
+    assert payment.captured_amount == Decimal("80.00") - total
+
+
+def test_voucher_discount_is_spread_over_the_refunded_units(
+    customer, staff_user, warehouse, variants, customer_api, staff_api
+):
+    # 4 x 25.00 = 100.00 of goods, a 20.00 voucher, 5.00 shipping: 85.00 paid.
+    order = shop.place_order(customer, [(variants[0], 4)])
+    order.discount_amount = Decimal("20.00")
+    order.total_gross_amount = order.total_net_amount = Decimal("85.00")
+    order.save()
+    shop.pay_with_dummy(order)
+    shop.fulfill(order, staff_user, warehouse)
+    line = order.lines.get()
+    claim = create_return(customer_api, order, [line_input(line, 1)])[
+        "aftersalesRequest"
+    ]
+    assert claim["lines"][0]["unitPrice"]["amount"] == 20.0
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    refund = staff_api.data(REFUND, {"id": claim["id"]})["aftersalesRequestRefund"]
+    assert refund["refund"]["amount"]["amount"] == 20.0
+
+
+def test_goods_refunded_before_receipt_can_still_be_received_and_restocked(
+    staff_api, claim, order, warehouse
+):
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    refunded = staff_api.data(REFUND, {"id": claim["id"]})["aftersalesRequestRefund"]
+    assert refunded["aftersalesRequest"]["status"] == "RESOLVED"
+    variant = order.lines.order_by("pk")[0].variant
+    stock_before = Stock.objects.get(
+        warehouse=warehouse, product_variant=variant
+    ).quantity
+    received = staff_api.data(RECEIVE, {"id": claim["id"]})["aftersalesRequestReceive"]
+    assert received["errors"] == []
+    assert received["aftersalesRequest"]["status"] == "RESOLVED"
+    assert received["aftersalesRequest"]["lines"][0]["quantityReceived"] == 2
+    stock = Stock.objects.get(warehouse=warehouse, product_variant=variant).quantity
+    assert stock == stock_before + 2
+
+
+def test_restock_goes_back_to_the_warehouse_the_goods_left_from(
+    staff_api, claim, order, warehouse
+):
+    elsewhere = shop.make_warehouse("Another hub")
+    variant = order.lines.order_by("pk")[0].variant
+    Stock.objects.create(warehouse=elsewhere, product_variant=variant, quantity=7)
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    line = claim["lines"][0]["id"]
+    result = staff_api.data(
+        RECEIVE,
+        {
+            "id": claim["id"],
+            "lines": [
+                {"line": line, "quantity": 1, "disposition": "RESTOCK"},
+            ],
+        },
+    )["aftersalesRequestReceive"]
+    assert result["errors"] == []
+    staff_api.data(
+        RECEIVE,
+        {
+            "id": claim["id"],
+            "lines": [{"line": line, "quantity": 1, "disposition": "DAMAGED"}],
+        },
+    )
+    assert Stock.objects.get(warehouse=elsewhere, product_variant=variant).quantity == 7
+    detail = staff_api.data(REQUEST, {"id": claim["id"]})["aftersalesRequest"]["lines"][
+        0
+    ]
+    assert (detail["quantityReceived"], detail["disposition"]) == (2, "DAMAGED")
+
+
+def test_token_holders_and_order_staff_do_not_see_the_customers_account(
+    anonymous_api, staff_api, customer_api, claim, order
+):
+    query = """query ($id: ID!, $token: UUID) { aftersalesRequest(id: $id, orderToken: $token) {
+        user { email } events { user { email } parameters }
+        refunds { idempotencyKey gatewayReference } } }"""
+    guest = anonymous_api.data(query, {"id": claim["id"], "token": str(order.token)})
+    assert guest["aftersalesRequest"]["user"] is None
+    assert guest["aftersalesRequest"]["events"][0] == {"user": None, "parameters": None}
+    desk = staff_api.data(query, {"id": claim["id"]})["aftersalesRequest"]
+    assert desk["user"] is None and desk["events"][0]["parameters"]
+    own = customer_api.data(query, {"id": claim["id"]})["aftersalesRequest"]
+    assert own["user"] == {"email": "customer@example.com"}
+
+
+def test_customers_do_not_see_refund_keys_or_gateway_references(
+    customer_api, staff_api, claim
+):
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    staff_api.data(REFUND, {"id": claim["id"], "key": "desk-key"})
+    query = """query ($id: ID!) { aftersalesRequest(id: $id) {
+        refunds { status idempotencyKey gatewayReference error } } }"""
+    mine = customer_api.data(query, {"id": claim["id"]})["aftersalesRequest"]["refunds"]
+    assert mine == [
+        {
+            "status": "SUCCESS",
+            "idempotencyKey": None,
+            "gatewayReference": None,
+            "error": None,
+        }
+    ]
+    desk = staff_api.data(query, {"id": claim["id"]})["aftersalesRequest"]["refunds"]
+    assert desk[0]["idempotencyKey"] == "desk-key" and desk[0]["gatewayReference"]
