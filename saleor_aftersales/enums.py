@@ -173,3 +173,44 @@ class RefundMethod:
         (REFUND, "Refund to the original payment"),
         (STORE_CREDIT, "Store credit"),
     ]
+
+
+class UsageUnit:
+    KM = "km"
+    HOURS = "hours"
+
+    CHOICES = [(KM, "Kilometres"), (HOURS, "Operating hours")]
+
+
+class WarrantyStatus:
+    VALID = "valid"
+    EXPIRED = "expired"
+    VOID = "void"
+
+    CHOICES = [(VALID, "Valid"), (EXPIRED, "Expired"), (VOID, "Void")]
+
+
+class WarrantyEndedBy:
+    """Which limit of the terms a card no longer meets."""
+
+    DATE = "date"
+    USAGE = "usage"
+    VOID = "void"
+
+    CHOICES = [
+        (DATE, "End date passed"),
+        (USAGE, "Usage limit passed"),
+        (VOID, "Voided"),
+    ]
+
+
+class WarrantyEventType:
+    EXTENDED = "extended"
+    VOIDED = "voided"
+    SERIAL_NUMBER_RECORDED = "serial_number_recorded"
+
+    CHOICES = [
+        (EXTENDED, "Extended"),
+        (VOIDED, "Voided"),
+        (SERIAL_NUMBER_RECORDED, "Serial number recorded"),
+    ]

@@ -32,6 +32,8 @@ class AftersalesErrorCode(Enum):
     STORE_CREDIT_UNAVAILABLE = "store_credit_unavailable"
     NO_WAREHOUSE = "no_warehouse"
     NOT_STAFF = "not_staff"
+    INVALID_CODE = "invalid_code"
+    THROTTLED = "throttled"
 
 
 def aftersales_error(

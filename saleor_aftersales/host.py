@@ -140,6 +140,29 @@ def fulfilled_dates(order_line_pks: Iterable[int]) -> Dict[int, object]:
     return dates
 
 
+def fulfillment_lines_of(fulfillment: Fulfillment):
+    return FulfillmentLine.objects.filter(fulfillment=fulfillment).select_related(
+        "fulfillment", "order_line__variant__product"
+    )
+
+
+def fulfillment_lines():
+    """Every fulfillment line, ready for issuing cards (the backfill's source)."""
+    return FulfillmentLine.objects.select_related(
+        "fulfillment", "order_line__variant__product"
+    ).order_by("pk")
+
+
+def order_contains_product_type(order: Order, product_type_slug: str) -> bool:
+    return OrderLine.objects.filter(
+        order=order, variant__product__product_type__slug=product_type_slug
+    ).exists()
+
+
+def is_fully_paid(order: Order) -> bool:
+    return order.is_fully_paid()
+
+
 def plugin_configuration(plugin_id: str) -> Dict[str, object]:
     """The plugin's configuration as Saleor stores it (defaults when never saved)."""
     plugin = get_plugins_manager().get_plugin(plugin_id)

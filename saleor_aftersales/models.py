@@ -5,6 +5,7 @@ classes carry fields, constraints and small derived properties.
 """
 
 from decimal import Decimal
+from typing import Optional
 
 from django.conf import settings
 from django.contrib.postgres.fields import JSONField
@@ -24,6 +25,10 @@ from .enums import (
     RequestStatus,
     RequestType,
     Resolution,
+    UsageUnit,
+    WarrantyEndedBy,
+    WarrantyEventType,
+    WarrantyStatus,
 )
 
 NUMBER_PREFIX = "RMA-"
@@ -282,3 +287,122 @@ class AftersalesRefund(models.Model):
                 name="aftersales_refund_one_pending_per_payment",
             ),
         ]
+
+
+class WarrantyPolicy(models.Model):
+    """Warranty terms of one product type; others get the plugin's default."""
+
+    product_type = models.OneToOneField(
+        "product.ProductType", related_name="warranty_policy", on_delete=models.CASCADE
+    )
+    months = models.PositiveIntegerField()
+    # "24 months or 40,000 km": whichever limit comes first ends the cover.
+    usage_limit = models.PositiveIntegerField(null=True, blank=True)
+    usage_unit = models.CharField(
+        max_length=8, choices=UsageUnit.CHOICES, blank=True, default=""
+    )
+
+
+class WarrantyCard(models.Model):
+    """One sold unit's warranty: what anyone can verify by its code."""
+
+    code = models.CharField(max_length=16, unique=True)
+    order = models.ForeignKey(
+        "order.Order", related_name="warranty_cards", on_delete=models.PROTECT
+    )
+    order_line = models.ForeignKey(
+        "order.OrderLine", related_name="warranty_cards", on_delete=models.PROTECT
+    )
+    fulfillment_line = models.ForeignKey(
+        "order.FulfillmentLine",
+        related_name="warranty_cards",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    unit_index = models.PositiveSmallIntegerField()
+    variant = models.ForeignKey(
+        "product.ProductVariant",
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    # Snapshots: what verification shows, even after the catalogue changes.
+    product_name = models.CharField(max_length=386)
+    variant_name = models.CharField(max_length=255, blank=True, default="")
+    variant_sku = models.CharField(max_length=255, blank=True, default="")
+    serial_number = models.CharField(
+        max_length=64, blank=True, default="", db_index=True
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    usage_limit = models.PositiveIntegerField(null=True, blank=True)
+    usage_unit = models.CharField(
+        max_length=8, choices=UsageUnit.CHOICES, blank=True, default=""
+    )
+    voided_at = models.DateTimeField(null=True, blank=True)
+    void_reason = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            # A fulfillment's hook firing twice issues nothing new.
+            models.UniqueConstraint(
+                fields=["fulfillment_line", "unit_index"],
+                name="warranty_card_one_per_unit",
+            )
+        ]
+
+    def status_at(self, moment) -> str:
+        if self.voided_at is not None:
+            return WarrantyStatus.VOID
+        return (
+            WarrantyStatus.VALID if moment <= self.ends_at else WarrantyStatus.EXPIRED
+        )
+
+    def ended_by(self, moment, meter_reading: Optional[int] = None) -> Optional[str]:
+        """The limit that ends the cover at ``moment`` (and reading), or None."""
+        if self.voided_at is not None:
+            return WarrantyEndedBy.VOID
+        if moment > self.ends_at:
+            return WarrantyEndedBy.DATE
+        if (
+            self.usage_limit is not None
+            and meter_reading is not None
+            and meter_reading > self.usage_limit
+        ):
+            return WarrantyEndedBy.USAGE
+        return None
+
+
+class WarrantyCardEvent(models.Model):
+    card = models.ForeignKey(
+        WarrantyCard, related_name="events", on_delete=models.CASCADE
+    )
+    type = models.CharField(max_length=32, choices=WarrantyEventType.CHOICES)
+    actor_type = models.CharField(max_length=16, choices=ActorType.CHOICES)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    app = models.ForeignKey(
+        "app.App", related_name="+", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    message = models.TextField(blank=True, default="")
+    parameters = JSONField(blank=True, default=dict, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ImmutableQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("pk",)
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Warranty card events are immutable.")
+        super().save(*args, **kwargs)

@@ -14,6 +14,10 @@ RETURN_WINDOW_DAYS = "Return window days"
 CHANGED_MIND_WINDOW_DAYS = "Changed-mind window days"
 SHIPPING_REFUNDABLE = "Refund shipping"
 RESTOCKING_FEE_PERCENT = "Default restocking fee percent"
+WARRANTY_MONTHS = "Default warranty months"
+EXTENDED_WARRANTY_PRODUCT_TYPE = "Extended warranty product type"
+EXTENDED_WARRANTY_MONTHS = "Extended warranty months"
+VERIFICATIONS_PER_MINUTE = "Warranty verifications per minute"
 
 
 @dataclass(frozen=True)
@@ -22,25 +26,34 @@ class AftersalesSettings:
     changed_mind_window_days: int = 14
     shipping_refundable: bool = False
     restocking_fee_percent: Decimal = Decimal("0")
+    warranty_months: int = 12
+    # Slug of the product type whose purchase extends an order's warranty cards.
+    extended_warranty_product_type: str = ""
+    extended_warranty_months: int = 12
+    verifications_per_minute: int = 30
 
 
 DEFAULTS = AftersalesSettings()
 
 
-def _parse_days(name: str, value) -> int:
+def _parse_count(name: str, value, maximum: int) -> int:
     try:
-        days = int(str(value).strip())
+        count = int(str(value).strip())
     except (TypeError, ValueError):
-        days = -1
-    if days < 0 or days > 3650:
+        count = -1
+    if count < 0 or count > maximum:
         raise ValidationError(
             {
                 name: ValidationError(
-                    f"{name} must be a whole number of days, 0-3650.", code="invalid"
+                    f"{name} must be a whole number, 0-{maximum}.", code="invalid"
                 )
             }
         )
-    return days
+    return count
+
+
+def _parse_days(name: str, value) -> int:
+    return _parse_count(name, value, 3650)
 
 
 def _parse_percent(name: str, value) -> Decimal:
@@ -78,6 +91,22 @@ def settings_from_configuration(configuration: dict) -> AftersalesSettings:
             RESTOCKING_FEE_PERCENT,
             get(RESTOCKING_FEE_PERCENT, DEFAULTS.restocking_fee_percent),
         ),
+        warranty_months=_parse_count(
+            WARRANTY_MONTHS, get(WARRANTY_MONTHS, DEFAULTS.warranty_months), 600
+        ),
+        extended_warranty_product_type=str(
+            get(EXTENDED_WARRANTY_PRODUCT_TYPE, "") or ""
+        ).strip(),
+        extended_warranty_months=_parse_count(
+            EXTENDED_WARRANTY_MONTHS,
+            get(EXTENDED_WARRANTY_MONTHS, DEFAULTS.extended_warranty_months),
+            600,
+        ),
+        verifications_per_minute=_parse_count(
+            VERIFICATIONS_PER_MINUTE,
+            get(VERIFICATIONS_PER_MINUTE, DEFAULTS.verifications_per_minute),
+            100000,
+        ),
     )
 
 
@@ -104,6 +133,16 @@ class AftersalesPlugin(host.BasePlugin):
         {
             "name": RESTOCKING_FEE_PERCENT,
             "value": str(DEFAULTS.restocking_fee_percent),
+        },
+        {"name": WARRANTY_MONTHS, "value": str(DEFAULTS.warranty_months)},
+        {"name": EXTENDED_WARRANTY_PRODUCT_TYPE, "value": ""},
+        {
+            "name": EXTENDED_WARRANTY_MONTHS,
+            "value": str(DEFAULTS.extended_warranty_months),
+        },
+        {
+            "name": VERIFICATIONS_PER_MINUTE,
+            "value": str(DEFAULTS.verifications_per_minute),
         },
     ]
     CONFIG_STRUCTURE = {
@@ -132,12 +171,57 @@ class AftersalesPlugin(host.BasePlugin):
             ),
             "label": RESTOCKING_FEE_PERCENT,
         },
+        WARRANTY_MONTHS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Warranty of product types without their own terms.",
+            "label": WARRANTY_MONTHS,
+        },
+        EXTENDED_WARRANTY_PRODUCT_TYPE: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": (
+                "Slug of the product type sold as extended warranty: paying for an "
+                "order with it extends that order's cards."
+            ),
+            "label": EXTENDED_WARRANTY_PRODUCT_TYPE,
+        },
+        EXTENDED_WARRANTY_MONTHS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Months an extended warranty adds.",
+            "label": EXTENDED_WARRANTY_MONTHS,
+        },
+        VERIFICATIONS_PER_MINUTE: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Public warranty checks allowed per client and minute.",
+            "label": VERIFICATIONS_PER_MINUTE,
+        },
     }
 
     def __init__(self, *, configuration, active):
         # Saleor 2.10 updates configuration dicts in place when saving; without a
         # copy, a refused update would corrupt DEFAULT_CONFIGURATION for the process.
         super().__init__(configuration=copy.deepcopy(configuration), active=active)
+
+    @property
+    def settings(self) -> AftersalesSettings:
+        return settings_from_configuration(
+            {item["name"]: item["value"] for item in self.configuration}
+        )
+
+    # Saleor's hooks. ``warranty`` imports this module, hence the local imports.
+
+    def fulfillment_created(self, fulfillment, previous_value):
+        if self.active:
+            from .warranty import issue_cards_for_fulfillment
+
+            issue_cards_for_fulfillment(fulfillment, self.settings)
+        return previous_value
+
+    def order_fully_paid(self, order, previous_value):
+        if self.active:
+            from .warranty import apply_extended_warranty_safely
+
+            apply_extended_warranty_safely(order, self.settings)
+        return previous_value
 
     @classmethod
     def validate_plugin_configuration(cls, plugin_configuration):

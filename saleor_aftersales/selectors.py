@@ -3,7 +3,13 @@ so the number of SQL queries doesn't grow with rows or lines."""
 
 from django.db.models import Prefetch, Q, QuerySet
 
-from .models import AftersalesEvent, AftersalesLine, AftersalesRequest, parse_number
+from .models import (
+    AftersalesEvent,
+    AftersalesLine,
+    AftersalesRequest,
+    WarrantyCard,
+    parse_number,
+)
 
 
 def requests_for_api() -> QuerySet:
@@ -32,3 +38,17 @@ def search_requests(qs: QuerySet, text: str) -> QuerySet:
     if number is not None:
         condition |= Q(pk=number) | Q(order_id=number)
     return qs.filter(condition)
+
+
+def warranty_cards() -> QuerySet:
+    return WarrantyCard.objects.select_related("order", "order_line").prefetch_related(
+        "events"
+    )
+
+
+def warranty_cards_by_line(order) -> dict:
+    """The order's cards grouped by order line pk (one query)."""
+    grouped: dict = {}
+    for card in WarrantyCard.objects.filter(order=order).select_related("order_line"):
+        grouped.setdefault(card.order_line_id, []).append(card)
+    return grouped

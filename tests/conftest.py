@@ -20,8 +20,8 @@ API_PATH = "/graphql/"
 class ApiClient:
     """Posts GraphQL to the shop like a storefront or dashboard would."""
 
-    def __init__(self, user=None, app_token=None):
-        self.client = Client()
+    def __init__(self, user=None, app_token=None, remote_addr="127.0.0.1"):
+        self.client = Client(REMOTE_ADDR=remote_addr)
         self.user = user
         self.headers = {}
         if user is not None:
@@ -214,3 +214,28 @@ def db_state(order):
         "transactions": payment.transactions.count() if payment else 0,
         "stock": list(Stock.objects.order_by("pk").values_list("pk", "quantity")),
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(settings):
+    """Each test starts with empty rate-limit windows in the real Redis."""
+    import redis as redis_lib
+
+    client = redis_lib.Redis.from_url("redis://127.0.0.1:6379/0")
+    for key in client.scan_iter(f"{settings.AFTERSALES_THROTTLE_PREFIX}:*"):
+        client.delete(key)
+
+
+def configure(**values):
+    """Save the plugin's settings as pluginUpdate would."""
+    from saleor.plugins.models import PluginConfiguration
+
+    from saleor_aftersales.plugin import PLUGIN_ID, AftersalesPlugin
+
+    configuration = [dict(item) for item in AftersalesPlugin.DEFAULT_CONFIGURATION]
+    for item in configuration:
+        if item["name"] in values:
+            item["value"] = values[item["name"]]
+    PluginConfiguration.objects.update_or_create(
+        identifier=PLUGIN_ID, defaults={"configuration": configuration, "active": True}
+    )

@@ -18,3 +18,6 @@ LOGGING["loggers"]["celery.app.trace"] = {
     "level": "CRITICAL",
     "propagate": False,
 }  # noqa
+
+# Rate-limit counters of this run live under their own prefix in the real Redis.
+AFTERSALES_THROTTLE_PREFIX = f"aftersales-test-{os.getpid()}"

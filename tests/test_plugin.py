@@ -52,6 +52,10 @@ def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
         "Changed-mind window days": "14",
         "Refund shipping": "false",
         "Default restocking fee percent": "0",
+        "Default warranty months": "12",
+        "Extended warranty product type": "",
+        "Extended warranty months": "12",
+        "Warranty verifications per minute": "30",
     }
 
 

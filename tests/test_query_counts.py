@@ -3,6 +3,8 @@
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from demo import shop
 from saleor_aftersales import workflow
@@ -84,4 +86,35 @@ def test_staff_list_costs_the_same_for_10_and_100_rows(
     assert len(data["aftersalesRequests"]["edges"]) == 10
     large, data = staff_api.count_queries(STAFF_REQUESTS, {"first": 100})
     assert len(data["aftersalesRequests"]["edges"]) == 100
+    assert small == large, (small, large)
+
+
+def test_issuing_cards_costs_the_same_for_1_and_20_lines(wide_orders):
+    from saleor.order.models import FulfillmentLine
+
+    from saleor_aftersales import warranty
+    from saleor_aftersales.models import WarrantyCard
+
+    counts = []
+    for order in wide_orders:
+        WarrantyCard.objects.filter(order=order).delete()
+        lines = FulfillmentLine.objects.filter(fulfillment__order=order).select_related(
+            "fulfillment", "order_line__variant__product"
+        )
+        with CaptureQueriesContext(connection) as ctx:
+            issued = warranty.issue_cards(list(lines), get_settings())
+        assert len(issued) == 2 * order.lines.count()
+        counts.append(len(ctx.captured_queries))
+    assert counts[0] == counts[1], counts
+
+
+def test_card_lists_cost_the_same_for_5_and_40_cards(
+    staff_api, customer_api, wide_orders
+):
+    query = """query ($first: Int) { warrantyCards(first: $first) { edges { node {
+        code status productName orderLine { id } order { id } events { type } } } } }"""
+    small, data = staff_api.count_queries(query, {"first": 5})
+    assert len(data["warrantyCards"]["edges"]) == 5
+    large, data = staff_api.count_queries(query, {"first": 40})
+    assert len(data["warrantyCards"]["edges"]) == 40
     assert small == large, (small, large)

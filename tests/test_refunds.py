@@ -4,9 +4,9 @@ from decimal import Decimal
 
 import graphene
 import pytest
+from saleor.warehouse.models import Stock
 
 from demo import shop
-from saleor.warehouse.models import Stock
 from saleor_aftersales import refunds, workflow
 from saleor_aftersales.models import AftersalesRefund, AftersalesRequest
 from saleor_aftersales.plugin import get_settings

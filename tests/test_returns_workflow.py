@@ -3,14 +3,12 @@
 from decimal import Decimal
 
 from saleor.payment import TransactionKind
-from saleor.plugins.models import PluginConfiguration
 from saleor.warehouse.models import Stock
 
 from demo import shop
 from saleor_aftersales.models import AftersalesEvent, AftersalesRefund
-from saleor_aftersales.plugin import PLUGIN_ID, AftersalesPlugin
 
-from .conftest import create_return, db_state, gid, line_input
+from .conftest import configure, create_return, db_state, gid, line_input
 from .queries import (
     APPEAL,
     APPROVE,
@@ -26,17 +24,6 @@ from .queries import (
     REQUEST_INFO,
     STAFF_REQUESTS,
 )
-
-
-def configure(**values):
-    """Save the plugin's settings as pluginUpdate would."""
-    configuration = [dict(item) for item in AftersalesPlugin.DEFAULT_CONFIGURATION]
-    for item in configuration:
-        if item["name"] in values:
-            item["value"] = values[item["name"]]
-    PluginConfiguration.objects.update_or_create(
-        identifier=PLUGIN_ID, defaults={"configuration": configuration, "active": True}
-    )
 
 
 def test_needs_info_then_answer_returns_to_review(customer_api, staff_api, claim):

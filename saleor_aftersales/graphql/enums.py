@@ -46,3 +46,15 @@ AftersalesRefundMethod = _enum(
     "Where refunded money goes.",
 )
 AftersalesErrorCode = graphene.Enum.from_enum(_ErrorCode)
+WarrantyCardStatus = _enum(
+    "WarrantyCardStatus", enums.WarrantyStatus, "Whether a warranty card covers."
+)
+WarrantyEndedBy = _enum(
+    "WarrantyEndedBy", enums.WarrantyEndedBy, "The limit of the terms that ended it."
+)
+WarrantyUsageUnit = _enum(
+    "WarrantyUsageUnit", enums.UsageUnit, "Unit of a warranty's usage limit."
+)
+WarrantyCardEventType = _enum(
+    "WarrantyCardEventType", enums.WarrantyEventType, "What happened to a card."
+)

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from graphql.error import GraphQLError
 
-from .. import host, models, selectors
+from .. import host, models, selectors, throttle, warranty
 from ..error_codes import AftersalesErrorCode as Code
 from ..plugin import get_settings
 from ..policies import order_eligibility
@@ -29,7 +29,15 @@ from .mutations.storefront import (
     AftersalesRequestProvideInfo,
     ReturnRequestCreate,
 )
-from .types import AftersalesEligibility, AftersalesEligibilityLine, AftersalesRequest
+from .mutations.warranty import WarrantyCardExtend, WarrantyCardUpdate, WarrantyCardVoid
+from .types import (
+    AftersalesEligibility,
+    AftersalesEligibilityLine,
+    AftersalesError,
+    AftersalesRequest,
+    WarrantyCard,
+    WarrantyCardVerification,
+)
 
 
 def _filter_status(qs, _, value):
@@ -88,6 +96,12 @@ class AftersalesRequestSortingInput(host.SortInputObjectType):
         type_name = "claims"
 
 
+def verification_error(message: str, code: Code) -> WarrantyCardVerification:
+    return WarrantyCardVerification(
+        valid=False, errors=[AftersalesError(message=message, code=code.value)]
+    )
+
+
 def lookup(model, global_id, type_name, qs=None):
     """The node, None when it doesn't exist; a malformed ID is a GraphQL error."""
     try:
@@ -124,6 +138,77 @@ class AftersalesQueries(graphene.ObjectType):
         description="All claims (MANAGE_ORDERS).",
     )
 
+    warranty_card_verify = graphene.Field(
+        graphene.NonNull(WarrantyCardVerification),
+        code=graphene.Argument(graphene.String, required=True, description="The code."),
+        meter_reading=graphene.Argument(
+            graphene.Int, description="Odometer km or operating hours, if it has one."
+        ),
+        description="Check a warranty card: public, throttled per client.",
+    )
+    my_warranty_cards = host.PrefetchingConnectionField(
+        WarrantyCard, description="The signed-in customer's warranty cards."
+    )
+    warranty_cards = host.PrefetchingConnectionField(
+        WarrantyCard,
+        code=graphene.Argument(graphene.String, description="A card's code."),
+        order=graphene.Argument(graphene.ID, description="Cards of an order."),
+        serial_number=graphene.Argument(graphene.String, description="Serial/VIN."),
+        description="Warranty cards (MANAGE_ORDERS).",
+    )
+
+    def resolve_warranty_card_verify(self, info, code, meter_reading=None):
+        settings = get_settings()
+        client = throttle.client_id(info.context)
+        if not throttle.allow(
+            "warranty-verify", client, settings.verifications_per_minute
+        ):
+            return verification_error(
+                "Too many checks; try again in a minute.", Code.THROTTLED
+            )
+        try:
+            card = warranty.card_by_code(code)
+        except ValidationError as error:
+            (error,) = error.error_dict["code"]
+            return verification_error(error.messages[0], Code(error.code))
+        now = timezone.now()
+        ended_by = card.ended_by(now, meter_reading)
+        return WarrantyCardVerification(
+            code=warranty.display_code(card.code),
+            valid=ended_by is None,
+            status=card.status_at(now),
+            ended_by=ended_by,
+            product_name=card.product_name,
+            variant_name=card.variant_name,
+            variant_sku=card.variant_sku,
+            starts_at=card.starts_at,
+            ends_at=card.ends_at,
+            usage_limit=card.usage_limit,
+            usage_unit=card.usage_unit or None,
+            errors=[],
+        )
+
+    def resolve_my_warranty_cards(self, info, **_kwargs):
+        user, _app = viewer(info)
+        if user is None:
+            raise host.PermissionDenied()
+        return selectors.warranty_cards().filter(order__user=user)
+
+    def resolve_warranty_cards(
+        self, info, code=None, order=None, serial_number=None, **_
+    ):
+        if not is_staff_viewer(info):
+            raise host.PermissionDenied()
+        cards = selectors.warranty_cards()
+        if code:
+            cards = cards.filter(code=warranty.parse_code(code) or "-")
+        if order:
+            found = lookup(host.Order, order, "Order")
+            cards = cards.filter(order=found) if found else cards.none()
+        if serial_number:
+            cards = cards.filter(serial_number=serial_number.strip().upper())
+        return cards
+
     def resolve_aftersales_eligibility(self, info, order=None, order_token=None):
         if order:
             order = lookup(host.Order, order, "Order")
@@ -134,6 +219,7 @@ class AftersalesQueries(graphene.ObjectType):
         authorize_order(info, order, order_token)
         settings = get_settings()
         lines = order_eligibility(order, settings)
+        cards = selectors.warranty_cards_by_line(order)
         now = timezone.now()
         return AftersalesEligibility(
             order=order,
@@ -146,6 +232,7 @@ class AftersalesQueries(graphene.ObjectType):
                     return_deadline=line.return_deadline,
                     changed_mind_deadline=line.changed_mind_deadline,
                     exchange_deadline=line.return_deadline,
+                    warranty_cards=cards.get(line.order_line.pk, []),
                 )
                 for line in lines
             ],
@@ -190,6 +277,10 @@ class AftersalesMutations(graphene.ObjectType):
     aftersales_request_close = AftersalesRequestClose.Field()
     aftersales_request_assign = AftersalesRequestAssign.Field()
     aftersales_note_add = AftersalesNoteAdd.Field()
+
+    warranty_card_extend = WarrantyCardExtend.Field()
+    warranty_card_void = WarrantyCardVoid.Field()
+    warranty_card_update = WarrantyCardUpdate.Field()
 
 
 class Query(AftersalesQueries, host.SaleorQuery):

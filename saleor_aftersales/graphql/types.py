@@ -1,9 +1,11 @@
 import graphene
+from django.utils import timezone
 from graphene import relay
 from prices import Money
 
 from .. import host, models
 from ..enums import RefundStatus
+from ..warranty import display_code
 from .authorize import is_staff_viewer, may_see_account
 from .enums import (
     AftersalesActorType,
@@ -17,6 +19,10 @@ from .enums import (
     AftersalesRequestStatus,
     AftersalesRequestType,
     AftersalesResolution,
+    WarrantyCardEventType,
+    WarrantyCardStatus,
+    WarrantyEndedBy,
+    WarrantyUsageUnit,
 )
 
 
@@ -270,6 +276,11 @@ class AftersalesEligibilityLine(graphene.ObjectType):
         description="Last moment to return a unit nothing is wrong with."
     )
     exchange_deadline = graphene.DateTime(description="Last moment to exchange.")
+    warranty_cards = graphene.List(
+        graphene.NonNull(lambda: WarrantyCard),
+        required=True,
+        description="The warranty cards of the line's units.",
+    )
 
     class Meta:
         description = "What can be claimed of one order line, and until when."
@@ -284,3 +295,84 @@ class AftersalesEligibility(graphene.ObjectType):
 
     class Meta:
         description = "What of an order can be claimed."
+
+
+class WarrantyCardEvent(graphene.ObjectType):
+    type = WarrantyCardEventType(required=True)
+    date = graphene.DateTime(required=True)
+    actor_type = AftersalesActorType(required=True)
+    message = graphene.String(required=True)
+
+    class Meta:
+        description = "One change of a warranty card."
+
+    @staticmethod
+    def resolve_date(root: models.WarrantyCardEvent, _info):
+        return root.created_at
+
+
+class WarrantyTerms:
+    """Fields a card and its public verification share."""
+
+    product_name = graphene.String(description="Product sold.")
+    variant_name = graphene.String(description="Variant sold.")
+    variant_sku = graphene.String(description="SKU of the variant.")
+    starts_at = graphene.DateTime(description="Cover starts (fulfillment date).")
+    ends_at = graphene.DateTime(description="Cover ends.")
+    usage_limit = graphene.Int(description="Usage limit, e.g. 40000 (km).")
+    usage_unit = WarrantyUsageUnit(description="Unit of the usage limit.")
+
+
+class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
+    code = graphene.String(required=True, description="The card's code, grouped.")
+    status = WarrantyCardStatus(required=True, description="Valid, expired or void.")
+    events = graphene.List(
+        graphene.NonNull(WarrantyCardEvent),
+        required=True,
+        description="Extensions, voiding, serial numbers (staff only).",
+    )
+
+    class Meta:
+        model = models.WarrantyCard
+        interfaces = [relay.Node]
+        only_fields = [
+            "id",
+            "order",
+            "order_line",
+            "serial_number",
+            "void_reason",
+            "created_at",
+        ]
+        convert_choices_to_enum = False
+        description = "The warranty of one sold unit."
+
+    @staticmethod
+    def resolve_code(root: models.WarrantyCard, _info):
+        return display_code(root.code)
+
+    @staticmethod
+    def resolve_status(root: models.WarrantyCard, _info):
+        return root.status_at(timezone.now())
+
+    @staticmethod
+    def resolve_usage_unit(root: models.WarrantyCard, _info):
+        return _blank_to_none(root.usage_unit)
+
+    @staticmethod
+    def resolve_events(root: models.WarrantyCard, info):
+        return root.events.all() if is_staff_viewer(info) else []
+
+
+class WarrantyCardVerification(WarrantyTerms, graphene.ObjectType):
+    code = graphene.String(description="The code as the shop writes it.")
+    valid = graphene.Boolean(required=True, description="Whether it covers now.")
+    status = WarrantyCardStatus(description="Valid, expired or void.")
+    ended_by = WarrantyEndedBy(description="Which limit ended the cover.")
+    errors = graphene.List(
+        graphene.NonNull(AftersalesError),
+        required=True,
+        description="INVALID_CODE, NOT_FOUND or THROTTLED.",
+    )
+
+    class Meta:
+        description = "Public answer about a warranty card: no personal data."
