@@ -135,6 +135,12 @@ class EventType:
     CLOSED = "closed"
     ASSIGNED = "assigned"
     NOTE_ADDED = "note_added"
+    EXCHANGE_FULFILLED = "exchange_fulfilled"
+    QUOTED = "quoted"
+    QUOTE_ACCEPTED = "quote_accepted"
+    QUOTE_DECLINED = "quote_declined"
+    REPAIR_UPDATED = "repair_updated"
+    RATED = "rated"
 
     CHOICES = [
         (CREATED, "Created"),
@@ -151,6 +157,12 @@ class EventType:
         (CLOSED, "Closed"),
         (ASSIGNED, "Assigned"),
         (NOTE_ADDED, "Note added"),
+        (EXCHANGE_FULFILLED, "Replacement sent"),
+        (QUOTED, "Quoted"),
+        (QUOTE_ACCEPTED, "Quote accepted"),
+        (QUOTE_DECLINED, "Quote declined"),
+        (REPAIR_UPDATED, "Repair updated"),
+        (RATED, "Rated"),
     ]
 
     # Internal to the shop: never shown to the customer.
@@ -214,3 +226,17 @@ class WarrantyEventType:
         (VOIDED, "Voided"),
         (SERIAL_NUMBER_RECORDED, "Serial number recorded"),
     ]
+
+
+class QuoteLineKind:
+    PART = "part"
+    LABOR = "labor"
+
+    CHOICES = [(PART, "Part"), (LABOR, "Labor")]
+
+
+class HandBackMethod:
+    PICKUP = "pickup"
+    SHIPMENT = "shipment"
+
+    CHOICES = [(PICKUP, "Picked up at the desk"), (SHIPMENT, "Shipped back")]

@@ -33,6 +33,11 @@ class AftersalesErrorCode(Enum):
     NO_WAREHOUSE = "no_warehouse"
     NOT_STAFF = "not_staff"
     INVALID_CODE = "invalid_code"
+    REPLACEMENT_NOT_ALLOWED = "replacement_not_allowed"
+    OUT_OF_STOCK = "out_of_stock"
+    WARRANTY_CARD_MISMATCH = "warranty_card_mismatch"
+    QUOTE_NOT_PAID = "quote_not_paid"
+    ALREADY_RATED = "already_rated"
     THROTTLED = "throttled"
 
 

@@ -6,7 +6,8 @@ another Saleor release means changing this one file.
 """
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Dict, Iterable, Optional, Tuple
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple
 
 from django.db.models import Case, DecimalField, F, IntegerField, Sum, Value, When
 
@@ -22,7 +23,9 @@ from saleor.payment import gateway as payment_gateway
 from saleor.payment.models import Payment, Transaction  # noqa: F401
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField  # noqa
 from saleor.plugins.manager import get_plugins_manager
-from saleor.warehouse.models import Stock, Warehouse  # noqa: F401
+from saleor.product.models import ProductVariant  # noqa: F401
+from saleor.warehouse.models import Allocation, Stock, Warehouse  # noqa: F401
+from saleor.core.exceptions import InsufficientStock  # noqa: F401
 
 if TYPE_CHECKING:  # pragma: no cover
     from .models import AftersalesRequest  # noqa: F401
@@ -161,6 +164,132 @@ def order_contains_product_type(order: Order, product_type_slug: str) -> bool:
 
 def is_fully_paid(order: Order) -> bool:
     return order.is_fully_paid()
+
+
+def available_stock(variant_pks: Iterable[int]) -> Dict[int, int]:
+    """Sellable units per variant over all warehouses (stock minus allocations)."""
+    rows = (
+        Stock.objects.filter(product_variant_id__in=list(variant_pks))
+        .annotate_available_quantity()
+        .values_list("product_variant_id", "available_quantity")
+    )
+    available: Dict[int, int] = {}
+    for variant_pk, quantity in rows:
+        available[variant_pk] = available.get(variant_pk, 0) + max(0, quantity)
+    return available
+
+
+def variants_by_pk(pks: Iterable[int]) -> Dict[int, ProductVariant]:
+    return ProductVariant.objects.select_related("product").in_bulk(list(pks))
+
+
+def variant_unit_price(variant: ProductVariant) -> Decimal:
+    return variant.price_override_amount if variant.price_override_amount is not None else variant.product.price_amount
+
+
+@dataclass
+class NewOrderLine:
+    product_name: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    variant: Optional[ProductVariant] = None
+    variant_name: str = ""
+
+
+def allocate_lines(order_lines: List[OrderLine], country_code: str) -> None:
+    """Saleor's allocation (stock reserved per warehouse that ships to the
+    country, lowest pk first) for many lines in three queries, not three per line."""
+    if not order_lines:
+        return
+    stocks = Stock.objects.select_for_update(of=("self",)).filter(
+        product_variant_id__in={line.variant_id for line in order_lines}
+    )
+    if country_code:
+        stocks = stocks.for_country(country_code)
+    stocks = list(stocks.order_by("pk"))
+    allocated = dict(
+        Allocation.objects.filter(stock__in=stocks)
+        .values("stock")
+        .annotate(total=Sum("quantity_allocated"))
+        .values_list("stock", "total")
+    )
+    free = {stock.pk: stock.quantity - allocated.get(stock.pk, 0) for stock in stocks}
+    allocations = []
+    for line in order_lines:
+        wanted = line.quantity
+        for stock in stocks:
+            if stock.product_variant_id != line.variant_id or wanted == 0:
+                continue
+            take = min(wanted, max(0, free[stock.pk]))
+            if take:
+                free[stock.pk] -= take
+                wanted -= take
+                allocations.append(
+                    Allocation(order_line=line, stock=stock, quantity_allocated=take)
+                )
+        if wanted:
+            raise InsufficientStock(line.variant)
+    Allocation.objects.bulk_create(allocations)
+
+
+def create_follow_up_order(
+    source: Order,
+    lines: List[NewOrderLine],
+    *,
+    discount: Decimal = Decimal("0"),
+    discount_name: str = "",
+    note: str = "",
+    allocate: bool = True,
+) -> Order:
+    """A real, unpaid Saleor order for the same customer and addresses: a
+    replacement to ship or a repair to pay. Stock is allocated for variant lines;
+    the shop's normal payment and fulfillment flows take it from there."""
+    subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    total = max(Decimal("0"), subtotal - discount)
+    order = Order.objects.create(
+        user_id=source.user_id,
+        user_email=source.user_email,
+        status=OrderStatus.UNFULFILLED,
+        currency=source.currency,
+        billing_address=source.billing_address.get_copy()
+        if source.billing_address_id
+        else None,
+        shipping_address=source.shipping_address.get_copy()
+        if source.shipping_address_id and allocate
+        else None,
+        shipping_method_name=source.shipping_method_name if allocate else None,
+        shipping_price_net_amount=Decimal("0"),
+        shipping_price_gross_amount=Decimal("0"),
+        discount_amount=subtotal - total,
+        discount_name=discount_name,
+        total_net_amount=total,
+        total_gross_amount=total,
+        customer_note=note,
+    )
+    order_lines = OrderLine.objects.bulk_create(
+        [
+            OrderLine(
+                order=order,
+                variant=line.variant,
+                product_name=line.product_name,
+                variant_name=line.variant_name,
+                product_sku=line.sku,
+                is_shipping_required=line.variant is not None,
+                quantity=line.quantity,
+                currency=source.currency,
+                unit_price_net_amount=line.unit_price,
+                unit_price_gross_amount=line.unit_price,
+            )
+            for line in lines
+        ]
+    )
+    if allocate:
+        country = order.shipping_address.country.code if order.shipping_address else ""
+        allocate_lines([line for line in order_lines if line.variant_id], country)
+    if note:
+        order_timeline_note(order, None, note)
+    return order
 
 
 def plugin_configuration(plugin_id: str) -> Dict[str, object]:

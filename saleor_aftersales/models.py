@@ -18,6 +18,8 @@ from .enums import (
     ActorType,
     Disposition,
     EventType,
+    HandBackMethod,
+    QuoteLineKind,
     Reason,
     RefundMethod,
     RefundStatus,
@@ -81,6 +83,33 @@ class AftersalesRequest(models.Model):
         max_length=16, choices=Resolution.CHOICES, blank=True, default=""
     )
     currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    # Repairs: the card that was shown, whether it covers, and why not.
+    warranty_card = models.ForeignKey(
+        "WarrantyCard",
+        related_name="requests",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    under_warranty = models.BooleanField(default=False)
+    warranty_note = models.TextField(blank=True, default="")
+    # Repairs: what the counter clerk records at reception.
+    received_condition = models.TextField(blank=True, default="")
+    received_accessories = models.TextField(blank=True, default="")
+    hand_back_method = models.CharField(
+        max_length=16, choices=HandBackMethod.CHOICES, blank=True, default=""
+    )
+    hand_back_tracking_number = models.CharField(max_length=255, blank=True, default="")
+    # Exchanges: the order that sends the replacement.
+    replacement_order = models.ForeignKey(
+        "order.Order",
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    rating = models.PositiveSmallIntegerField(null=True, blank=True)
+    rating_comment = models.TextField(blank=True, default="")
     # Given by the storefront so a retried create returns the first claim.
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
 
@@ -127,6 +156,17 @@ class AftersalesLine(models.Model):
     quantity_refunded = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=32, choices=Reason.CHOICES)
     comment = models.TextField(blank=True, default="")
+    # Exchanges: what the customer wants instead.
+    replacement_variant = models.ForeignKey(
+        "product.ProductVariant",
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    # Repairs: which unit (serial number or VIN) and its odometer/hour meter.
+    serial_number = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    meter_reading = models.PositiveIntegerField(null=True, blank=True)
     # Of the latest receipt; the RECEIVED events keep each parcel's.
     disposition = models.CharField(
         max_length=16, choices=Disposition.CHOICES, blank=True, default=""
@@ -287,6 +327,40 @@ class AftersalesRefund(models.Model):
                 name="aftersales_refund_one_pending_per_payment",
             ),
         ]
+
+
+class RepairQuote(models.Model):
+    """The itemised price of a repair, as shown to the customer line by line."""
+
+    request = models.OneToOneField(
+        AftersalesRequest, related_name="quote", on_delete=models.CASCADE
+    )
+    diagnosis = models.TextField(blank=True, default="")
+    under_warranty = models.BooleanField(default=False)
+    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    total_amount = models.DecimalField(**MONEY)
+    accepted = models.BooleanField(null=True)
+    responded_at = models.DateTimeField(null=True, blank=True)
+    # The unpaid Saleor order through which the shop collects an accepted quote.
+    order = models.ForeignKey(
+        "order.Order", related_name="+", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+
+class RepairQuoteLine(models.Model):
+    quote = models.ForeignKey(RepairQuote, related_name="lines", on_delete=models.CASCADE)
+    kind = models.CharField(max_length=8, choices=QuoteLineKind.CHOICES)
+    description = models.CharField(max_length=255)
+    quantity = models.PositiveIntegerField()
+    unit_price_amount = models.DecimalField(**MONEY)
+
+    class Meta:
+        ordering = ("pk",)
+
+    @property
+    def total_amount(self) -> Decimal:
+        return self.unit_price_amount * self.quantity
 
 
 class WarrantyPolicy(models.Model):

@@ -18,6 +18,9 @@ WARRANTY_MONTHS = "Default warranty months"
 EXTENDED_WARRANTY_PRODUCT_TYPE = "Extended warranty product type"
 EXTENDED_WARRANTY_MONTHS = "Extended warranty months"
 VERIFICATIONS_PER_MINUTE = "Warranty verifications per minute"
+EXCHANGE_OTHER_PRODUCTS = "Exchange for other products"
+SHIP_EXCHANGE_BEFORE_RECEIPT = "Ship exchanges before the return arrives"
+REPAIRS_PAID_ON_COLLECTION = "Repairs paid on collection"
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,9 @@ class AftersalesSettings:
     extended_warranty_product_type: str = ""
     extended_warranty_months: int = 12
     verifications_per_minute: int = 30
+    exchange_other_products: bool = False
+    ship_exchange_before_receipt: bool = False
+    repairs_paid_on_collection: bool = False
 
 
 DEFAULTS = AftersalesSettings()
@@ -107,6 +113,11 @@ def settings_from_configuration(configuration: dict) -> AftersalesSettings:
             get(VERIFICATIONS_PER_MINUTE, DEFAULTS.verifications_per_minute),
             100000,
         ),
+        exchange_other_products=_parse_bool(get(EXCHANGE_OTHER_PRODUCTS, False)),
+        ship_exchange_before_receipt=_parse_bool(
+            get(SHIP_EXCHANGE_BEFORE_RECEIPT, False)
+        ),
+        repairs_paid_on_collection=_parse_bool(get(REPAIRS_PAID_ON_COLLECTION, False)),
     )
 
 
@@ -144,6 +155,9 @@ class AftersalesPlugin(host.BasePlugin):
             "name": VERIFICATIONS_PER_MINUTE,
             "value": str(DEFAULTS.verifications_per_minute),
         },
+        {"name": EXCHANGE_OTHER_PRODUCTS, "value": False},
+        {"name": SHIP_EXCHANGE_BEFORE_RECEIPT, "value": False},
+        {"name": REPAIRS_PAID_ON_COLLECTION, "value": False},
     ]
     CONFIG_STRUCTURE = {
         RETURN_WINDOW_DAYS: {
@@ -193,6 +207,21 @@ class AftersalesPlugin(host.BasePlugin):
             "type": host.ConfigurationTypeField.STRING,
             "help_text": "Public warranty checks allowed per client and minute.",
             "label": VERIFICATIONS_PER_MINUTE,
+        },
+        EXCHANGE_OTHER_PRODUCTS: {
+            "type": host.ConfigurationTypeField.BOOLEAN,
+            "help_text": "Allow exchanges for variants of other products.",
+            "label": EXCHANGE_OTHER_PRODUCTS,
+        },
+        SHIP_EXCHANGE_BEFORE_RECEIPT: {
+            "type": host.ConfigurationTypeField.BOOLEAN,
+            "help_text": "Send replacements once approved, before the return arrives.",
+            "label": SHIP_EXCHANGE_BEFORE_RECEIPT,
+        },
+        REPAIRS_PAID_ON_COLLECTION: {
+            "type": host.ConfigurationTypeField.BOOLEAN,
+            "help_text": "Hand repaired items back before their quote is paid.",
+            "label": REPAIRS_PAID_ON_COLLECTION,
         },
     }
 

@@ -21,7 +21,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from . import host, workflow
-from .enums import Reason, RefundMethod, RefundStatus, RequestStatus
+from .enums import Reason, RefundMethod, RefundStatus, RequestStatus, RequestType
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesRefund, AftersalesRequest
@@ -168,6 +168,7 @@ def _reserve_refund(
     include_shipping: Optional[bool],
     restocking_fee_percent: Optional[Decimal],
     idempotency_key: str,
+    quote: Optional[RefundQuote] = None,
 ) -> Tuple[AftersalesRefund, bool]:
     """Step 1: the PENDING row, committed. Returns (refund, created).
 
@@ -186,6 +187,13 @@ def _reserve_refund(
         ).first()
         if existing is not None:
             return _replayed(existing, request, amount), False
+        if quote is None and request.type != RequestType.RETURN:
+            raise _error(
+                None,
+                "Exchanges are settled by their replacement and repairs by their "
+                "quote; only returns are refunded by hand.",
+                Code.INVALID_STATUS,
+            )
         if request.status not in REFUNDABLE_STATUSES:
             raise _error(
                 None,
@@ -208,12 +216,13 @@ def _reserve_refund(
                 "A refund for this claim or payment is in progress.",
                 Code.REFUND_IN_PROGRESS,
             )
-        quote = quote_refund(
-            request,
-            settings=settings,
-            include_shipping=include_shipping,
-            restocking_fee_percent=restocking_fee_percent,
-        )
+        if quote is None:
+            quote = quote_refund(
+                request,
+                settings=settings,
+                include_shipping=include_shipping,
+                restocking_fee_percent=restocking_fee_percent,
+            )
         if amount is None:
             amount = quote.default_amount
             if amount <= 0:
@@ -270,6 +279,7 @@ def refund_request(
     restocking_fee_percent: Optional[Decimal] = None,
     method: str = RefundMethod.REFUND,
     idempotency_key: str = "",
+    quote: Optional[RefundQuote] = None,
 ) -> AftersalesRefund:
     """Refund the claim's unsettled units to the order's original payment.
 
@@ -291,6 +301,7 @@ def refund_request(
         include_shipping=include_shipping,
         restocking_fee_percent=restocking_fee_percent,
         idempotency_key=idempotency_key or uuid.uuid4().hex,
+        quote=quote,
     )
     if not created:
         return refund
@@ -321,3 +332,32 @@ def refund_request(
     )
     workflow.record_refund(request, refund, by=by)
     return refund
+
+
+def settle_exchange(
+    request: AftersalesRequest, *, by: workflow.Actor, settings: AftersalesSettings
+) -> Tuple[AftersalesRequest, Optional[AftersalesRefund]]:
+    """Send the replacement; refund the difference of a cheaper one, once.
+
+    Each attempt at the difference has its own key; only one can succeed, since a
+    success resolves the claim.
+    """
+    change = workflow.fulfill_exchange(request, by=by, settings=settings)
+    difference = change.extra["difference"]
+    if not difference:
+        return change.request, None
+    attempt = change.request.refunds.filter(status=RefundStatus.FAILED).count()
+    refund = refund_request(
+        change.request,
+        by=by,
+        settings=settings,
+        amount=difference,
+        idempotency_key=f"exchange-{request.pk}-difference-{attempt}",
+        quote=RefundQuote(
+            line_quantities={},
+            goods_amount=difference,
+            restocking_fee_amount=Decimal("0"),
+            shipping_amount=Decimal("0"),
+        ),
+    )
+    return change.request, refund

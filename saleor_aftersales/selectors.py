@@ -52,3 +52,18 @@ def warranty_cards_by_line(order) -> dict:
     for card in WarrantyCard.objects.filter(order=order).select_related("order_line"):
         grouped.setdefault(card.order_line_id, []).append(card)
     return grouped
+
+
+def service_history(serial_number: str) -> QuerySet:
+    """Every claim about one unit, oldest first: by the serial on a claim line or
+    on the warranty card shown."""
+    serial_number = serial_number.strip().upper()
+    return (
+        requests_for_api()
+        .filter(
+            Q(lines__serial_number=serial_number)
+            | Q(warranty_card__serial_number=serial_number)
+        )
+        .distinct()
+        .order_by("created_at", "pk")
+    )

@@ -23,7 +23,7 @@ from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import WarrantyCard, WarrantyCardEvent, WarrantyPolicy
 from .plugin import AftersalesSettings
-from .workflow import Actor
+from .actors import Actor
 
 logger = logging.getLogger(__name__)
 

@@ -7,58 +7,36 @@ number of lines (bulk writes only).
 """
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from django.db import transaction
 from django.utils import timezone
 
-from . import host
+from . import host, warranty
 from .enums import (
     ActorType,
     Disposition,
+    HandBackMethod,
     EventType,
     RefundStatus,
     RequestStatus,
     RequestType,
     Resolution,
+    WarrantyEndedBy,
 )
+from .actors import Actor
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
-from .models import AftersalesEvent, AftersalesLine, AftersalesRequest
+from .models import (
+    AftersalesEvent,
+    AftersalesLine,
+    AftersalesRequest,
+    RepairQuote,
+    RepairQuoteLine,
+)
 from .plugin import AftersalesSettings
 from .policies import claimed_quantities, line_eligibility, paid_unit_prices
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who performs a step; recorded on every event."""
-
-    type: str
-    user: Optional["host.User"] = None
-    app: Optional["host.App"] = None
-
-    @classmethod
-    def customer(cls, user=None) -> "Actor":
-        return cls(ActorType.CUSTOMER, user=user)
-
-    @classmethod
-    def staff(cls, user) -> "Actor":
-        return cls(ActorType.STAFF, user=user)
-
-    @classmethod
-    def for_app(cls, app) -> "Actor":
-        return cls(ActorType.APP, app=app)
-
-    @classmethod
-    def system(cls) -> "Actor":
-        return cls(ActorType.SYSTEM)
-
-    def describe(self) -> str:
-        if self.type == ActorType.STAFF and self.user is not None:
-            return self.user.email
-        if self.type == ActorType.APP and self.app is not None:
-            return f"app {self.app.name}"
-        return self.type
 
 
 @dataclass
@@ -67,6 +45,9 @@ class ClaimLineInput:
     quantity: int
     reason: str
     comment: str = ""
+    replacement_variant: Optional["host.ProductVariant"] = None  # exchanges
+    serial_number: str = ""  # repairs
+    meter_reading: Optional[int] = None  # repairs
 
 
 @dataclass
@@ -74,6 +55,8 @@ class ReceivedLineInput:
     line: AftersalesLine
     quantity: int
     disposition: str = Disposition.RESTOCK
+    serial_number: str = ""  # repairs: as the counter clerk reads it
+    meter_reading: Optional[int] = None
 
 
 @dataclass
@@ -160,11 +143,62 @@ def _move(
     return Change(request, event)
 
 
+def _warranty_cover(card, lines: List[ClaimLineInput], by: Actor) -> dict:
+    """Whether the shown card covers this repair; an expired or void card still
+    opens a (paid) repair and the claim says why."""
+    if card is None:
+        return {}
+    claimed = {line.order_line.pk: line for line in lines}
+    line = claimed.get(card.order_line_id)
+    if line is None:
+        raise _error(
+            "warrantyCardCode",
+            "This warranty card belongs to another item.",
+            Code.WARRANTY_CARD_MISMATCH,
+        )
+    ended_by = card.ended_by(timezone.now(), line.meter_reading)
+    if line.serial_number and not card.serial_number:
+        warranty.record_serial_number(card, by=by, serial_number=line.serial_number)
+    notes = {
+        None: f"Covered by warranty card until {card.ends_at:%Y-%m-%d}.",
+        WarrantyEndedBy.DATE: f"Warranty ended on {card.ends_at:%Y-%m-%d}: paid repair.",
+        WarrantyEndedBy.USAGE: (
+            f"Warranty limited to {card.usage_limit} {card.usage_unit}; the meter "
+            f"reads {line.meter_reading}: paid repair."
+        ),
+        WarrantyEndedBy.VOID: "The warranty card is void: paid repair.",
+    }
+    return {
+        "warranty_card": card,
+        "under_warranty": ended_by is None,
+        "warranty_note": notes[ended_by],
+    }
+
+
 # Creation ---------------------------------------------------------------------------
 
 
+def _validate_replacement(index, line: ClaimLineInput, settings) -> None:
+    replacement = line.replacement_variant
+    if replacement is None:
+        raise _error(
+            "lines",
+            f"Line {index + 1}: choose the replacement variant.",
+            Code.REQUIRED,
+        )
+    original = line.order_line.variant
+    same_product = original is not None and original.product_id == replacement.product_id
+    if not same_product and not settings.exchange_other_products:
+        raise _error(
+            "lines",
+            f"Line {index + 1}: exchanges are for another variant of the same "
+            "product.",
+            Code.REPLACEMENT_NOT_ALLOWED,
+        )
+
+
 def _validate_claim_lines(
-    order, lines: List[ClaimLineInput], settings: AftersalesSettings
+    order, type: str, lines: List[ClaimLineInput], settings: AftersalesSettings
 ) -> None:
     if not lines:
         raise _error("lines", "Choose at least one line.", Code.REQUIRED)
@@ -200,6 +234,18 @@ def _validate_claim_lines(
                 f"Line {index + 1} has not been fulfilled yet.",
                 Code.NOT_FULFILLED,
             )
+        if type == RequestType.REPAIR:
+            # Any delivered unit can be repaired; warranty decides who pays.
+            if line.quantity > info.quantity_fulfilled:
+                raise _error(
+                    "lines",
+                    f"Line {index + 1}: only {info.quantity_fulfilled} unit(s) "
+                    "were delivered.",
+                    Code.QUANTITY_EXCEEDED,
+                )
+            continue
+        if type == RequestType.EXCHANGE:
+            _validate_replacement(index, line, settings)
         if not info.is_open_for(line.reason, now):
             raise _error(
                 "lines",
@@ -225,8 +271,9 @@ def create_request(
     settings: AftersalesSettings,
     customer_note: str = "",
     idempotency_key: str = "",
+    warranty_card=None,
 ) -> AftersalesRequest:
-    """Open a claim on an order's fulfilled lines.
+    """Open a claim (return, exchange or repair) on an order's fulfilled lines.
 
     A repeated call with the same ``idempotency_key`` returns the first claim.
     """
@@ -239,7 +286,10 @@ def create_request(
             ).first()
             if existing is not None:
                 return existing
-        _validate_claim_lines(order, lines, settings)
+        _validate_claim_lines(order, type, lines, settings)
+        warranty_fields = (
+            _warranty_cover(warranty_card, lines, by) if type == RequestType.REPAIR else {}
+        )
         unit_prices = paid_unit_prices(order, [line.order_line for line in lines])
         request = AftersalesRequest.objects.create(
             type=type,
@@ -249,6 +299,7 @@ def create_request(
             customer_note=customer_note,
             currency=order.currency,
             idempotency_key=idempotency_key,
+            **warranty_fields,
         )
         AftersalesLine.objects.bulk_create(
             [
@@ -259,6 +310,9 @@ def create_request(
                     reason=line.reason,
                     comment=line.comment,
                     unit_price_gross_amount=unit_prices[line.order_line.pk],
+                    replacement_variant=line.replacement_variant,
+                    serial_number=line.serial_number,
+                    meter_reading=line.meter_reading,
                 )
                 for line in lines
             ]
@@ -285,6 +339,7 @@ def create_request(
 # Review -------------------------------------------------------------------------------
 
 REVIEWABLE = RequestStatus.PENDING
+CENT = Decimal("0.01")
 
 
 def request_info(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
@@ -371,6 +426,8 @@ def approve(
                         "claimable.",
                         Code.QUANTITY_EXCEEDED,
                     )
+        if request.type == RequestType.EXCHANGE:
+            _check_replacements_in_stock(lines)
         AftersalesLine.objects.bulk_update(lines, ["quantity_approved"])
         request.approved_at = timezone.now()
         request.reject_reason = ""
@@ -383,6 +440,22 @@ def approve(
             parameters={"quantities": {str(l.pk): l.quantity_approved for l in lines}},
             update_fields=("approved_at", "reject_reason"),
         )
+
+
+def _check_replacements_in_stock(lines: List[AftersalesLine]) -> None:
+    wanted: Dict[int, int] = {}
+    for line in lines:
+        if line.quantity_approved and line.replacement_variant_id:
+            variant = line.replacement_variant_id
+            wanted[variant] = wanted.get(variant, 0) + line.quantity_approved
+    available = host.available_stock(wanted)
+    for variant_pk, quantity in wanted.items():
+        if available.get(variant_pk, 0) < quantity:
+            raise _error(
+                "lines",
+                f"Only {available.get(variant_pk, 0)} replacement unit(s) in stock.",
+                Code.OUT_OF_STOCK,
+            )
 
 
 def reject(
@@ -453,6 +526,8 @@ def receive(
     by: Actor,
     lines: Optional[List[ReceivedLineInput]] = None,
     warehouse=None,
+    condition: str = "",
+    accessories: str = "",
 ) -> Change:
     """Record what came back; RESTOCK units go back into the warehouse's stock.
 
@@ -503,8 +578,15 @@ def receive(
             item.line = line
 
         restock = {}
+        is_repair = request.type == RequestType.REPAIR
         for item in lines:
             line = item.line
+            if is_repair:
+                # The customer's own unit, in for repair: it never joins the stock.
+                item.disposition = Disposition.DAMAGED
+                line.serial_number = item.serial_number or line.serial_number
+                if item.meter_reading is not None:
+                    line.meter_reading = item.meter_reading
             line.disposition = item.disposition
             if item.disposition == Disposition.MISSING:
                 line.quantity_missing += item.quantity
@@ -531,9 +613,13 @@ def receive(
                 "quantity_received",
                 "quantity_restocked",
                 "quantity_missing",
+                "serial_number",
+                "meter_reading",
             ],
         )
         request.received_at = timezone.now()
+        request.received_condition = condition or request.received_condition
+        request.received_accessories = accessories or request.received_accessories
         return _move(
             request,
             (
@@ -553,8 +639,10 @@ def receive(
                     for item in lines
                 ],
                 "warehouse": str(warehouse.pk) if restock else None,
+                "condition": condition,
+                "accessories": accessories,
             },
-            update_fields=("received_at",),
+            update_fields=("received_at", "received_condition", "received_accessories"),
         )
 
 
@@ -566,9 +654,14 @@ def record_refund(request: AftersalesRequest, refund, *, by: Actor) -> Change:
         for line in lines:
             line.quantity_refunded += int(refund.line_quantities.get(str(line.pk), 0))
         AftersalesLine.objects.bulk_update(lines, ["quantity_refunded"])
-        settled = all(line.quantity_settled >= line.quantity_approved for line in lines)
+        if request.type == RequestType.EXCHANGE:
+            # The price difference of a cheaper replacement: the goods went out.
+            settled, resolution = True, Resolution.REPLACEMENT
+        else:
+            settled = all(l.quantity_settled >= l.quantity_approved for l in lines)
+            resolution = Resolution.REFUND
         if settled:
-            request.resolution = Resolution.REFUND
+            request.resolution = resolution
             request.resolved_at = timezone.now()
         return _move(
             request,
@@ -610,6 +703,287 @@ def close(request: AftersalesRequest, *, by: Actor, note: str = "") -> Change:
             EventType.CLOSED,
             message=note,
             update_fields=("closed_at",),
+        )
+
+
+# Exchanges and repairs ------------------------------------------------------------
+
+
+def fulfill_exchange(
+    request: AftersalesRequest, *, by: Actor, settings: AftersalesSettings
+) -> Change:
+    """Send the replacement as a real Saleor order with its stock allocated.
+
+    The customer's payment for the returned units is a discount on it: a dearer
+    replacement leaves the difference due on that order (never charged here); a
+    cheaper one leaves ``extra["difference"]`` to refund. Called again after a
+    failed difference refund, it keeps the order it made.
+    """
+    allowed = (RequestStatus.RECEIVED,)
+    if settings.ship_exchange_before_receipt:
+        allowed += (RequestStatus.APPROVED,)
+    with transaction.atomic():
+        request = _lock(request, allowed)
+        if request.type != RequestType.EXCHANGE:
+            raise _error(None, "Only exchanges send replacements.", Code.INVALID_STATUS)
+        _refuse_while_refund_pending(request)
+        lines = [
+            line
+            for line in request.lines.select_related("replacement_variant__product")
+            if line.quantity_approved
+        ]
+        credit = sum(
+            (line.unit_price_gross_amount * line.quantity_approved for line in lines),
+            Decimal("0"),
+        )
+        order = request.replacement_order
+        created = order is None
+        if created:
+            order = _replacement_order(request, lines, credit)
+            request.replacement_order = order
+        difference = max(Decimal("0"), credit - host.order_lines_subtotal(order))
+        settled = difference == 0
+        if settled:
+            request.resolution = Resolution.REPLACEMENT
+            request.resolved_at = timezone.now()
+        change = _move(
+            request,
+            RequestStatus.RESOLVED if settled else request.status,
+            by,
+            EventType.EXCHANGE_FULFILLED,
+            message=f"Replacement order #{order.pk}",
+            parameters={
+                "order": order.pk,
+                "credit": str(credit),
+                "difference_to_refund": str(difference),
+                "created": created,
+            },
+            update_fields=("replacement_order", "resolution", "resolved_at"),
+        )
+        change.extra["difference"] = difference
+        return change
+
+
+def _replacement_order(request, lines, credit):
+    new_lines = [
+        host.NewOrderLine(
+            product_name=line.replacement_variant.product.name,
+            variant_name=line.replacement_variant.name,
+            sku=line.replacement_variant.sku,
+            quantity=line.quantity_approved,
+            unit_price=host.variant_unit_price(line.replacement_variant),
+            variant=line.replacement_variant,
+        )
+        for line in lines
+    ]
+    try:
+        return host.create_follow_up_order(
+            request.order,
+            new_lines,
+            discount=credit,
+            discount_name=f"Exchange {request.number}",
+            note=f"Replacement for {request.number}",
+        )
+    except host.InsufficientStock:
+        raise _error(
+            None, "A replacement is no longer in stock.", Code.OUT_OF_STOCK
+        )
+
+
+@dataclass
+class QuoteLineInput:
+    kind: str
+    description: str
+    quantity: int
+    unit_price: Decimal
+
+
+def _validate_quote_lines(lines: List[QuoteLineInput], under_warranty: bool) -> None:
+    if not lines and not under_warranty:
+        raise _error("lines", "Itemise the quote.", Code.REQUIRED)
+    for index, line in enumerate(lines):
+        where = f"Quote line {index + 1}"
+        if not line.description.strip() or len(line.description) > 255:
+            raise _error("lines", f"{where}: describe it (255 characters).", Code.INVALID)
+        if line.quantity < 1:
+            raise _error(
+                "lines", f"{where}: quantity must be at least 1.", Code.QUANTITY_NOT_POSITIVE
+            )
+        price = line.unit_price
+        if not price.is_finite() or price < 0 or price != price.quantize(CENT):
+            raise _error("lines", f"{where}: give a price in cents.", Code.INVALID)
+
+
+def create_quote(
+    request: AftersalesRequest,
+    *,
+    by: Actor,
+    lines: List[QuoteLineInput],
+    under_warranty: bool = False,
+    diagnosis: str = "",
+) -> Change:
+    """The itemised quote after inspection; under warranty it costs nothing and
+    the repair starts at once."""
+    _validate_quote_lines(lines, under_warranty)
+    with transaction.atomic():
+        request = _lock(request, (RequestStatus.RECEIVED,))
+        if request.type != RequestType.REPAIR:
+            raise _error(None, "Only repairs are quoted.", Code.INVALID_STATUS)
+        total = sum((l.unit_price * l.quantity for l in lines), Decimal("0"))
+        quote = RepairQuote.objects.create(
+            request=request,
+            diagnosis=diagnosis,
+            under_warranty=under_warranty,
+            currency=request.currency,
+            total_amount=Decimal("0") if under_warranty else total,
+            accepted=True if under_warranty else None,
+            responded_at=timezone.now() if under_warranty else None,
+        )
+        RepairQuoteLine.objects.bulk_create(
+            [
+                RepairQuoteLine(
+                    quote=quote,
+                    kind=line.kind,
+                    description=line.description.strip(),
+                    quantity=line.quantity,
+                    unit_price_amount=line.unit_price,
+                )
+                for line in lines
+            ]
+        )
+        return _move(
+            request,
+            RequestStatus.IN_REPAIR if under_warranty else RequestStatus.QUOTED,
+            by,
+            EventType.QUOTED,
+            message=(
+                "Under warranty: no charge"
+                if under_warranty
+                else f"{quote.total_amount} {quote.currency}"
+            ),
+            parameters={"total": str(quote.total_amount), "diagnosis": diagnosis},
+        )
+
+
+def respond_to_quote(request: AftersalesRequest, *, by: Actor, accept: bool) -> Change:
+    """The customer's answer. Accepted: the repair starts and an unpaid Saleor
+    order collects the price. Declined: the item goes back unrepaired."""
+    with transaction.atomic():
+        request = _lock(request, (RequestStatus.QUOTED,))
+        quote = RepairQuote.objects.select_for_update().get(request=request)
+        quote.accepted = accept
+        quote.responded_at = timezone.now()
+        if not accept:
+            quote.save(update_fields=["accepted", "responded_at"])
+            request.resolved_at = timezone.now()
+            return _move(
+                request,
+                RequestStatus.RESOLVED,
+                by,
+                EventType.QUOTE_DECLINED,
+                message="The item goes back unrepaired.",
+                update_fields=("resolved_at",),
+            )
+        if quote.total_amount > 0:
+            quote.order = host.create_follow_up_order(
+                request.order,
+                [
+                    host.NewOrderLine(
+                        product_name=f"Repair {request.number}: {line.description}",
+                        sku=f"REPAIR-{line.kind.upper()}",
+                        quantity=line.quantity,
+                        unit_price=line.unit_price_amount,
+                    )
+                    for line in quote.lines.all()
+                ],
+                note=f"Repair {request.number}",
+                allocate=False,
+            )
+        quote.save(update_fields=["accepted", "responded_at", "order"])
+        return _move(
+            request,
+            RequestStatus.IN_REPAIR,
+            by,
+            EventType.QUOTE_ACCEPTED,
+            parameters={"order": quote.order_id},
+        )
+
+
+def update_repair(
+    request: AftersalesRequest,
+    *,
+    by: Actor,
+    settings: AftersalesSettings,
+    status: str,
+    note: str,
+    hand_back_method: str = "",
+    tracking_number: str = "",
+) -> Change:
+    """Progress of a repair: a note (quality check, ...) while IN_REPAIR, or
+    RESOLVED with the hand-back. A paid quote's item waits for its order to be
+    paid unless the shop lets customers pay on collection."""
+    if not note.strip():
+        raise _error("note", "Say what was done or checked.", Code.REQUIRED)
+    if status not in (RequestStatus.IN_REPAIR, RequestStatus.RESOLVED):
+        raise _error("status", "Repairs move to IN_REPAIR or RESOLVED.", Code.INVALID)
+    with transaction.atomic():
+        request = _lock(request, (RequestStatus.IN_REPAIR,))
+        if status == RequestStatus.IN_REPAIR:
+            return _move(
+                request, request.status, by, EventType.REPAIR_UPDATED, message=note
+            )
+        if hand_back_method not in dict(HandBackMethod.CHOICES):
+            raise _error("handBack", "Say how the item goes back.", Code.REQUIRED)
+        if hand_back_method == HandBackMethod.SHIPMENT and not tracking_number:
+            raise _error(
+                "trackingNumber", "Give the parcel's tracking number.", Code.REQUIRED
+            )
+        quote = RepairQuote.objects.filter(request=request).select_related("order").first()
+        unpaid = quote is not None and quote.order and not host.is_fully_paid(quote.order)
+        if unpaid and not settings.repairs_paid_on_collection:
+            raise _error(
+                None,
+                f"Order #{quote.order_id} for the repair is not paid yet.",
+                Code.QUOTE_NOT_PAID,
+            )
+        request.resolution = Resolution.REPAIR
+        request.resolved_at = timezone.now()
+        request.hand_back_method = hand_back_method
+        request.hand_back_tracking_number = tracking_number
+        return _move(
+            request,
+            RequestStatus.RESOLVED,
+            by,
+            EventType.REPAIR_UPDATED,
+            message=note,
+            parameters={"hand_back": hand_back_method, "tracking": tracking_number},
+            update_fields=(
+                "resolution",
+                "resolved_at",
+                "hand_back_method",
+                "hand_back_tracking_number",
+            ),
+        )
+
+
+def rate(request: AftersalesRequest, *, by: Actor, rating: int, comment: str = "") -> Change:
+    """The customer's verdict on how the claim was handled, once, 1 to 5."""
+    if not 1 <= rating <= 5:
+        raise _error("rating", "Rate from 1 to 5.", Code.INVALID)
+    with transaction.atomic():
+        request = _lock(request, (RequestStatus.RESOLVED, RequestStatus.CLOSED))
+        if request.rating is not None:
+            raise _error(None, "This claim has already been rated.", Code.ALREADY_RATED)
+        request.rating = rating
+        request.rating_comment = comment
+        return _move(
+            request,
+            request.status,
+            by,
+            EventType.RATED,
+            message=comment,
+            parameters={"rating": rating},
+            update_fields=("rating", "rating_comment"),
         )
 
 

@@ -17,7 +17,7 @@ REQUEST_FIELDS = """
 ERRORS = "errors { field message code } aftersalesErrors { field code }"
 
 RETURN_REQUEST_CREATE = f"""
-mutation Create($input: ReturnRequestCreateInput!) {{
+mutation Create($input: AftersalesRequestCreateInput!) {{
   returnRequestCreate(input: $input) {{
     aftersalesRequest {{ {REQUEST_FIELDS} }}
     {ERRORS}

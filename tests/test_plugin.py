@@ -56,6 +56,9 @@ def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
         "Extended warranty product type": "",
         "Extended warranty months": "12",
         "Warranty verifications per minute": "30",
+        "Exchange for other products": "false",
+        "Ship exchanges before the return arrives": "false",
+        "Repairs paid on collection": "false",
     }
 
 

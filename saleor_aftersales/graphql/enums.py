@@ -58,3 +58,9 @@ WarrantyUsageUnit = _enum(
 WarrantyCardEventType = _enum(
     "WarrantyCardEventType", enums.WarrantyEventType, "What happened to a card."
 )
+RepairQuoteLineKind = _enum(
+    "RepairQuoteLineKind", enums.QuoteLineKind, "Parts or labour on a repair quote."
+)
+AftersalesHandBackMethod = _enum(
+    "AftersalesHandBackMethod", enums.HandBackMethod, "How a repaired item goes back."
+)

@@ -22,11 +22,18 @@ from .mutations.staff import (
     AftersalesRequestRefund,
     AftersalesRequestReject,
     AftersalesRequestRequestInfo,
+    ExchangeRequestFulfill,
+    RepairQuoteCreate,
+    RepairStatusUpdate,
 )
 from .mutations.storefront import (
     AftersalesRequestAppeal,
     AftersalesRequestCancel,
     AftersalesRequestProvideInfo,
+    AftersalesRequestRate,
+    ExchangeRequestCreate,
+    RepairQuoteRespond,
+    RepairRequestCreate,
     ReturnRequestCreate,
 )
 from .mutations.warranty import WarrantyCardExtend, WarrantyCardUpdate, WarrantyCardVoid
@@ -157,6 +164,20 @@ class AftersalesQueries(graphene.ObjectType):
         description="Warranty cards (MANAGE_ORDERS).",
     )
 
+    service_history = graphene.List(
+        graphene.NonNull(AftersalesRequest),
+        required=True,
+        serial_number=graphene.Argument(
+            graphene.String, required=True, description="Serial number or VIN."
+        ),
+        description="Every claim and repair of one unit, oldest first (MANAGE_ORDERS).",
+    )
+
+    def resolve_service_history(self, info, serial_number):
+        if not is_staff_viewer(info):
+            raise host.PermissionDenied()
+        return selectors.service_history(serial_number)
+
     def resolve_warranty_card_verify(self, info, code, meter_reading=None):
         settings = get_settings()
         client = throttle.client_id(info.context)
@@ -265,6 +286,10 @@ class AftersalesQueries(graphene.ObjectType):
 
 class AftersalesMutations(graphene.ObjectType):
     return_request_create = ReturnRequestCreate.Field()
+    exchange_request_create = ExchangeRequestCreate.Field()
+    repair_request_create = RepairRequestCreate.Field()
+    repair_quote_respond = RepairQuoteRespond.Field()
+    aftersales_request_rate = AftersalesRequestRate.Field()
     aftersales_request_cancel = AftersalesRequestCancel.Field()
     aftersales_request_appeal = AftersalesRequestAppeal.Field()
     aftersales_request_provide_info = AftersalesRequestProvideInfo.Field()
@@ -277,6 +302,9 @@ class AftersalesMutations(graphene.ObjectType):
     aftersales_request_close = AftersalesRequestClose.Field()
     aftersales_request_assign = AftersalesRequestAssign.Field()
     aftersales_note_add = AftersalesNoteAdd.Field()
+    exchange_request_fulfill = ExchangeRequestFulfill.Field()
+    repair_quote_create = RepairQuoteCreate.Field()
+    repair_status_update = RepairStatusUpdate.Field()
 
     warranty_card_extend = WarrantyCardExtend.Field()
     warranty_card_void = WarrantyCardVoid.Field()

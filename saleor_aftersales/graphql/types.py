@@ -19,6 +19,8 @@ from .enums import (
     AftersalesRequestStatus,
     AftersalesRequestType,
     AftersalesResolution,
+    AftersalesHandBackMethod,
+    RepairQuoteLineKind,
     WarrantyCardEventType,
     WarrantyCardStatus,
     WarrantyEndedBy,
@@ -63,7 +65,14 @@ class AftersalesLine(host.CountableDjangoObjectType):
     class Meta:
         model = models.AftersalesLine
         interfaces = [relay.Node]
-        only_fields = ["id", "order_line", "comment"]
+        only_fields = [
+            "id",
+            "order_line",
+            "comment",
+            "replacement_variant",
+            "serial_number",
+            "meter_reading",
+        ]
         convert_choices_to_enum = False
         description = "A line of a claim: units of one order line."
 
@@ -194,6 +203,11 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     assignee = graphene.Field(
         host.UserType, description="Staff in charge (staff only)."
     )
+    quote = graphene.Field(lambda: RepairQuote, description="Repairs: the quote.")
+    warranty_card = graphene.Field(
+        lambda: WarrantyCard, description="Repairs: the warranty card shown."
+    )
+    hand_back = AftersalesHandBackMethod(description="Repairs: how it went back.")
     can_appeal = graphene.Boolean(
         required=True, description="Whether the customer may still appeal."
     )
@@ -212,6 +226,14 @@ class AftersalesRequest(host.CountableDjangoObjectType):
             "received_at",
             "resolved_at",
             "closed_at",
+            "under_warranty",
+            "warranty_note",
+            "received_condition",
+            "received_accessories",
+            "hand_back_tracking_number",
+            "replacement_order",
+            "rating",
+            "rating_comment",
         ]
         convert_choices_to_enum = False
         description = "A customer's after-sales claim on an order."
@@ -254,6 +276,14 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_assignee(root: models.AftersalesRequest, info):
         return root.assignee if is_staff_viewer(info) else None
+
+    @staticmethod
+    def resolve_quote(root: models.AftersalesRequest, _info):
+        return getattr(root, "quote", None)
+
+    @staticmethod
+    def resolve_hand_back(root: models.AftersalesRequest, _info):
+        return _blank_to_none(root.hand_back_method)
 
     @staticmethod
     def resolve_can_appeal(root: models.AftersalesRequest, _info):
@@ -376,3 +406,42 @@ class WarrantyCardVerification(WarrantyTerms, graphene.ObjectType):
 
     class Meta:
         description = "Public answer about a warranty card: no personal data."
+
+
+class RepairQuoteLine(graphene.ObjectType):
+    kind = RepairQuoteLineKind(required=True)
+    description = graphene.String(required=True)
+    quantity = graphene.Int(required=True)
+    unit_price = graphene.Field(host.MoneyType, required=True)
+    total = graphene.Field(host.MoneyType, required=True)
+
+    class Meta:
+        description = "One priced line of a repair quote."
+
+    @staticmethod
+    def resolve_unit_price(root: models.RepairQuoteLine, _info):
+        return Money(root.unit_price_amount, root.quote.currency)
+
+    @staticmethod
+    def resolve_total(root: models.RepairQuoteLine, _info):
+        return Money(root.total_amount, root.quote.currency)
+
+
+class RepairQuote(graphene.ObjectType):
+    diagnosis = graphene.String(required=True)
+    under_warranty = graphene.Boolean(required=True)
+    lines = graphene.List(graphene.NonNull(RepairQuoteLine), required=True)
+    total = graphene.Field(host.MoneyType, required=True, description="To pay.")
+    accepted = graphene.Boolean(description="The customer's answer; null: waiting.")
+    order = graphene.Field(host.OrderType, description="The order that collects it.")
+
+    class Meta:
+        description = "The itemised price of a repair."
+
+    @staticmethod
+    def resolve_lines(root: models.RepairQuote, _info):
+        return root.lines.all()
+
+    @staticmethod
+    def resolve_total(root: models.RepairQuote, _info):
+        return Money(root.total_amount, root.currency)

@@ -11,8 +11,11 @@ from ...plugin import get_settings
 from ..authorize import staff_actor
 from ..enums import (
     AftersalesDisposition,
+    AftersalesHandBackMethod,
     AftersalesRefundMethod,
     AftersalesRejectReason,
+    AftersalesRequestStatus,
+    RepairQuoteLineKind,
 )
 from ..types import AftersalesError, AftersalesRefund, AftersalesRequest
 from .base import (
@@ -67,6 +70,18 @@ def claim_lines_by_id(request, items, field="lines"):
             )
         seen.add(item["line"])
     return lines
+
+
+def refund_errors(refund):
+    """A refund the gateway refused is returned, with PAYMENT_FAILED."""
+    if refund is None or refund.status != RefundStatus.FAILED:
+        return []
+    return [
+        AftersalesError(
+            message=f"The payment gateway refused the refund: {refund.error}",
+            code=Code.PAYMENT_FAILED.value,
+        )
+    ]
 
 
 class AftersalesApproveLineInput(graphene.InputObjectType):
@@ -133,8 +148,10 @@ class AftersalesReceiveLineInput(graphene.InputObjectType):
     quantity = graphene.Int(required=True, description="Units inspected.")
     disposition = AftersalesDisposition(
         description="RESTOCK (default) back to stock, DAMAGED kept aside, MISSING "
-        "not in the parcel."
+        "not in the parcel. Repairs never join the stock."
     )
+    serial_number = graphene.String(description="Repairs: the unit's serial or VIN.")
+    meter_reading = graphene.Int(description="Repairs: km or hours at reception.")
 
 
 class AftersalesRequestReceive(StaffRequestMutation):
@@ -147,6 +164,10 @@ class AftersalesRequestReceive(StaffRequestMutation):
         warehouse = graphene.ID(
             description="Where restocked units go; default: where they shipped from."
         )
+        condition = graphene.String(
+            description="Repairs: the visible condition at reception."
+        )
+        accessories = graphene.String(description="Repairs: accessories handed in.")
 
     class Meta:
         description = "Record the returned goods; restocked units go back to stock."
@@ -168,10 +189,21 @@ class AftersalesRequestReceive(StaffRequestMutation):
                     line=lines[item["line"]],
                     quantity=item["quantity"],
                     disposition=item.get("disposition") or Disposition.RESTOCK,
+                    serial_number=clean_text(
+                        item, "serial_number", field="lines", max_length=64
+                    ).upper(),
+                    meter_reading=item.get("meter_reading"),
                 )
                 for item in items
             ]
-        return workflow.receive(request, by=actor, lines=received, warehouse=warehouse)
+        return workflow.receive(
+            request,
+            by=actor,
+            lines=received,
+            warehouse=warehouse,
+            condition=clean_text(data, "condition"),
+            accessories=clean_text(data, "accessories"),
+        )
 
 
 class AftersalesRequestRefund(AftersalesMutation):
@@ -215,14 +247,7 @@ class AftersalesRequestRefund(AftersalesMutation):
                 data, "idempotency_key", max_length=MAX_KEY_LENGTH
             ),
         )
-        errors = []
-        if refund.status == RefundStatus.FAILED:
-            errors = [
-                AftersalesError(
-                    message=f"The payment gateway refused the refund: {refund.error}",
-                    code=Code.PAYMENT_FAILED.value,
-                )
-            ]
+        errors = refund_errors(refund)
         return cls(
             errors=errors,
             aftersales_errors=errors,
@@ -276,3 +301,106 @@ class AftersalesNoteAdd(StaffRequestMutation):
     @classmethod
     def transition(cls, request, actor, data):
         return workflow.add_note(request, by=actor, message=clean_text(data, "message"))
+
+
+class ExchangeRequestFulfill(AftersalesMutation):
+    aftersales_request = graphene.Field(AftersalesRequest, description="The claim.")
+    refund = graphene.Field(
+        AftersalesRefund, description="The refund of a cheaper replacement's difference."
+    )
+
+    class Arguments:
+        id = graphene.ID(required=True, description=CLAIM_ID)
+
+    class Meta:
+        description = (
+            "Send the replacements as a Saleor order with stock allocated; refund "
+            "the difference of cheaper ones, leave a dearer one's difference due."
+        )
+        permissions = (host.MANAGE_ORDERS,)
+
+    @classmethod
+    def perform_mutation(cls, _root, info, **data):
+        request, refund = refunds.settle_exchange(
+            get_request(data["id"]), by=staff_actor(info), settings=get_settings()
+        )
+        errors = refund_errors(refund)
+        return cls(
+            errors=errors,
+            aftersales_errors=errors,
+            aftersales_request=reload_for_api(request),
+            refund=refund,
+        )
+
+
+class RepairQuoteLineInput(graphene.InputObjectType):
+    kind = RepairQuoteLineKind(required=True, description="PART or LABOR.")
+    description = graphene.String(required=True, description="What it is.")
+    quantity = graphene.Int(required=True, description="How many (parts, hours).")
+    unit_price = host.DecimalScalar(required=True, description="Price of one.")
+
+
+class RepairQuoteCreate(StaffRequestMutation):
+    class Arguments:
+        id = graphene.ID(required=True, description=CLAIM_ID)
+        lines = graphene.List(
+            graphene.NonNull(RepairQuoteLineInput), description="Itemised parts and labour."
+        )
+        under_warranty = graphene.Boolean(
+            description="Free under warranty: the repair starts at once."
+        )
+        diagnosis = graphene.String(description="What inspection found.")
+
+    class Meta:
+        description = "Quote a received repair, line by line."
+        permissions = (host.MANAGE_ORDERS,)
+
+    @classmethod
+    def transition(cls, request, actor, data):
+        lines = [
+            workflow.QuoteLineInput(
+                kind=item["kind"],
+                description=clean_text(item, "description", field="lines", max_length=255),
+                quantity=item["quantity"],
+                unit_price=item["unit_price"],
+            )
+            for item in data.get("lines") or []
+        ]
+        if any(line.unit_price is None for line in lines):
+            raise ValidationError(
+                {"lines": ValidationError("Give each line a price.", code=Code.INVALID.value)}
+            )
+        return workflow.create_quote(
+            request,
+            by=actor,
+            lines=lines,
+            under_warranty=bool(data.get("under_warranty")),
+            diagnosis=clean_text(data, "diagnosis"),
+        )
+
+
+class RepairStatusUpdate(StaffRequestMutation):
+    class Arguments:
+        id = graphene.ID(required=True, description=CLAIM_ID)
+        status = AftersalesRequestStatus(
+            required=True, description="IN_REPAIR (a progress note) or RESOLVED."
+        )
+        note = graphene.String(required=True, description="Work done, quality check.")
+        hand_back = AftersalesHandBackMethod(description="RESOLVED: pickup or shipment.")
+        tracking_number = graphene.String(description="RESOLVED by shipment: tracking.")
+
+    class Meta:
+        description = "Record a repair's progress, and its hand-back when done."
+        permissions = (host.MANAGE_ORDERS,)
+
+    @classmethod
+    def transition(cls, request, actor, data):
+        return workflow.update_repair(
+            request,
+            by=actor,
+            settings=get_settings(),
+            status=data["status"],
+            note=clean_text(data, "note"),
+            hand_back_method=data.get("hand_back") or "",
+            tracking_number=clean_text(data, "tracking_number", max_length=255),
+        )

@@ -7,7 +7,7 @@ with MANAGE_ORDERS may act for them (claims taken by phone or at the desk).
 import graphene
 from django.core.exceptions import ValidationError
 
-from ... import host, workflow
+from ... import host, warranty, workflow
 from ...enums import RequestType
 from ...error_codes import AftersalesErrorCode as Code
 from ...plugin import get_settings
@@ -31,10 +31,19 @@ class AftersalesRequestLineInput(graphene.InputObjectType):
     order_line = graphene.ID(required=True, description="ID of the order line.")
     quantity = graphene.Int(required=True, description="Units to claim.")
     reason = AftersalesReason(required=True, description="Why.")
-    comment = graphene.String(description="The customer's words about this line.")
+    comment = graphene.String(
+        description="The customer's words about this line (for repairs: the problem)."
+    )
+    replacement_variant = graphene.ID(
+        description="Exchanges: the variant wanted instead."
+    )
+    serial_number = graphene.String(description="Repairs: serial number or VIN.")
+    meter_reading = graphene.Int(
+        description="Repairs: odometer km or operating hours, where it has one."
+    )
 
 
-class ReturnRequestCreateInput(graphene.InputObjectType):
+class AftersalesRequestCreateInput(graphene.InputObjectType):
     order = graphene.ID(description="ID of the order (customers and staff).")
     order_token = graphene.UUID(description=ORDER_TOKEN_HELP)
     lines = graphene.List(
@@ -43,6 +52,9 @@ class ReturnRequestCreateInput(graphene.InputObjectType):
         description="Lines to claim.",
     )
     customer_note = graphene.String(description="A note for the shop.")
+    warranty_card_code = graphene.String(
+        description="Repairs: the unit's warranty card; decides who pays."
+    )
     idempotency_key = graphene.String(
         description="Retrying with the same key returns the first claim."
     )
@@ -70,7 +82,7 @@ class ReturnRequestCreate(AftersalesMutation):
     aftersales_request = graphene.Field(AftersalesRequest, description="The new claim.")
 
     class Arguments:
-        input = ReturnRequestCreateInput(required=True, description="The claim.")
+        input = AftersalesRequestCreateInput(required=True, description="The claim.")
 
     class Meta:
         description = "Ask to return units of a fulfilled order."
@@ -93,15 +105,33 @@ class ReturnRequestCreate(AftersalesMutation):
             "OrderLine",
             "lines",
         )
-        return [
-            workflow.ClaimLineInput(
-                order_line=order_lines[line["order_line"]],
-                quantity=line["quantity"],
-                reason=line["reason"],
-                comment=clean_text(line, "comment", field="lines"),
+        wanted = [line["replacement_variant"] for line in lines_data if line.get("replacement_variant")]
+        variants = get_instances(host.ProductVariant, wanted, "ProductVariant", "lines")
+        result = []
+        for line in lines_data:
+            meter = line.get("meter_reading")
+            if meter is not None and meter < 0:
+                raise ValidationError(
+                    {"lines": ValidationError("Meter readings can't be negative.", code=Code.INVALID.value)}
+                )
+            result.append(
+                workflow.ClaimLineInput(
+                    order_line=order_lines[line["order_line"]],
+                    quantity=line["quantity"],
+                    reason=line["reason"],
+                    comment=clean_text(line, "comment", field="lines"),
+                    replacement_variant=variants.get(line.get("replacement_variant")),
+                    serial_number=clean_text(
+                        line, "serial_number", field="lines", max_length=64
+                    ).upper(),
+                    meter_reading=meter,
+                )
             )
-            for line in lines_data
-        ]
+        return result
+
+    @classmethod
+    def clean_warranty_card(cls, data):
+        return None
 
     @classmethod
     def perform_mutation(cls, _root, info, input):
@@ -117,8 +147,40 @@ class ReturnRequestCreate(AftersalesMutation):
             idempotency_key=clean_text(
                 input, "idempotency_key", max_length=MAX_KEY_LENGTH
             ),
+            warranty_card=cls.clean_warranty_card(input),
         )
         return cls.success(aftersales_request=reload_for_api(request))
+
+
+class ExchangeRequestCreate(ReturnRequestCreate):
+    class Arguments:
+        input = AftersalesRequestCreateInput(required=True, description="The claim.")
+
+    class Meta:
+        description = (
+            "Ask to exchange units of a fulfilled order for another variant "
+            "(each line names its replacementVariant)."
+        )
+
+    REQUEST_TYPE = RequestType.EXCHANGE
+
+
+class RepairRequestCreate(ReturnRequestCreate):
+    class Arguments:
+        input = AftersalesRequestCreateInput(required=True, description="The claim.")
+
+    class Meta:
+        description = (
+            "Book a repair of delivered units; with a valid warrantyCardCode it is "
+            "free, with an expired or void one it is paid and the claim says why."
+        )
+
+    REQUEST_TYPE = RequestType.REPAIR
+
+    @classmethod
+    def clean_warranty_card(cls, data):
+        code = clean_text(data, "warranty_card_code", max_length=64)
+        return warranty.card_by_code(code, field="warrantyCardCode") if code else None
 
 
 class CustomerRequestMutation(RequestMutation):
@@ -171,3 +233,40 @@ class AftersalesRequestProvideInfo(CustomerRequestMutation):
     @classmethod
     def transition(cls, request, actor, data):
         return workflow.provide_info(request, by=actor, note=clean_text(data, "note"))
+
+
+class RepairQuoteRespond(CustomerRequestMutation):
+    class Arguments:
+        id = graphene.ID(required=True, description="ID of the repair claim.")
+        accept = graphene.Boolean(required=True, description="Accept the quote?")
+        order_token = graphene.UUID(description=ORDER_TOKEN_HELP)
+
+    class Meta:
+        description = (
+            "Accept a repair quote (the repair starts; an order collects the price) "
+            "or decline it (the item comes back unrepaired)."
+        )
+
+    @classmethod
+    def transition(cls, request, actor, data):
+        return workflow.respond_to_quote(request, by=actor, accept=data["accept"])
+
+
+class AftersalesRequestRate(CustomerRequestMutation):
+    class Arguments:
+        id = graphene.ID(required=True, description="ID of the claim.")
+        rating = graphene.Int(required=True, description="1 (poor) to 5 (excellent).")
+        comment = graphene.String(description="What went well or not.")
+        order_token = graphene.UUID(description=ORDER_TOKEN_HELP)
+
+    class Meta:
+        description = "Rate how a resolved claim was handled; once."
+
+    @classmethod
+    def transition(cls, request, actor, data):
+        return workflow.rate(
+            request,
+            by=actor,
+            rating=data["rating"],
+            comment=clean_text(data, "comment"),
+        )

@@ -1,0 +1,38 @@
+"""Who performs a step; every audit event records one."""
+from dataclasses import dataclass
+from typing import Optional
+
+from . import host
+from .enums import ActorType
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who performs a step; recorded on every event."""
+
+    type: str
+    user: Optional["host.User"] = None
+    app: Optional["host.App"] = None
+
+    @classmethod
+    def customer(cls, user=None) -> "Actor":
+        return cls(ActorType.CUSTOMER, user=user)
+
+    @classmethod
+    def staff(cls, user) -> "Actor":
+        return cls(ActorType.STAFF, user=user)
+
+    @classmethod
+    def for_app(cls, app) -> "Actor":
+        return cls(ActorType.APP, app=app)
+
+    @classmethod
+    def system(cls) -> "Actor":
+        return cls(ActorType.SYSTEM)
+
+    def describe(self) -> str:
+        if self.type == ActorType.STAFF and self.user is not None:
+            return self.user.email
+        if self.type == ActorType.APP and self.app is not None:
+            return f"app {self.app.name}"
+        return self.type
