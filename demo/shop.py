@@ -18,6 +18,7 @@ from saleor.order.models import Order, OrderLine
 from saleor.payment import gateway
 from saleor.payment.utils import create_payment
 from saleor.product.models import Category, Product, ProductType, ProductVariant
+from saleor.shipping.models import ShippingZone
 from saleor.warehouse.models import Stock, Warehouse
 
 DUMMY_GATEWAY = "mirumee.payments.dummy"
@@ -59,13 +60,19 @@ def make_staff(email: str, password: str = "password", manage_orders=True) -> Us
 
 
 def make_warehouse(name: str = "Returns hub") -> Warehouse:
-    return Warehouse.objects.create(
+    """A warehouse that ships to the UK, the US and the EU's big markets."""
+    warehouse = Warehouse.objects.create(
         name=name,
         slug=f"{slugify(name)}-{uuid.uuid4().hex[:6]}",
         company_name="Aftersales Ltd",
         address=make_address(),
         email="warehouse@example.com",
     )
+    zone = ShippingZone.objects.create(
+        name=f"{name} zone", countries=["GB", "US", "DE", "FR", "PL"]
+    )
+    warehouse.shipping_zones.add(zone)
+    return warehouse
 
 
 def make_variants(

@@ -1,4 +1,5 @@
 """Who performs a step; every audit event records one."""
+
 from dataclasses import dataclass
 from typing import Optional
 

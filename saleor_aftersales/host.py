@@ -5,8 +5,8 @@ stock, GraphQL building blocks) is reached through the names below, so porting t
 another Saleor release means changing this one file.
 """
 
-from decimal import Decimal
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple
 
 from django.db.models import Case, DecimalField, F, IntegerField, Sum, Value, When
@@ -14,6 +14,7 @@ from django.db.models import Case, DecimalField, F, IntegerField, Sum, Value, Wh
 # Models -------------------------------------------------------------------------
 from saleor.account.models import User  # noqa: F401
 from saleor.app.models import App  # noqa: F401
+from saleor.core.exceptions import InsufficientStock  # noqa: F401
 from saleor.core.permissions import AccountPermissions, OrderPermissions
 from saleor.order import FulfillmentStatus, OrderStatus  # noqa: F401
 from saleor.order import events as order_events
@@ -25,7 +26,6 @@ from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField  # noq
 from saleor.plugins.manager import get_plugins_manager
 from saleor.product.models import ProductVariant  # noqa: F401
 from saleor.warehouse.models import Allocation, Stock, Warehouse  # noqa: F401
-from saleor.core.exceptions import InsufficientStock  # noqa: F401
 
 if TYPE_CHECKING:  # pragma: no cover
     from .models import AftersalesRequest  # noqa: F401
@@ -184,7 +184,11 @@ def variants_by_pk(pks: Iterable[int]) -> Dict[int, ProductVariant]:
 
 
 def variant_unit_price(variant: ProductVariant) -> Decimal:
-    return variant.price_override_amount if variant.price_override_amount is not None else variant.product.price_amount
+    return (
+        variant.price_override_amount
+        if variant.price_override_amount is not None
+        else variant.product.price_amount
+    )
 
 
 @dataclass
@@ -252,12 +256,14 @@ def create_follow_up_order(
         user_email=source.user_email,
         status=OrderStatus.UNFULFILLED,
         currency=source.currency,
-        billing_address=source.billing_address.get_copy()
-        if source.billing_address_id
-        else None,
-        shipping_address=source.shipping_address.get_copy()
-        if source.shipping_address_id and allocate
-        else None,
+        billing_address=(
+            source.billing_address.get_copy() if source.billing_address_id else None
+        ),
+        shipping_address=(
+            source.shipping_address.get_copy()
+            if source.shipping_address_id and allocate
+            else None
+        ),
         shipping_method_name=source.shipping_method_name if allocate else None,
         shipping_price_net_amount=Decimal("0"),
         shipping_price_gross_amount=Decimal("0"),
@@ -351,6 +357,7 @@ from saleor.graphql.core.utils import from_global_id_strict_type  # noqa: E402,F
 from saleor.graphql.order.types import Order as OrderType  # noqa: E402,F401
 from saleor.graphql.order.types import OrderLine as OrderLineType  # noqa: E402,F401
 from saleor.graphql.payment.types import Payment as PaymentType  # noqa: E402,F401
+from saleor.graphql.product.types import ProductVariant as ProductVariantType  # noqa
 from saleor.graphql.utils.filters import filter_range_field  # noqa: E402,F401
 from saleor.graphql.views import GraphQLView  # noqa: E402,F401
 from saleor.graphql.warehouse.types import Warehouse as WarehouseType  # noqa: E402,F401

@@ -165,7 +165,9 @@ class AftersalesLine(models.Model):
         on_delete=models.PROTECT,
     )
     # Repairs: which unit (serial number or VIN) and its odometer/hour meter.
-    serial_number = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    serial_number = models.CharField(
+        max_length=64, blank=True, default="", db_index=True
+    )
     meter_reading = models.PositiveIntegerField(null=True, blank=True)
     # Of the latest receipt; the RECEIVED events keep each parcel's.
     disposition = models.CharField(
@@ -343,13 +345,19 @@ class RepairQuote(models.Model):
     responded_at = models.DateTimeField(null=True, blank=True)
     # The unpaid Saleor order through which the shop collects an accepted quote.
     order = models.ForeignKey(
-        "order.Order", related_name="+", null=True, blank=True, on_delete=models.SET_NULL
+        "order.Order",
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
 
 class RepairQuoteLine(models.Model):
-    quote = models.ForeignKey(RepairQuote, related_name="lines", on_delete=models.CASCADE)
+    quote = models.ForeignKey(
+        RepairQuote, related_name="lines", on_delete=models.CASCADE
+    )
     kind = models.CharField(max_length=8, choices=QuoteLineKind.CHOICES)
     description = models.CharField(max_length=255)
     quantity = models.PositiveIntegerField()

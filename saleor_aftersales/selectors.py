@@ -14,13 +14,19 @@ from .models import (
 
 def requests_for_api() -> QuerySet:
     return AftersalesRequest.objects.select_related(
-        "order", "user", "assignee"
+        "order", "user", "assignee", "quote", "warranty_card", "replacement_order"
     ).prefetch_related(
-        Prefetch("lines", queryset=AftersalesLine.objects.select_related("order_line")),
+        Prefetch(
+            "lines",
+            queryset=AftersalesLine.objects.select_related(
+                "order_line", "replacement_variant"
+            ),
+        ),
         Prefetch(
             "events", queryset=AftersalesEvent.objects.select_related("user", "app")
         ),
         "refunds",
+        "quote__lines",
     )
 
 

@@ -18,12 +18,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import host
+from .actors import Actor
 from .enums import WarrantyEventType
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import WarrantyCard, WarrantyCardEvent, WarrantyPolicy
 from .plugin import AftersalesSettings
-from .actors import Actor
 
 logger = logging.getLogger(__name__)
 

@@ -14,18 +14,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from . import host, warranty
+from .actors import Actor
 from .enums import (
     ActorType,
     Disposition,
-    HandBackMethod,
     EventType,
+    HandBackMethod,
     RefundStatus,
     RequestStatus,
     RequestType,
     Resolution,
     WarrantyEndedBy,
 )
-from .actors import Actor
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import (
@@ -187,7 +187,9 @@ def _validate_replacement(index, line: ClaimLineInput, settings) -> None:
             Code.REQUIRED,
         )
     original = line.order_line.variant
-    same_product = original is not None and original.product_id == replacement.product_id
+    same_product = (
+        original is not None and original.product_id == replacement.product_id
+    )
     if not same_product and not settings.exchange_other_products:
         raise _error(
             "lines",
@@ -288,7 +290,9 @@ def create_request(
                 return existing
         _validate_claim_lines(order, type, lines, settings)
         warranty_fields = (
-            _warranty_cover(warranty_card, lines, by) if type == RequestType.REPAIR else {}
+            _warranty_cover(warranty_card, lines, by)
+            if type == RequestType.REPAIR
+            else {}
         )
         unit_prices = paid_unit_prices(order, [line.order_line for line in lines])
         request = AftersalesRequest.objects.create(
@@ -785,9 +789,7 @@ def _replacement_order(request, lines, credit):
             note=f"Replacement for {request.number}",
         )
     except host.InsufficientStock:
-        raise _error(
-            None, "A replacement is no longer in stock.", Code.OUT_OF_STOCK
-        )
+        raise _error(None, "A replacement is no longer in stock.", Code.OUT_OF_STOCK)
 
 
 @dataclass
@@ -804,10 +806,14 @@ def _validate_quote_lines(lines: List[QuoteLineInput], under_warranty: bool) -> 
     for index, line in enumerate(lines):
         where = f"Quote line {index + 1}"
         if not line.description.strip() or len(line.description) > 255:
-            raise _error("lines", f"{where}: describe it (255 characters).", Code.INVALID)
+            raise _error(
+                "lines", f"{where}: describe it (255 characters).", Code.INVALID
+            )
         if line.quantity < 1:
             raise _error(
-                "lines", f"{where}: quantity must be at least 1.", Code.QUANTITY_NOT_POSITIVE
+                "lines",
+                f"{where}: quantity must be at least 1.",
+                Code.QUANTITY_NOT_POSITIVE,
             )
         price = line.unit_price
         if not price.is_finite() or price < 0 or price != price.quantize(CENT):
@@ -938,8 +944,12 @@ def update_repair(
             raise _error(
                 "trackingNumber", "Give the parcel's tracking number.", Code.REQUIRED
             )
-        quote = RepairQuote.objects.filter(request=request).select_related("order").first()
-        unpaid = quote is not None and quote.order and not host.is_fully_paid(quote.order)
+        quote = (
+            RepairQuote.objects.filter(request=request).select_related("order").first()
+        )
+        unpaid = (
+            quote is not None and quote.order and not host.is_fully_paid(quote.order)
+        )
         if unpaid and not settings.repairs_paid_on_collection:
             raise _error(
                 None,
@@ -966,7 +976,9 @@ def update_repair(
         )
 
 
-def rate(request: AftersalesRequest, *, by: Actor, rating: int, comment: str = "") -> Change:
+def rate(
+    request: AftersalesRequest, *, by: Actor, rating: int, comment: str = ""
+) -> Change:
     """The customer's verdict on how the claim was handled, once, 1 to 5."""
     if not 1 <= rating <= 5:
         raise _error("rating", "Rate from 1 to 5.", Code.INVALID)

@@ -180,3 +180,100 @@ query All($first: Int, $after: String, $filter: AftersalesRequestFilterInput,
   }
 }
 """
+
+CLAIM_FIELDS = f"""
+    {REQUEST_FIELDS}
+    underWarranty warrantyNote receivedCondition receivedAccessories handBack
+    handBackTrackingNumber rating ratingComment
+    replacementOrder {{ id }}
+    warrantyCard {{ code }}
+    quote {{
+      diagnosis underWarranty accepted total {{ amount }} order {{ id }}
+      lines {{ kind description quantity unitPrice {{ amount }} total {{ amount }} }}
+    }}
+"""
+
+EXCHANGE_REQUEST_CREATE = f"""
+mutation Create($input: AftersalesRequestCreateInput!) {{
+  exchangeRequestCreate(input: $input) {{
+    aftersalesRequest {{ {CLAIM_FIELDS} lines {{ replacementVariant {{ id }} }} }}
+    {ERRORS}
+  }}
+}}
+"""
+
+REPAIR_REQUEST_CREATE = f"""
+mutation Create($input: AftersalesRequestCreateInput!) {{
+  repairRequestCreate(input: $input) {{
+    aftersalesRequest {{ {CLAIM_FIELDS} lines {{ serialNumber meterReading }} }}
+    {ERRORS}
+  }}
+}}
+"""
+
+EXCHANGE_FULFILL = f"""
+mutation Fulfill($id: ID!) {{
+  exchangeRequestFulfill(id: $id) {{
+    aftersalesRequest {{ {CLAIM_FIELDS} }}
+    refund {{ status amount {{ amount }} }}
+    {ERRORS}
+  }}
+}}
+"""
+
+QUOTE_CREATE = f"""
+mutation Quote($id: ID!, $lines: [RepairQuoteLineInput!], $underWarranty: Boolean,
+               $diagnosis: String) {{
+  repairQuoteCreate(id: $id, lines: $lines, underWarranty: $underWarranty,
+                    diagnosis: $diagnosis) {{
+    aftersalesRequest {{ {CLAIM_FIELDS} }}
+    {ERRORS}
+  }}
+}}
+"""
+
+QUOTE_RESPOND = f"""
+mutation Respond($id: ID!, $accept: Boolean!, $token: UUID) {{
+  repairQuoteRespond(id: $id, accept: $accept, orderToken: $token) {{
+    aftersalesRequest {{ {CLAIM_FIELDS} }}
+    {ERRORS}
+  }}
+}}
+"""
+
+REPAIR_UPDATE = f"""
+mutation Update($id: ID!, $status: AftersalesRequestStatus!, $note: String!,
+                $handBack: AftersalesHandBackMethod, $tracking: String) {{
+  repairStatusUpdate(id: $id, status: $status, note: $note, handBack: $handBack,
+                     trackingNumber: $tracking) {{
+    aftersalesRequest {{ {CLAIM_FIELDS} }}
+    {ERRORS}
+  }}
+}}
+"""
+
+RATE = f"""
+mutation Rate($id: ID!, $rating: Int!, $comment: String, $token: UUID) {{
+  aftersalesRequestRate(id: $id, rating: $rating, comment: $comment, orderToken: $token) {{
+    aftersalesRequest {{ id rating ratingComment events {{ type message }} }}
+    {ERRORS}
+  }}
+}}
+"""
+
+RECEIVE_REPAIR = f"""
+mutation Receive($id: ID!, $lines: [AftersalesReceiveLineInput!], $condition: String,
+                 $accessories: String) {{
+  aftersalesRequestReceive(id: $id, lines: $lines, condition: $condition,
+                           accessories: $accessories) {{
+    aftersalesRequest {{ {CLAIM_FIELDS} lines {{ serialNumber meterReading }} }}
+    {ERRORS}
+  }}
+}}
+"""
+
+SERVICE_HISTORY = """
+query History($serial: String!) {
+  serviceHistory(serialNumber: $serial) { id number type status createdAt }
+}
+"""

@@ -118,3 +118,70 @@ def test_card_lists_cost_the_same_for_5_and_40_cards(
     large, data = staff_api.count_queries(query, {"first": 40})
     assert len(data["warrantyCards"]["edges"]) == 40
     assert small == large, (small, large)
+
+
+def test_exchange_and_quote_cost_the_same_for_1_and_20_lines(
+    customer_api, staff_api, wide_orders, warehouse
+):
+    from .queries import EXCHANGE_FULFILL, EXCHANGE_REQUEST_CREATE
+
+    counts = []
+    for order in wide_orders:
+        lines = [
+            {
+                **line_input(line, 1),
+                "replacementVariant": gid("ProductVariant", line.variant_id),
+            }
+            for line in order.lines.order_by("pk")
+        ]
+        create, data = customer_api.count_queries(
+            EXCHANGE_REQUEST_CREATE,
+            {"input": {"order": gid("Order", order.pk), "lines": lines}},
+        )
+        claim = data["exchangeRequestCreate"]["aftersalesRequest"]
+        approve, _ = staff_api.count_queries(APPROVE, {"id": claim["id"]})
+        receive, _ = staff_api.count_queries(RECEIVE, {"id": claim["id"]})
+        fulfill, data = staff_api.count_queries(EXCHANGE_FULFILL, {"id": claim["id"]})
+        assert (
+            data["exchangeRequestFulfill"]["aftersalesRequest"]["status"] == "RESOLVED"
+        )
+        counts.append((create, approve, receive, fulfill))
+    assert counts[0] == counts[1], counts
+
+
+def test_repair_quote_costs_the_same_for_1_and_20_quote_lines(
+    customer_api, staff_api, order
+):
+    from .queries import APPROVE as APPROVE_
+    from .queries import QUOTE_CREATE, RECEIVE, REPAIR_REQUEST_CREATE
+
+    counts = []
+    for size in (1, 20):
+        line = order.lines.order_by("pk")[0]
+        data = customer_api.data(
+            REPAIR_REQUEST_CREATE,
+            {
+                "input": {
+                    "order": gid("Order", order.pk),
+                    "lines": [line_input(line, 1)],
+                }
+            },
+        )
+        claim = data["repairRequestCreate"]["aftersalesRequest"]
+        staff_api.data(APPROVE, {"id": claim["id"]})
+        staff_api.data(RECEIVE, {"id": claim["id"]})
+        quote_lines = [
+            {
+                "kind": "PART",
+                "description": f"Part {i}",
+                "quantity": 1,
+                "unitPrice": "1.00",
+            }
+            for i in range(size)
+        ]
+        count, data = staff_api.count_queries(
+            QUOTE_CREATE, {"id": claim["id"], "lines": quote_lines}
+        )
+        assert data["repairQuoteCreate"]["errors"] == []
+        counts.append(count)
+    assert counts[0] == counts[1], counts

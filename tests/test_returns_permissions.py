@@ -12,12 +12,14 @@ from .queries import (
     CANCEL,
     CLOSE,
     ELIGIBILITY,
+    EXCHANGE_REQUEST_CREATE,
     MY_REQUESTS,
     NOTE_ADD,
     PROVIDE_INFO,
     RECEIVE,
     REFUND,
     REJECT,
+    REPAIR_REQUEST_CREATE,
     REQUEST,
     REQUEST_INFO,
     RETURN_REQUEST_CREATE,
@@ -47,16 +49,19 @@ def stranger(request, db, other_customer, staff_without_permission):
 def storefront_operations(order, claim):
     first = order.lines.order_by("pk")[0]
     order_id = gid("Order", order.pk)
+
+    def create(token):
+        line = {
+            **line_input(first, 1),
+            "replacementVariant": gid("ProductVariant", first.variant_id),
+        }
+        where = {"orderToken": token} if token else {"order": order_id}
+        return {"input": {**where, "lines": [line]}}
+
     return [
-        (
-            RETURN_REQUEST_CREATE,
-            lambda token: {
-                "input": {
-                    **({"orderToken": token} if token else {"order": order_id}),
-                    "lines": [line_input(first, 1)],
-                }
-            },
-        ),
+        (RETURN_REQUEST_CREATE, create),
+        (EXCHANGE_REQUEST_CREATE, create),
+        (REPAIR_REQUEST_CREATE, create),
         (CANCEL, lambda token: {"id": claim["id"], "token": token}),
         (APPEAL, lambda token: {"id": claim["id"], "note": "x", "token": token}),
         (PROVIDE_INFO, lambda token: {"id": claim["id"], "note": "x", "token": token}),

@@ -12,6 +12,7 @@ from .enums import (
     AftersalesDisposition,
     AftersalesErrorCode,
     AftersalesEventType,
+    AftersalesHandBackMethod,
     AftersalesReason,
     AftersalesRefundMethod,
     AftersalesRefundStatus,
@@ -19,7 +20,6 @@ from .enums import (
     AftersalesRequestStatus,
     AftersalesRequestType,
     AftersalesResolution,
-    AftersalesHandBackMethod,
     RepairQuoteLineKind,
     WarrantyCardEventType,
     WarrantyCardStatus,
@@ -61,6 +61,9 @@ class AftersalesLine(host.CountableDjangoObjectType):
     unit_price = graphene.Field(
         host.MoneyType, required=True, description="What the customer paid per unit."
     )
+    replacement_variant = graphene.Field(
+        host.ProductVariantType, description="Exchanges: the variant wanted instead."
+    )
 
     class Meta:
         model = models.AftersalesLine
@@ -69,7 +72,6 @@ class AftersalesLine(host.CountableDjangoObjectType):
             "id",
             "order_line",
             "comment",
-            "replacement_variant",
             "serial_number",
             "meter_reading",
         ]
@@ -79,6 +81,11 @@ class AftersalesLine(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_quantity(root: models.AftersalesLine, _info):
         return root.quantity_requested
+
+    @staticmethod
+    def resolve_replacement_variant(root: models.AftersalesLine, _info):
+        # Saleor's type would re-query each variant through its get_queryset.
+        return root.replacement_variant
 
     @staticmethod
     def resolve_disposition(root: models.AftersalesLine, _info):

@@ -65,16 +65,15 @@ def get_instance(
 
 
 def get_instances(
-    model: Type[Model], global_ids: List[str], type_name: str, field: str
+    model: Type[Model], global_ids: List[str], type_name: str, field: str, qs=None
 ) -> Dict[str, Model]:
     """Resolve many IDs in one query; every one must exist."""
     pks = {gid: pk_from_global_id(gid, type_name, field) for gid in global_ids}
+    qs = qs if qs is not None else model.objects.all()
     found = _query(
         field,
         ", ".join(global_ids),
-        lambda: {
-            str(obj.pk): obj for obj in model.objects.filter(pk__in=set(pks.values()))
-        },
+        lambda: {str(obj.pk): obj for obj in qs.filter(pk__in=set(pks.values()))},
     )
     result = {}
     for gid, pk in pks.items():

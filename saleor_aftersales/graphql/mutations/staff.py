@@ -306,7 +306,8 @@ class AftersalesNoteAdd(StaffRequestMutation):
 class ExchangeRequestFulfill(AftersalesMutation):
     aftersales_request = graphene.Field(AftersalesRequest, description="The claim.")
     refund = graphene.Field(
-        AftersalesRefund, description="The refund of a cheaper replacement's difference."
+        AftersalesRefund,
+        description="The refund of a cheaper replacement's difference.",
     )
 
     class Arguments:
@@ -344,7 +345,8 @@ class RepairQuoteCreate(StaffRequestMutation):
     class Arguments:
         id = graphene.ID(required=True, description=CLAIM_ID)
         lines = graphene.List(
-            graphene.NonNull(RepairQuoteLineInput), description="Itemised parts and labour."
+            graphene.NonNull(RepairQuoteLineInput),
+            description="Itemised parts and labour.",
         )
         under_warranty = graphene.Boolean(
             description="Free under warranty: the repair starts at once."
@@ -360,7 +362,9 @@ class RepairQuoteCreate(StaffRequestMutation):
         lines = [
             workflow.QuoteLineInput(
                 kind=item["kind"],
-                description=clean_text(item, "description", field="lines", max_length=255),
+                description=clean_text(
+                    item, "description", field="lines", max_length=255
+                ),
                 quantity=item["quantity"],
                 unit_price=item["unit_price"],
             )
@@ -368,7 +372,11 @@ class RepairQuoteCreate(StaffRequestMutation):
         ]
         if any(line.unit_price is None for line in lines):
             raise ValidationError(
-                {"lines": ValidationError("Give each line a price.", code=Code.INVALID.value)}
+                {
+                    "lines": ValidationError(
+                        "Give each line a price.", code=Code.INVALID.value
+                    )
+                }
             )
         return workflow.create_quote(
             request,
@@ -386,7 +394,9 @@ class RepairStatusUpdate(StaffRequestMutation):
             required=True, description="IN_REPAIR (a progress note) or RESOLVED."
         )
         note = graphene.String(required=True, description="Work done, quality check.")
-        hand_back = AftersalesHandBackMethod(description="RESOLVED: pickup or shipment.")
+        hand_back = AftersalesHandBackMethod(
+            description="RESOLVED: pickup or shipment."
+        )
         tracking_number = graphene.String(description="RESOLVED by shipment: tracking.")
 
     class Meta:

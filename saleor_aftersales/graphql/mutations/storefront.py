@@ -104,15 +104,24 @@ class ReturnRequestCreate(AftersalesMutation):
             [line["order_line"] for line in lines_data],
             "OrderLine",
             "lines",
+            qs=host.OrderLine.objects.select_related("variant"),
         )
-        wanted = [line["replacement_variant"] for line in lines_data if line.get("replacement_variant")]
+        wanted = [
+            line["replacement_variant"]
+            for line in lines_data
+            if line.get("replacement_variant")
+        ]
         variants = get_instances(host.ProductVariant, wanted, "ProductVariant", "lines")
         result = []
         for line in lines_data:
             meter = line.get("meter_reading")
             if meter is not None and meter < 0:
                 raise ValidationError(
-                    {"lines": ValidationError("Meter readings can't be negative.", code=Code.INVALID.value)}
+                    {
+                        "lines": ValidationError(
+                            "Meter readings can't be negative.", code=Code.INVALID.value
+                        )
+                    }
                 )
             result.append(
                 workflow.ClaimLineInput(
