@@ -152,7 +152,6 @@ def test_exchange_and_quote_cost_the_same_for_1_and_20_lines(
 def test_repair_quote_costs_the_same_for_1_and_20_quote_lines(
     customer_api, staff_api, order
 ):
-    from .queries import APPROVE as APPROVE_
     from .queries import QUOTE_CREATE, RECEIVE, REPAIR_REQUEST_CREATE
 
     counts = []

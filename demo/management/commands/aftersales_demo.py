@@ -10,7 +10,8 @@ from saleor.product.models import ProductVariant
 
 from demo import shop
 from saleor_aftersales import refunds, workflow
-from saleor_aftersales.models import AftersalesRequest
+from saleor_aftersales.models import AftersalesRequest, WarrantyCard
+from saleor_aftersales.warranty import display_code
 from saleor_aftersales.plugin import get_settings
 
 CUSTOMER_EMAIL = "customer@example.com"
@@ -79,6 +80,41 @@ class Command(BaseCommand):
         workflow.receive(done, by=as_staff)
         refunds.refund_request(done, by=as_staff, settings=settings)
 
+        # An exchange for a fresh unit of the same item, on its way back.
+        swap_line = orders[1].lines.order_by("pk").last()
+        swap = workflow.create_request(
+            orders[1],
+            type="exchange",
+            lines=[
+                workflow.ClaimLineInput(
+                    swap_line, 1, "defective", replacement_variant=swap_line.variant
+                )
+            ],
+            by=as_customer,
+            settings=settings,
+            customer_note="Please send a working one.",
+        )
+        workflow.approve(swap, by=as_staff)
+
+        # A repair under warranty, received at the desk and being repaired.
+        repair_line = orders[2].lines.order_by("pk").first()
+        card = WarrantyCard.objects.filter(order_line=repair_line).first()
+        repair = workflow.create_request(
+            orders[2],
+            type="repair",
+            lines=[
+                workflow.ClaimLineInput(
+                    repair_line, 1, "defective", "Stopped working", serial_number="SN-DEMO-1"
+                )
+            ],
+            by=as_customer,
+            settings=settings,
+            warranty_card=card,
+        )
+        workflow.approve(repair, by=as_staff)
+        workflow.receive(repair, by=as_staff, condition="Light scratches")
+        workflow.create_quote(repair, by=as_staff, lines=[], under_warranty=True)
+
         for order in orders:
             self.stdout.write(
                 f"Order #{order.pk} (token {order.token}) total "
@@ -86,4 +122,7 @@ class Command(BaseCommand):
             )
         self.stdout.write(
             f"Claims: {AftersalesRequest.objects.filter(user=customer).count()}"
+        )
+        self.stdout.write(
+            f"Warranty card to verify: {display_code(card.code)} (warrantyCardVerify)"
         )
