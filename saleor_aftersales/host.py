@@ -150,10 +150,13 @@ def fulfillment_lines_of(fulfillment: Fulfillment):
 
 
 def fulfillment_lines():
-    """Every fulfillment line, ready for issuing cards (the backfill's source)."""
-    return FulfillmentLine.objects.select_related(
-        "fulfillment", "order_line__variant__product"
-    ).order_by("pk")
+    """Every shipped fulfillment line, ready for issuing cards (the backfill's
+    source); cancelled fulfillments are left out."""
+    return (
+        FulfillmentLine.objects.filter(fulfillment__status=FulfillmentStatus.FULFILLED)
+        .select_related("fulfillment", "order_line__variant__product")
+        .order_by("pk")
+    )
 
 
 def order_contains_product_type(order: Order, product_type_slug: str) -> bool:

@@ -29,6 +29,7 @@ from .plugin import AftersalesSettings
 
 CENT = Decimal("0.01")
 MAX_KEY_LENGTH = 255
+MAX_AMOUNT = Decimal("1000000000")
 REFUNDABLE_STATUSES = (RequestStatus.APPROVED, RequestStatus.RECEIVED)
 
 
@@ -123,7 +124,11 @@ def _validate_arguments(
     idempotency_key: str,
 ) -> None:
     if amount is not None:
-        if not amount.is_finite() or amount != amount.quantize(CENT):
+        if (
+            not amount.is_finite()
+            or abs(amount) > MAX_AMOUNT
+            or amount != amount.quantize(CENT)
+        ):
             raise _error(
                 "amount", "Give the amount in cents, e.g. 12.50.", Code.INVALID
             )

@@ -14,14 +14,21 @@ from .models import (
 
 def requests_for_api() -> QuerySet:
     return AftersalesRequest.objects.select_related(
-        "order", "user", "assignee", "quote", "warranty_card", "replacement_order"
+        "order",
+        "user",
+        "assignee",
+        "quote__order",
+        "warranty_card__order",
+        "warranty_card__order_line",
+        "replacement_order",
     ).prefetch_related(
         Prefetch(
             "lines",
             queryset=AftersalesLine.objects.select_related(
-                "order_line", "replacement_variant"
+                "order_line", "replacement_variant__product"
             ),
         ),
+        "warranty_card__events",
         Prefetch(
             "events", queryset=AftersalesEvent.objects.select_related("user", "app")
         ),
@@ -55,7 +62,12 @@ def warranty_cards() -> QuerySet:
 def warranty_cards_by_line(order) -> dict:
     """The order's cards grouped by order line pk (one query)."""
     grouped: dict = {}
-    for card in WarrantyCard.objects.filter(order=order).select_related("order_line"):
+    cards = (
+        WarrantyCard.objects.filter(order=order)
+        .select_related("order", "order_line")
+        .prefetch_related("events")
+    )
+    for card in cards:
         grouped.setdefault(card.order_line_id, []).append(card)
     return grouped
 

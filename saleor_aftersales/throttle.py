@@ -1,5 +1,6 @@
 """Fixed-window rate limits in Redis, per client, for public endpoints."""
 
+import ipaddress
 import logging
 import time
 from functools import lru_cache
@@ -17,9 +18,22 @@ def _redis() -> "redis.Redis":
 
 
 def client_id(request) -> str:
-    """The caller's address as Saleor reads it (REAL_IP_ENVIRON behind proxies)."""
+    """The caller's address as Saleor reads it (REAL_IP_ENVIRON behind proxies).
+
+    Of a forwarded chain only the last hop, the one the shop's own proxy added,
+    counts (the rest is whatever the client sent); IPv6 clients are counted per
+    /64, the block one subscriber gets.
+    """
     header = getattr(settings, "REAL_IP_ENVIRON", "REMOTE_ADDR")
-    return request.META.get(header) or request.META.get("REMOTE_ADDR") or "unknown"
+    raw = request.META.get(header) or request.META.get("REMOTE_ADDR") or ""
+    candidate = raw.split(",")[-1].strip()
+    try:
+        address = ipaddress.ip_address(candidate)
+    except ValueError:
+        return "unknown"
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 def allow(bucket: str, client: str, limit: int, window_seconds: int = 60) -> bool:

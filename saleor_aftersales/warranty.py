@@ -10,7 +10,7 @@ import hmac
 import logging
 import secrets
 from datetime import datetime
-from typing import Iterable, List, Optional
+from typing import Dict, Iterable, List, Optional
 
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
@@ -218,6 +218,8 @@ def apply_extended_warranty(order, settings_: AftersalesSettings) -> int:
     ):
         return 0
     with transaction.atomic():
+        # Both hooks can run at once: the order lock makes "extend once" hold.
+        host.lock_order(order.pk)
         cards = list(
             WarrantyCard.objects.select_for_update(of=("self",))
             .filter(order=order, voided_at__isnull=True)
@@ -242,6 +244,31 @@ def apply_extended_warranty(order, settings_: AftersalesSettings) -> int:
             ]
         )
     return len(cards)
+
+
+def void_returned_units(quantities: Dict[int, int], *, by: Actor, reason: str) -> int:
+    """Void the cards of units that came back to the shop ({order line pk: units}):
+    a unit resold from stock gets a card of its own. Constant queries."""
+    if not quantities:
+        return 0
+    left = dict(quantities)
+    chosen = []
+    for card in (
+        WarrantyCard.objects.select_for_update(of=("self",))
+        .filter(order_line_id__in=list(quantities), voided_at__isnull=True)
+        .order_by("-pk")
+    ):
+        if left.get(card.order_line_id, 0) > 0:
+            left[card.order_line_id] -= 1
+            chosen.append(card)
+    now = timezone.now()
+    for card in chosen:
+        card.voided_at, card.void_reason = now, reason
+    WarrantyCard.objects.bulk_update(chosen, ["voided_at", "void_reason"])
+    WarrantyCardEvent.objects.bulk_create(
+        [_event(card, by, WarrantyEventType.VOIDED, reason) for card in chosen]
+    )
+    return len(chosen)
 
 
 def extend(card: WarrantyCard, *, by: Actor, months: int) -> WarrantyCard:

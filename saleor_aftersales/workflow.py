@@ -156,8 +156,19 @@ def _warranty_cover(card, lines: List[ClaimLineInput], by: Actor) -> dict:
             "This warranty card belongs to another item.",
             Code.WARRANTY_CARD_MISMATCH,
         )
+    if (
+        card.serial_number
+        and line.serial_number
+        and card.serial_number != line.serial_number
+    ):
+        raise _error(
+            "warrantyCardCode",
+            f"This warranty card is for serial number {card.serial_number}.",
+            Code.WARRANTY_CARD_MISMATCH,
+        )
     ended_by = card.ended_by(timezone.now(), line.meter_reading)
-    if line.serial_number and not card.serial_number:
+    if line.serial_number and not card.serial_number and by.type != ActorType.CUSTOMER:
+        # The desk records it; a customer's word alone doesn't go on the card.
         warranty.record_serial_number(card, by=by, serial_number=line.serial_number)
     notes = {
         None: f"Covered by warranty card until {card.ends_at:%Y-%m-%d}.",
@@ -344,6 +355,7 @@ def create_request(
 
 REVIEWABLE = RequestStatus.PENDING
 CENT = Decimal("0.01")
+MAX_PRICE = Decimal("1000000")  # per quote line and per quote
 
 
 def request_info(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
@@ -504,13 +516,21 @@ def cancel(request: AftersalesRequest, *, by: Actor) -> Change:
     """The customer withdraws the claim; possible until goods arrive or money moves."""
     with transaction.atomic():
         request = _lock(request, (*RequestStatus.PENDING, RequestStatus.APPROVED))
-        if request.refunds.exists():
+        if request.refunds.exists() or request.replacement_order_id:
             raise _error(
                 None,
-                "Money has already been refunded for this claim.",
+                "Money or a replacement has already gone out for this claim.",
                 Code.INVALID_STATUS,
             )
         return _move(request, RequestStatus.CANCELLED, by, EventType.CANCELLED)
+
+
+def _record_serial_at_reception(request, lines, by: Actor) -> None:
+    """The first repair is where a card learns its unit's serial number."""
+    card = request.warranty_card
+    line = next((l for l in lines if l.order_line_id == card.order_line_id), None)
+    if line is not None and line.serial_number and not card.serial_number:
+        warranty.record_serial_number(card, by=by, serial_number=line.serial_number)
 
 
 def _refuse_while_refund_pending(request: AftersalesRequest) -> None:
@@ -601,6 +621,15 @@ def receive(
                 variant_pk = line.order_line.variant_id
                 if variant_pk:  # a deleted variant has no stock to go back to
                     restock[variant_pk] = restock.get(variant_pk, 0) + item.quantity
+        if not is_repair:
+            came_back: Dict[int, int] = {}
+            for item in lines:
+                if item.disposition != Disposition.MISSING:
+                    key = item.line.order_line_id
+                    came_back[key] = came_back.get(key, 0) + item.quantity
+            warranty.void_returned_units(
+                came_back, by=by, reason=f"Returned with {request.number}"
+            )
         if restock:
             warehouse = warehouse or host.default_return_warehouse(
                 line.order_line_id for line in claim_lines.values()
@@ -621,6 +650,8 @@ def receive(
                 "meter_reading",
             ],
         )
+        if is_repair and request.warranty_card_id:
+            _record_serial_at_reception(request, claim_lines.values(), by)
         request.received_at = timezone.now()
         request.received_condition = condition or request.received_condition
         request.received_accessories = accessories or request.received_accessories
@@ -731,19 +762,35 @@ def fulfill_exchange(
         if request.type != RequestType.EXCHANGE:
             raise _error(None, "Only exchanges send replacements.", Code.INVALID_STATUS)
         _refuse_while_refund_pending(request)
-        lines = [
-            line
-            for line in request.lines.select_related("replacement_variant__product")
-            if line.quantity_approved
-        ]
+        lines = list(request.lines.select_related("replacement_variant__product"))
+        if request.status == RequestStatus.RECEIVED and any(
+            line.quantity_awaiting for line in lines
+        ):
+            raise _error(
+                None,
+                "Units are still awaited: receive them or declare them missing.",
+                Code.INVALID_STATUS,
+            )
+        # Units that came back (or, shipping first, are expected), not missing ones.
+        units = {
+            line.pk: (
+                line.quantity_received
+                if request.status == RequestStatus.RECEIVED
+                else line.quantity_approved - line.quantity_missing
+            )
+            for line in lines
+        }
+        lines = [line for line in lines if units[line.pk]]
+        if not lines:
+            raise _error(None, "Nothing came back to replace.", Code.NOTHING_APPROVED)
         credit = sum(
-            (line.unit_price_gross_amount * line.quantity_approved for line in lines),
+            (line.unit_price_gross_amount * units[line.pk] for line in lines),
             Decimal("0"),
         )
         order = request.replacement_order
         created = order is None
         if created:
-            order = _replacement_order(request, lines, credit)
+            order = _replacement_order(request, lines, units, credit)
             request.replacement_order = order
         difference = max(Decimal("0"), credit - host.order_lines_subtotal(order))
         settled = difference == 0
@@ -768,13 +815,13 @@ def fulfill_exchange(
         return change
 
 
-def _replacement_order(request, lines, credit):
+def _replacement_order(request, lines, units, credit):
     new_lines = [
         host.NewOrderLine(
             product_name=line.replacement_variant.product.name,
             variant_name=line.replacement_variant.name,
             sku=line.replacement_variant.sku,
-            quantity=line.quantity_approved,
+            quantity=units[line.pk],
             unit_price=host.variant_unit_price(line.replacement_variant),
             variant=line.replacement_variant,
         )
@@ -815,9 +862,16 @@ def _validate_quote_lines(lines: List[QuoteLineInput], under_warranty: bool) -> 
                 f"{where}: quantity must be at least 1.",
                 Code.QUANTITY_NOT_POSITIVE,
             )
+        if line.quantity > 10_000:
+            raise _error("lines", f"{where}: at most 10,000.", Code.QUANTITY_EXCEEDED)
         price = line.unit_price
-        if not price.is_finite() or price < 0 or price != price.quantize(CENT):
+        if not (
+            price.is_finite() and 0 <= price <= MAX_PRICE
+        ) or price != price.quantize(CENT):
             raise _error("lines", f"{where}: give a price in cents.", Code.INVALID)
+    total = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
+    if total > MAX_PRICE:
+        raise _error("lines", "The quote is too large.", Code.INVALID)
 
 
 def create_quote(

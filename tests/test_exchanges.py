@@ -183,3 +183,59 @@ def test_strangers_cannot_send_replacements(
     before = db_state(order)
     assert_permission_denied(api.post(EXCHANGE_FULFILL, {"id": exchange["id"]}))
     assert db_state(order) == before
+
+
+def test_hidden_products_are_not_offered_as_replacements(customer_api, order, variants):
+    product = variants[1].product
+    product.is_published = False
+    product.save()
+    first = order.lines.order_by("pk")[0]
+    result = create_exchange(customer_api, order, [exchange_line(first, variants[1])])
+    assert result["errors"][0]["code"] == "NOT_FOUND"
+
+
+def test_a_claim_whose_replacement_went_out_cannot_be_cancelled(
+    customer_api, staff_api, order, variants
+):
+    configure(**{"Ship exchanges before the return arrives": True})
+    variants[1].price_override_amount = Decimal("40.00")
+    variants[1].save()
+    first = order.lines.order_by("pk")[0]
+    claim = create_exchange(customer_api, order, [exchange_line(first, variants[1])])
+    claim = claim["aftersalesRequest"]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    fulfill(staff_api, claim)
+    from .queries import CANCEL
+
+    result = customer_api.data(CANCEL, {"id": claim["id"]})["aftersalesRequestCancel"]
+    assert result["errors"][0]["code"] == "INVALID_STATUS"
+
+
+def test_missing_units_are_neither_credited_nor_replaced(
+    customer_api, staff_api, order, variants
+):
+    first = order.lines.order_by("pk")[0]
+    claim = create_exchange(customer_api, order, [exchange_line(first, variants[1], 2)])
+    claim = claim["aftersalesRequest"]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    line = claim["lines"][0]["id"]
+    staff_api.data(
+        RECEIVE, {"id": claim["id"], "lines": [{"line": line, "quantity": 1}]}
+    )
+    before = db_state(order)
+    early = fulfill(staff_api, claim)
+    assert early["errors"][0]["code"] == "INVALID_STATUS"  # one unit still awaited
+    assert db_state(order) == before
+    staff_api.data(
+        RECEIVE,
+        {
+            "id": claim["id"],
+            "lines": [{"line": line, "quantity": 1, "disposition": "MISSING"}],
+        },
+    )
+    result = fulfill(staff_api, claim)
+    replacement = Order.objects.get(
+        pk=gid_pk(result["aftersalesRequest"]["replacementOrder"]["id"])
+    )
+    assert replacement.lines.get().quantity == 1
+    assert result["refund"] is None

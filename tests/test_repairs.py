@@ -160,8 +160,10 @@ def test_valid_warranty_card_makes_the_repair_free(customer_api, staff_api, orde
     assert booked["underWarranty"] is True
     assert booked["warrantyNote"].startswith("Covered by warranty card")
     card.refresh_from_db()
-    assert card.serial_number == "VIN123"  # recorded at the first repair
+    assert card.serial_number == ""  # the customer's word alone isn't recorded
     claim = receive(staff_api, booked)
+    card.refresh_from_db()
+    assert card.serial_number == "VIN123"  # the desk read it at the first repair
     repaired = staff_api.data(
         QUOTE_CREATE,
         {"id": claim["id"], "lines": PARTS_AND_LABOUR[:1], "underWarranty": True},
@@ -334,4 +336,43 @@ def test_strangers_are_denied_on_repair_operations(
         (SERVICE_HISTORY, {"serial": "VIN123"}),
     ]:
         assert_permission_denied(api.post(query, variables))
+    assert db_state(order) == before
+
+
+def test_a_card_for_another_serial_number_is_refused(customer_api, order):
+    card = card_of(order)
+    WarrantyCard.objects.filter(pk=card.pk).update(serial_number="SN-1")
+    before = db_state(order)
+    result = book_repair(customer_api, order, serial="SN-2", card=card.code)
+    assert result["errors"][0]["code"] == "WARRANTY_CARD_MISMATCH"
+    assert db_state(order) == before
+
+
+@pytest.mark.parametrize(
+    "line, code",
+    [
+        ({**PARTS_AND_LABOUR[0], "unitPrice": "1e30"}, "INVALID"),
+        ({**PARTS_AND_LABOUR[0], "unitPrice": "999999", "quantity": 9999}, "INVALID"),
+        ({**PARTS_AND_LABOUR[0], "quantity": 10001}, "QUANTITY_EXCEEDED"),
+    ],
+)
+def test_absurd_quotes_are_refused(customer_api, staff_api, order, line, code):
+    claim = receive(staff_api, book_repair(customer_api, order)["aftersalesRequest"])
+    result = staff_api.data(QUOTE_CREATE, {"id": claim["id"], "lines": [line]})
+    assert result["repairQuoteCreate"]["errors"][0]["code"] == code
+
+
+def test_negative_meter_reading_at_reception_is_refused(customer_api, staff_api, order):
+    claim = book_repair(customer_api, order)["aftersalesRequest"]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    before = db_state(order)
+    line = claim["lines"][0]["id"]
+    result = staff_api.data(
+        RECEIVE_REPAIR,
+        {
+            "id": claim["id"],
+            "lines": [{"line": line, "quantity": 1, "meterReading": -5}],
+        },
+    )["aftersalesRequestReceive"]
+    assert result["errors"][0]["code"] == "INVALID"
     assert db_state(order) == before

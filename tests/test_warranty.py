@@ -383,3 +383,40 @@ def test_strangers_are_denied_on_every_staff_card_operation(
 
 def test_my_cards_needs_a_signed_in_customer(anonymous_api):
     assert_permission_denied(anonymous_api.post(MY_CARDS))
+
+
+def test_cards_of_returned_units_are_voided_on_receipt(customer_api, staff_api, order):
+    from .conftest import create_return, line_input
+    from .queries import APPROVE, RECEIVE
+
+    first = order.lines.order_by("pk")[0]
+    claim = create_return(customer_api, order, [line_input(first, 1)])[
+        "aftersalesRequest"
+    ]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    staff_api.data(RECEIVE, {"id": claim["id"]})
+    cards = list(WarrantyCard.objects.filter(order_line=first))
+    voided = [c for c in cards if c.voided_at]
+    assert len(cards) == 2 and len(voided) == 1
+    assert voided[0].void_reason == f"Returned with {claim['number']}"
+
+
+def test_throttle_counts_the_proxys_hop_not_what_the_client_forwards(order, settings):
+    settings.REAL_IP_ENVIRON = "HTTP_X_FORWARDED_FOR"
+    configure(**{"Warranty verifications per minute": "2"})
+    code = cards_of(order)[0].code
+    for spoofed in ("1.1.1.1", "2.2.2.2"):
+        client = ApiClient()
+        client.headers["HTTP_X_FORWARDED_FOR"] = f"{spoofed}, 203.0.113.9"
+        assert verify(client, code)["valid"] is True
+    client = ApiClient()
+    client.headers["HTTP_X_FORWARDED_FOR"] = "3.3.3.3, 203.0.113.9"
+    assert [e["code"] for e in verify(client, code)["errors"]] == ["THROTTLED"]
+
+
+def test_customers_do_not_see_why_a_card_was_voided(customer_api, staff_api, order):
+    card = cards_of(order)[0]
+    staff_api.data(VOID, {"code": card.code, "reason": "Fraud suspected"})
+    mine = customer_api.data(MY_CARDS)["myWarrantyCards"]["edges"]
+    voided = [e["node"] for e in mine if e["node"]["status"] == "VOID"]
+    assert voided and voided[0]["voidReason"] is None

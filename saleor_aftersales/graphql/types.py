@@ -363,6 +363,7 @@ class WarrantyTerms:
 class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
     code = graphene.String(required=True, description="The card's code, grouped.")
     status = WarrantyCardStatus(required=True, description="Valid, expired or void.")
+    void_reason = graphene.String(description="Why it was voided (staff only).")
     events = graphene.List(
         graphene.NonNull(WarrantyCardEvent),
         required=True,
@@ -377,7 +378,6 @@ class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
             "order",
             "order_line",
             "serial_number",
-            "void_reason",
             "created_at",
         ]
         convert_choices_to_enum = False
@@ -394,6 +394,10 @@ class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
     @staticmethod
     def resolve_usage_unit(root: models.WarrantyCard, _info):
         return _blank_to_none(root.usage_unit)
+
+    @staticmethod
+    def resolve_void_reason(root: models.WarrantyCard, info):
+        return root.void_reason if is_staff_viewer(info) else None
 
     @staticmethod
     def resolve_events(root: models.WarrantyCard, info):

@@ -11,8 +11,8 @@ from saleor.product.models import ProductVariant
 from demo import shop
 from saleor_aftersales import refunds, workflow
 from saleor_aftersales.models import AftersalesRequest, WarrantyCard
-from saleor_aftersales.warranty import display_code
 from saleor_aftersales.plugin import get_settings
+from saleor_aftersales.warranty import display_code
 
 CUSTOMER_EMAIL = "customer@example.com"
 CUSTOMER_PASSWORD = "customer"
@@ -104,7 +104,11 @@ class Command(BaseCommand):
             type="repair",
             lines=[
                 workflow.ClaimLineInput(
-                    repair_line, 1, "defective", "Stopped working", serial_number="SN-DEMO-1"
+                    repair_line,
+                    1,
+                    "defective",
+                    "Stopped working",
+                    serial_number="SN-DEMO-1",
                 )
             ],
             by=as_customer,

@@ -115,6 +115,7 @@ def errors_of(error: ValidationError):
 
 MAX_TEXT_LENGTH = 5000
 MAX_KEY_LENGTH = 255
+MAX_METER_READING = 1_000_000_000
 
 
 def clean_text(data, name: str, field: str = None, max_length=MAX_TEXT_LENGTH) -> str:

@@ -20,6 +20,7 @@ from ..enums import (
 from ..types import AftersalesError, AftersalesRefund, AftersalesRequest
 from .base import (
     MAX_KEY_LENGTH,
+    MAX_METER_READING,
     AftersalesMutation,
     RequestMutation,
     clean_text,
@@ -182,6 +183,18 @@ class AftersalesRequestReceive(StaffRequestMutation):
             )
         items = data.get("lines")
         received = None
+        if any(
+            item.get("meter_reading") is not None
+            and not 0 <= item["meter_reading"] <= MAX_METER_READING
+            for item in items or []
+        ):
+            raise ValidationError(
+                {
+                    "lines": ValidationError(
+                        "Meter readings are 0 or more.", code=Code.INVALID.value
+                    )
+                }
+            )
         if items is not None:
             lines = claim_lines_by_id(request, items)
             received = [

@@ -16,6 +16,7 @@ from ..enums import AftersalesReason
 from ..types import AftersalesRequest
 from .base import (
     MAX_KEY_LENGTH,
+    MAX_METER_READING,
     AftersalesMutation,
     RequestMutation,
     clean_text,
@@ -111,11 +112,18 @@ class ReturnRequestCreate(AftersalesMutation):
             for line in lines_data
             if line.get("replacement_variant")
         ]
-        variants = get_instances(host.ProductVariant, wanted, "ProductVariant", "lines")
+        # Only what the shop sells: hidden products are not offered as replacements.
+        variants = get_instances(
+            host.ProductVariant,
+            wanted,
+            "ProductVariant",
+            "lines",
+            qs=host.ProductVariant.objects.filter(product__is_published=True),
+        )
         result = []
         for line in lines_data:
             meter = line.get("meter_reading")
-            if meter is not None and meter < 0:
+            if meter is not None and not 0 <= meter <= MAX_METER_READING:
                 raise ValidationError(
                     {
                         "lines": ValidationError(
