@@ -879,16 +879,19 @@ def create_quote(
     *,
     by: Actor,
     lines: List[QuoteLineInput],
-    under_warranty: bool = False,
+    under_warranty: Optional[bool] = None,
     diagnosis: str = "",
 ) -> Change:
     """The itemised quote after inspection; under warranty it costs nothing and
-    the repair starts at once."""
-    _validate_quote_lines(lines, under_warranty)
+    the repair starts at once. Left unsaid, a claim a valid card covers is quoted
+    under warranty."""
     with transaction.atomic():
         request = _lock(request, (RequestStatus.RECEIVED,))
         if request.type != RequestType.REPAIR:
             raise _error(None, "Only repairs are quoted.", Code.INVALID_STATUS)
+        if under_warranty is None:
+            under_warranty = request.under_warranty
+        _validate_quote_lines(lines, under_warranty)
         total = sum((l.unit_price * l.quantity for l in lines), Decimal("0"))
         quote = RepairQuote.objects.create(
             request=request,

@@ -164,9 +164,9 @@ def test_valid_warranty_card_makes_the_repair_free(customer_api, staff_api, orde
     claim = receive(staff_api, booked)
     card.refresh_from_db()
     assert card.serial_number == "VIN123"  # the desk read it at the first repair
+    # The card covers it: the quote is free without saying so.
     repaired = staff_api.data(
-        QUOTE_CREATE,
-        {"id": claim["id"], "lines": PARTS_AND_LABOUR[:1], "underWarranty": True},
+        QUOTE_CREATE, {"id": claim["id"], "lines": PARTS_AND_LABOUR[:1]}
     )["repairQuoteCreate"]["aftersalesRequest"]
     assert repaired["status"] == "IN_REPAIR"
     assert repaired["quote"]["total"] == {"amount": 0.0}

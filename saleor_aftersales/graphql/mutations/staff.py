@@ -362,7 +362,8 @@ class RepairQuoteCreate(StaffRequestMutation):
             description="Itemised parts and labour.",
         )
         under_warranty = graphene.Boolean(
-            description="Free under warranty: the repair starts at once."
+            description="Free under warranty: the repair starts at once. Default: "
+            "whether the claim's warranty card covers it."
         )
         diagnosis = graphene.String(description="What inspection found.")
 
@@ -395,7 +396,7 @@ class RepairQuoteCreate(StaffRequestMutation):
             request,
             by=actor,
             lines=lines,
-            under_warranty=bool(data.get("under_warranty")),
+            under_warranty=data.get("under_warranty"),
             diagnosis=clean_text(data, "diagnosis"),
         )
 
