@@ -14,8 +14,9 @@ from django.db.models import Case, DecimalField, F, IntegerField, Sum, Value, Wh
 # Models -------------------------------------------------------------------------
 from saleor.account.models import User  # noqa: F401
 from saleor.app.models import App  # noqa: F401
+from saleor.celeryconf import app as celery_app  # noqa: E402,F401
 from saleor.core.exceptions import InsufficientStock  # noqa: F401
-from saleor.core.permissions import AccountPermissions, OrderPermissions
+from saleor.core.permissions import AccountPermissions, AppPermission, OrderPermissions
 from saleor.order import FulfillmentStatus, OrderStatus  # noqa: F401
 from saleor.order import events as order_events
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderLine  # noqa
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .models import AftersalesRequest  # noqa: F401
 
 MANAGE_ORDERS = OrderPermissions.MANAGE_ORDERS
+MANAGE_APPS = AppPermission.MANAGE_APPS
 MANAGE_ORDERS_CODENAME = MANAGE_ORDERS.value  # "order.manage_orders"
 
 # Payments whose money was taken and can (partly) go back.
@@ -301,6 +303,12 @@ def create_follow_up_order(
     return order
 
 
+def shop_domain() -> str:
+    from django.contrib.sites.models import Site
+
+    return Site.objects.get_current().domain
+
+
 def plugin_configuration(plugin_id: str) -> Dict[str, object]:
     """The plugin's configuration as Saleor stores it (defaults when never saved)."""
     plugin = get_plugins_manager().get_plugin(plugin_id)
@@ -326,6 +334,12 @@ def may_see_account(viewer: Optional[User], account: Optional[User]) -> bool:
         or viewer.has_perm(AccountPermissions.MANAGE_USERS)
         or viewer.has_perm(AccountPermissions.MANAGE_STAFF)
     )
+
+
+def has_permission(user: Optional[User], app: Optional[App], permission) -> bool:
+    if user is not None and user.is_active and user.has_perm(permission):
+        return True
+    return app is not None and app.is_active and app.has_perm(permission)
 
 
 def has_manage_orders(user: Optional[User], app: Optional[App]) -> bool:

@@ -4,6 +4,7 @@ Status is written only by ``workflow.py`` (and ``refunds.py`` for money); these
 classes carry fields, constraints and small derived properties.
 """
 
+import uuid
 from decimal import Decimal
 from typing import Optional
 
@@ -488,3 +489,73 @@ class WarrantyCardEvent(models.Model):
         if self.pk is not None:
             raise TypeError("Warranty card events are immutable.")
         super().save(*args, **kwargs)
+
+
+class WebhookSubscription(models.Model):
+    """Where the shop's other systems want to hear about claims and cards."""
+
+    name = models.CharField(max_length=255)
+    target_url = models.URLField(max_length=2048)
+    secret = models.CharField(max_length=255)
+    # Empty: every event.
+    event_types = JSONField(default=list, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("pk",)
+
+    def wants(self, event_type: str) -> bool:
+        return self.is_active and (
+            not self.event_types or event_type in self.event_types
+        )
+
+
+class WebhookDelivery(models.Model):
+    """The outbox: one event for one subscription, written with the transition."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"  # gave up: the dead letter, until staff redeliver
+    STATUS_CHOICES = [
+        (PENDING, "Pending"),
+        (DELIVERED, "Delivered"),
+        (FAILED, "Failed"),
+    ]
+
+    event_id = models.UUIDField(default=uuid.uuid4, editable=False)
+    event_type = models.CharField(max_length=64)
+    subscription = models.ForeignKey(
+        WebhookSubscription, related_name="deliveries", on_delete=models.CASCADE
+    )
+    payload = JSONField(encoder=DjangoJSONEncoder)
+    status = models.CharField(
+        max_length=16, choices=STATUS_CHOICES, default=PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_response_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+        constraints = [
+            models.UniqueConstraint(
+                fields=["event_id", "subscription"], name="webhook_delivery_unique"
+            )
+        ]
+
+
+class WebhookAttempt(models.Model):
+    delivery = models.ForeignKey(
+        WebhookDelivery, related_name="attempt_log", on_delete=models.CASCADE
+    )
+    attempted_at = models.DateTimeField(default=timezone.now)
+    response_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("pk",)

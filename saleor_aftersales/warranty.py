@@ -24,6 +24,7 @@ from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import WarrantyCard, WarrantyCardEvent, WarrantyPolicy
 from .plugin import AftersalesSettings
+from .webhooks import outgoing
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +147,9 @@ def issue_cards(
         return []
     try:
         with transaction.atomic():
-            return WarrantyCard.objects.bulk_create(cards)
+            cards = WarrantyCard.objects.bulk_create(cards)
+            outgoing.for_cards(cards)
+            return cards
     except IntegrityError:
         # Another worker issued the same units meanwhile: keep theirs.
         WarrantyCard.objects.bulk_create(cards, ignore_conflicts=True)

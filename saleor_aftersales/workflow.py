@@ -37,6 +37,7 @@ from .models import (
 )
 from .plugin import AftersalesSettings
 from .policies import claimed_quantities, line_eligibility, paid_unit_prices
+from .webhooks import outgoing
 
 
 @dataclass
@@ -113,6 +114,7 @@ def _record(
     # Only staff notes carry a user: Saleor files a customer's as a customer note.
     staff_user = by.user if by.type == ActorType.STAFF else None
     host.order_timeline_note(request.order, staff_user, note)
+    outgoing.for_transition(request, event)
     return event
 
 

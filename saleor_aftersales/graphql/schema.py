@@ -37,11 +37,19 @@ from .mutations.storefront import (
     ReturnRequestCreate,
 )
 from .mutations.warranty import WarrantyCardExtend, WarrantyCardUpdate, WarrantyCardVoid
+from .mutations.webhooks import (
+    AftersalesWebhookCreate,
+    AftersalesWebhookDelete,
+    AftersalesWebhookRedeliver,
+    AftersalesWebhookUpdate,
+)
 from .types import (
     AftersalesEligibility,
     AftersalesEligibilityLine,
     AftersalesError,
     AftersalesRequest,
+    AftersalesWebhook,
+    AftersalesWebhookDelivery,
     WarrantyCard,
     WarrantyCardVerification,
 )
@@ -172,6 +180,30 @@ class AftersalesQueries(graphene.ObjectType):
         ),
         description="Every claim and repair of one unit, oldest first (MANAGE_ORDERS).",
     )
+
+    aftersales_webhooks = host.PrefetchingConnectionField(
+        AftersalesWebhook, description="Webhook subscriptions (MANAGE_APPS)."
+    )
+    aftersales_webhook_deliveries = host.PrefetchingConnectionField(
+        AftersalesWebhookDelivery,
+        status=graphene.Argument(
+            graphene.String, description="pending, delivered or failed."
+        ),
+        description="The outbox, newest first (MANAGE_APPS).",
+    )
+
+    def resolve_aftersales_webhooks(self, info, **_kwargs):
+        if not host.has_permission(*viewer(info), host.MANAGE_APPS):
+            raise host.PermissionDenied()
+        return models.WebhookSubscription.objects.all()
+
+    def resolve_aftersales_webhook_deliveries(self, info, status=None, **_kwargs):
+        if not host.has_permission(*viewer(info), host.MANAGE_APPS):
+            raise host.PermissionDenied()
+        deliveries = models.WebhookDelivery.objects.select_related("subscription")
+        if status:
+            deliveries = deliveries.filter(status=status)
+        return deliveries.order_by("-pk")
 
     def resolve_service_history(self, info, serial_number):
         if not is_staff_viewer(info):
@@ -309,6 +341,11 @@ class AftersalesMutations(graphene.ObjectType):
     warranty_card_extend = WarrantyCardExtend.Field()
     warranty_card_void = WarrantyCardVoid.Field()
     warranty_card_update = WarrantyCardUpdate.Field()
+
+    aftersales_webhook_create = AftersalesWebhookCreate.Field()
+    aftersales_webhook_update = AftersalesWebhookUpdate.Field()
+    aftersales_webhook_delete = AftersalesWebhookDelete.Field()
+    aftersales_webhook_redeliver = AftersalesWebhookRedeliver.Field()
 
 
 class Query(AftersalesQueries, host.SaleorQuery):

@@ -456,3 +456,40 @@ class RepairQuote(graphene.ObjectType):
     @staticmethod
     def resolve_total(root: models.RepairQuote, _info):
         return Money(root.total_amount, root.currency)
+
+
+class AftersalesWebhook(host.CountableDjangoObjectType):
+    event_types = graphene.List(graphene.NonNull(graphene.String), required=True)
+
+    class Meta:
+        model = models.WebhookSubscription
+        interfaces = [relay.Node]
+        only_fields = ["id", "name", "target_url", "is_active", "created_at"]
+        description = "A URL that hears about claims and cards (its secret stays here)."
+
+
+class AftersalesWebhookDelivery(host.CountableDjangoObjectType):
+    payload = graphene.JSONString(required=True)
+    webhook = graphene.Field(AftersalesWebhook)
+
+    class Meta:
+        model = models.WebhookDelivery
+        interfaces = [relay.Node]
+        only_fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_response_code",
+            "last_error",
+            "created_at",
+            "delivered_at",
+        ]
+        convert_choices_to_enum = False
+        description = "One event for one subscription, and how its sending went."
+
+    @staticmethod
+    def resolve_webhook(root: models.WebhookDelivery, _info):
+        return root.subscription

@@ -1,0 +1,253 @@
+"""Signed webhooks out, through an outbox.
+
+A transition writes one ``WebhookDelivery`` per interested subscription in its own
+transaction; after commit a Celery task posts it. Failures retry with exponential
+backoff; after the configured number of attempts the delivery is FAILED (the dead
+letter) until staff redeliver it. Delivery is at least once: receivers dedupe on the
+event id.
+"""
+
+import hashlib
+import hmac
+import json
+import logging
+import time
+from datetime import timedelta
+from typing import Iterable, List
+
+import requests
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from .. import host
+from ..enums import EventType, RequestStatus
+from ..models import WebhookAttempt, WebhookDelivery, WebhookSubscription
+
+logger = logging.getLogger(__name__)
+
+REQUEST_CREATED = "aftersales.request.created"
+REQUEST_APPROVED = "aftersales.request.approved"
+REQUEST_REJECTED = "aftersales.request.rejected"
+REQUEST_RECEIVED = "aftersales.request.received"
+REQUEST_REFUNDED = "aftersales.request.refunded"
+REQUEST_RESOLVED = "aftersales.request.resolved"
+REQUEST_CLOSED = "aftersales.request.closed"
+REQUEST_SLA_BREACHED = "aftersales.request.sla_breached"
+WARRANTY_CARD_ISSUED = "warranty.card.issued"
+
+EVENT_TYPES = [
+    REQUEST_CREATED,
+    REQUEST_APPROVED,
+    REQUEST_REJECTED,
+    REQUEST_RECEIVED,
+    REQUEST_REFUNDED,
+    REQUEST_RESOLVED,
+    REQUEST_CLOSED,
+    REQUEST_SLA_BREACHED,
+    WARRANTY_CARD_ISSUED,
+]
+
+# Audit events that other systems hear about.
+_FOR_AUDIT_EVENT = {
+    EventType.CREATED: REQUEST_CREATED,
+    EventType.APPROVED: REQUEST_APPROVED,
+    EventType.REJECTED: REQUEST_REJECTED,
+    EventType.RECEIVED: REQUEST_RECEIVED,
+    EventType.REFUNDED: REQUEST_REFUNDED,
+    EventType.CLOSED: REQUEST_CLOSED,
+}
+
+
+def max_attempts() -> int:
+    return getattr(settings, "AFTERSALES_WEBHOOK_MAX_ATTEMPTS", 6)
+
+
+def backoff_seconds(attempts: int) -> float:
+    base = getattr(settings, "AFTERSALES_WEBHOOK_BACKOFF_SECONDS", 30)
+    return base * 2 ** (attempts - 1)
+
+
+def sign(body: bytes, secret: str) -> str:
+    return hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def request_payload(request, event) -> dict:
+    lines = request.lines.all()
+    return {
+        "request": {
+            "number": request.number,
+            "type": request.type.upper(),
+            "status": request.status.upper(),
+            "order": request.order_id,
+            "customer_email": request.user_email,
+            "resolution": request.resolution.upper() or None,
+            "lines": [
+                {
+                    "order_line": line.order_line_id,
+                    "quantity": line.quantity_requested,
+                    "quantity_approved": line.quantity_approved,
+                    "quantity_received": line.quantity_received,
+                    "quantity_refunded": line.quantity_refunded,
+                    "reason": line.reason.upper(),
+                    "disposition": line.disposition.upper() or None,
+                }
+                for line in lines
+            ],
+        },
+        "step": {
+            "type": event.type.upper(),
+            "from": event.from_status.upper() or None,
+            "to": event.to_status.upper() or None,
+            "actor": event.actor_type.upper(),
+            "at": event.created_at,
+        },
+    }
+
+
+def enqueue(event_types: Iterable[str], payloads: List[dict]) -> List[WebhookDelivery]:
+    """Write the outbox rows (call inside the transition's transaction)."""
+    event_types = list(event_types)
+    subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
+    deliveries = []
+    for event_type, payload in zip(event_types, payloads):
+        for subscription in subscriptions:
+            if subscription.wants(event_type):
+                delivery = WebhookDelivery(
+                    event_type=event_type, subscription=subscription, payload={}
+                )
+                delivery.payload = {
+                    "id": str(delivery.event_id),
+                    "type": event_type,
+                    "created_at": timezone.now(),
+                    "data": payload,
+                }
+                deliveries.append(delivery)
+    if not deliveries:
+        return []
+    deliveries = WebhookDelivery.objects.bulk_create(deliveries)
+    pks = [delivery.pk for delivery in deliveries]
+    transaction.on_commit(lambda: _schedule(pks))
+    return deliveries
+
+
+def _schedule(pks: List[int]) -> None:
+    from ..tasks import deliver_webhook
+
+    for pk in pks:
+        deliver_webhook.delay(pk)
+
+
+def for_transition(request, event) -> None:
+    """The webhooks one audit step causes (resolution has its own)."""
+    types = []
+    mapped = _FOR_AUDIT_EVENT.get(event.type)
+    if mapped:
+        types.append(mapped)
+    if (
+        event.to_status == RequestStatus.RESOLVED
+        and event.from_status != event.to_status
+    ):
+        types.append(REQUEST_RESOLVED)
+    if not types:
+        return
+    payload = request_payload(request, event)
+    enqueue(types, [payload] * len(types))
+
+
+def for_cards(cards) -> None:
+    payloads = [
+        {
+            "card": {
+                "code": card.code,
+                "order": card.order_id,
+                "order_line": card.order_line_id,
+                "product_name": card.product_name,
+                "variant_sku": card.variant_sku,
+                "starts_at": card.starts_at,
+                "ends_at": card.ends_at,
+            }
+        }
+        for card in cards
+    ]
+    enqueue([WARRANTY_CARD_ISSUED] * len(payloads), payloads)
+
+
+def deliver(delivery_pk: int) -> str:
+    """Post one delivery; returns its status afterwards.
+
+    The HTTP call happens outside any transaction; the outcome is written under a
+    row lock and only if nobody else finished it meanwhile.
+    """
+    delivery = (
+        WebhookDelivery.objects.select_related("subscription")
+        .filter(pk=delivery_pk, status=WebhookDelivery.PENDING)
+        .first()
+    )
+    if delivery is None:
+        return "skipped"
+    body = json.dumps(delivery.payload, cls=DjangoJSONEncoder).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Saleor-Event": delivery.event_type,
+        "X-Saleor-Domain": host.shop_domain(),
+        "X-Saleor-HMAC-SHA256": sign(body, delivery.subscription.secret),
+    }
+    started = time.monotonic()
+    code, error = None, ""
+    try:
+        response = requests.post(
+            delivery.subscription.target_url, data=body, headers=headers, timeout=10
+        )
+        code = response.status_code
+        if not 200 <= code < 300:
+            error = f"HTTP {code}"
+    except requests.RequestException as exc:
+        error = f"{type(exc).__name__}: {exc}"
+    elapsed = int((time.monotonic() - started) * 1000)
+
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_pk)
+        WebhookAttempt.objects.create(
+            delivery=delivery, response_code=code, error=error, duration_ms=elapsed
+        )
+        if delivery.status != WebhookDelivery.PENDING:
+            return delivery.status
+        delivery.attempts += 1
+        delivery.last_response_code = code
+        delivery.last_error = error
+        if not error:
+            delivery.status = WebhookDelivery.DELIVERED
+            delivery.delivered_at = timezone.now()
+        elif delivery.attempts >= max_attempts():
+            delivery.status = WebhookDelivery.FAILED
+        else:
+            delivery.next_attempt_at = timezone.now() + timedelta(
+                seconds=backoff_seconds(delivery.attempts)
+            )
+        delivery.save()
+        return delivery.status
+
+
+def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
+    """Give a delivery (usually a dead letter) a fresh set of attempts."""
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        delivery.status = WebhookDelivery.PENDING
+        delivery.attempts = 0
+        delivery.next_attempt_at = timezone.now()
+        delivery.save(update_fields=["status", "attempts", "next_attempt_at"])
+        transaction.on_commit(lambda: _schedule([delivery.pk]))
+    return delivery
+
+
+def due_deliveries(limit: int = 500) -> List[int]:
+    """Pending deliveries whose time has come (the sweeper's work list)."""
+    return list(
+        WebhookDelivery.objects.filter(
+            status=WebhookDelivery.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )

@@ -1,0 +1,325 @@
+"""Signed webhooks out: a real Celery worker on Redis posts to a real HTTP receiver."""
+
+import hashlib
+import hmac
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from saleor_aftersales import host
+from saleor_aftersales.models import (
+    AftersalesRequest,
+    WebhookDelivery,
+    WebhookSubscription,
+)
+
+from .conftest import (
+    ApiClient,
+    assert_permission_denied,
+    create_return,
+    gid,
+    line_input,
+)
+from .queries import APPROVE
+
+SECRET = "a-long-shared-secret-for-tests"
+REPO = Path(__file__).resolve().parent.parent
+transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+class Receiver:
+    """An HTTP endpoint that records what it gets and answers as told."""
+
+    def __init__(self):
+        self.received = []
+        self.answers = []  # status codes to give first; 200 afterwards
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                code = receiver.answers.pop(0) if receiver.answers else 200
+                receiver.received.append(
+                    {"headers": dict(self.headers), "body": body, "answered": code}
+                )
+                self.send_response(code)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def delivered(self):
+        return [r for r in self.received if r["answered"] == 200]
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real worker process on the test database, consuming this run's queue."""
+    name = connection.settings_dict["NAME"]
+    env = dict(
+        os.environ,
+        DJANGO_SETTINGS_MODULE="tests.settings",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
+        AFTERSALES_CELERY_QUEUE=settings.AFTERSALES_CELERY_QUEUE,
+        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+    )
+    node = f"{settings.AFTERSALES_CELERY_QUEUE}@localhost"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "saleor.celeryconf:app",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "-Q",
+            settings.AFTERSALES_CELERY_QUEUE,
+            "-n",
+            node,
+        ],
+        env=env,
+        cwd=REPO,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not host.celery_app.control.ping(destination=[node], timeout=1):
+            assert worker.poll() is None, "the Celery worker died on start"
+            assert time.monotonic() < deadline, "the Celery worker did not start"
+        yield worker
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+@pytest.fixture
+def worker(celery_worker_process):
+    """Tasks go to the real worker for the duration of a test."""
+    host.celery_app.conf.task_always_eager = False
+    yield celery_worker_process
+    host.celery_app.conf.task_always_eager = True
+
+
+def wait_for(condition, seconds=20):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def subscribe(url, event_types=()):
+    return WebhookSubscription.objects.create(
+        name="ERP", target_url=url, secret=SECRET, event_types=list(event_types)
+    )
+
+
+def by_type(receiver, event_type):
+    return [
+        r for r in receiver.delivered() if r["headers"]["X-Saleor-Event"] == event_type
+    ]
+
+
+@transactional
+def test_transitions_are_posted_signed_with_a_unique_event_id(
+    worker, receiver, customer_api, staff_api, order
+):
+    subscribe(receiver.url)
+    first = order.lines.order_by("pk")[0]
+    claim = create_return(customer_api, order, [line_input(first, 2)])[
+        "aftersalesRequest"
+    ]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+
+    assert wait_for(lambda: by_type(receiver, "aftersales.request.approved"))
+    created = by_type(receiver, "aftersales.request.created")
+    approved = by_type(receiver, "aftersales.request.approved")
+    assert len(created) == len(approved) == 1
+    message = approved[0]
+    expected = hmac.new(SECRET.encode(), message["body"], hashlib.sha256).hexdigest()
+    assert message["headers"]["X-Saleor-HMAC-SHA256"] == expected
+    assert message["headers"]["X-Saleor-Domain"]
+    body = json.loads(message["body"])
+    assert body["type"] == "aftersales.request.approved"
+    assert body["id"] != json.loads(created[0]["body"])["id"]
+    request = body["data"]["request"]
+    assert request["number"] == claim["number"] and request["status"] == "APPROVED"
+    assert request["lines"][0]["quantity_approved"] == 2
+    assert body["data"]["step"]["from"] == "REQUESTED"
+    assert wait_for(
+        lambda: WebhookDelivery.objects.filter(status="delivered").count() == 2
+    )
+    # Warranty cards of the order's fulfillment were announced too (no subscriber
+    # then: the cards were issued before the subscription existed).
+    assert not by_type(receiver, "warranty.card.issued")
+
+
+@transactional
+def test_a_receiver_that_is_down_for_a_while_loses_nothing(
+    worker, receiver, customer_api, order
+):
+    subscribe(receiver.url, ["aftersales.request.created"])
+    receiver.answers = [503, 500]  # down twice, then up
+    first = order.lines.order_by("pk")[0]
+    create_return(customer_api, order, [line_input(first, 1)])
+
+    assert wait_for(lambda: receiver.delivered())
+    delivery = WebhookDelivery.objects.get()
+    assert wait_for(lambda: WebhookDelivery.objects.get().status == "delivered")
+    delivery.refresh_from_db()
+    assert delivery.attempts == 3
+    assert [a.response_code for a in delivery.attempt_log.all()] == [503, 500, 200]
+    # Same event each time: the receiver can dedupe on its id.
+    assert len({json.loads(r["body"])["id"] for r in receiver.received}) == 1
+
+
+@transactional
+def test_after_the_last_attempt_the_delivery_waits_for_staff_to_redeliver(
+    worker, receiver, customer_api, order, staff_user
+):
+    from django.contrib.auth.models import Permission
+
+    subscribe(receiver.url, ["aftersales.request.created"])
+    receiver.answers = [500, 500, 500]  # three attempts allowed in tests
+    first = order.lines.order_by("pk")[0]
+    create_return(customer_api, order, [line_input(first, 1)])
+    assert wait_for(lambda: WebhookDelivery.objects.get().status == "failed")
+    assert not receiver.delivered()
+
+    staff_user.user_permissions.add(Permission.objects.get(codename="manage_apps"))
+    delivery = WebhookDelivery.objects.get()
+    result = ApiClient(staff_user).data(
+        """mutation ($id: ID!) { aftersalesWebhookRedeliver(id: $id) {
+            delivery { status attempts } errors { code } } }""",
+        {"id": gid("AftersalesWebhookDelivery", delivery.pk)},
+    )["aftersalesWebhookRedeliver"]
+    assert result["delivery"] == {"status": "pending", "attempts": 0}
+    assert wait_for(lambda: WebhookDelivery.objects.get().status == "delivered")
+    assert len(receiver.delivered()) == 1
+
+
+@transactional
+def test_subscriptions_get_only_the_events_they_asked_for(
+    worker, receiver, customer_api, staff_api, order, staff_user, warehouse, variants
+):
+    from demo import shop
+
+    subscribe(receiver.url, ["warranty.card.issued"])
+    first = order.lines.order_by("pk")[0]
+    create_return(customer_api, order, [line_input(first, 1)])
+    fresh = shop.fulfilled_paid_order(
+        order.user, staff_user, warehouse, [(variants[2], 2)]
+    )
+    assert wait_for(lambda: len(receiver.delivered()) == 2)
+    time.sleep(0.5)
+    events = {r["headers"]["X-Saleor-Event"] for r in receiver.received}
+    assert events == {"warranty.card.issued"}
+    codes = {json.loads(r["body"])["data"]["card"]["order"] for r in receiver.received}
+    assert codes == {fresh.pk}
+    assert AftersalesRequest.objects.count() == 1
+
+
+CREATE = """
+mutation ($input: AftersalesWebhookInput!) {
+  aftersalesWebhookCreate(input: $input) {
+    webhook { id name targetUrl eventTypes isActive } errors { field code }
+  }
+}
+"""
+
+LIST = "{ aftersalesWebhooks(first: 10) { edges { node { id name } } } }"
+DELIVERIES = (
+    "{ aftersalesWebhookDeliveries(first: 10) { edges { node { id status } } } }"
+)
+
+
+@pytest.fixture
+def apps_admin_api(staff_user):
+    from django.contrib.auth.models import Permission
+
+    staff_user.user_permissions.add(Permission.objects.get(codename="manage_apps"))
+    return ApiClient(staff_user)
+
+
+def test_staff_manage_subscriptions(apps_admin_api):
+    created = apps_admin_api.data(
+        CREATE,
+        {
+            "input": {
+                "name": "ERP",
+                "targetUrl": "https://erp.example.com/hooks",
+                "secret": SECRET,
+                "eventTypes": ["aftersales.request.refunded"],
+            }
+        },
+    )["aftersalesWebhookCreate"]
+    assert created["errors"] == []
+    assert created["webhook"]["eventTypes"] == ["aftersales.request.refunded"]
+    webhook_id = created["webhook"]["id"]
+    updated = apps_admin_api.data(
+        """mutation ($id: ID!) { aftersalesWebhookUpdate(id: $id, input: {isActive: false}) {
+            webhook { isActive } errors { code } } }""",
+        {"id": webhook_id},
+    )["aftersalesWebhookUpdate"]
+    assert updated["webhook"]["isActive"] is False
+    listed = apps_admin_api.data(LIST)["aftersalesWebhooks"]["edges"]
+    assert [e["node"]["id"] for e in listed] == [webhook_id]
+    apps_admin_api.data(
+        "mutation ($id: ID!) { aftersalesWebhookDelete(id: $id) { errors { code } } }",
+        {"id": webhook_id},
+    )
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"targetUrl": "ftp://erp.example.com"}, "targetUrl"),
+        ({"targetUrl": "not a url"}, "targetUrl"),
+        ({"secret": "short"}, "secret"),
+        ({"eventTypes": ["order.created"]}, "eventTypes"),
+        ({"name": " "}, "name"),
+    ],
+)
+def test_bad_subscriptions_are_refused(apps_admin_api, change, field):
+    data = {"name": "ERP", "targetUrl": "https://erp.example.com", "secret": SECRET}
+    result = apps_admin_api.data(CREATE, {"input": {**data, **change}})
+    errors = result["aftersalesWebhookCreate"]["errors"]
+    assert errors == [{"field": field, "code": "INVALID"}]
+    assert not WebhookSubscription.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["anonymous", "customer", "order_staff"])
+def test_strangers_cannot_see_or_change_subscriptions(who, customer, staff_user):
+    api = {
+        "anonymous": ApiClient(),
+        "customer": ApiClient(customer),
+        "order_staff": ApiClient(staff_user),  # MANAGE_ORDERS is not MANAGE_APPS
+    }[who]
+    data = {"name": "Spy", "targetUrl": "https://spy.example.com", "secret": SECRET}
+    assert_permission_denied(api.post(CREATE, {"input": data}))
+    assert_permission_denied(api.post(LIST))
+    assert_permission_denied(api.post(DELIVERIES))
+    assert not WebhookSubscription.objects.exists()
