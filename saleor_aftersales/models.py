@@ -559,3 +559,20 @@ class WebhookAttempt(models.Model):
 
     class Meta:
         ordering = ("pk",)
+
+
+class InboundEvent(models.Model):
+    """A signed message received from outside; its id makes it count once."""
+
+    source = models.CharField(max_length=32)
+    event_id = models.CharField(max_length=255)
+    event_type = models.CharField(max_length=64)
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "event_id"], name="inbound_event_once"
+            )
+        ]

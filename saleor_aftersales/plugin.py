@@ -21,6 +21,9 @@ VERIFICATIONS_PER_MINUTE = "Warranty verifications per minute"
 EXCHANGE_OTHER_PRODUCTS = "Exchange for other products"
 SHIP_EXCHANGE_BEFORE_RECEIPT = "Ship exchanges before the return arrives"
 REPAIRS_PAID_ON_COLLECTION = "Repairs paid on collection"
+LOGISTICS_SECRET = "Logistics webhook secret"
+AUTO_REFUND_ON_RECEIPT = "Refund automatically on parcel delivery"
+AUTO_REFUND_LIMIT = "Automatic refund limit"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class AftersalesSettings:
     exchange_other_products: bool = False
     ship_exchange_before_receipt: bool = False
     repairs_paid_on_collection: bool = False
+    logistics_secret: str = ""
+    auto_refund_on_receipt: bool = False
+    auto_refund_limit: Decimal = Decimal("100")
 
 
 DEFAULTS = AftersalesSettings()
@@ -72,6 +78,18 @@ def _parse_percent(name: str, value) -> Decimal:
             {name: ValidationError(f"{name} must be 0-100.", code="invalid")}
         )
     return percent
+
+
+def _parse_amount(name: str, value) -> Decimal:
+    try:
+        amount = Decimal(str(value).strip())
+    except (InvalidOperation, TypeError):
+        amount = Decimal("-1")
+    if not amount.is_finite() or amount < 0 or amount > 1000000:
+        raise ValidationError(
+            {name: ValidationError(f"{name} must be 0-1000000.", code="invalid")}
+        )
+    return amount
 
 
 def _parse_bool(value) -> bool:
@@ -118,6 +136,11 @@ def settings_from_configuration(configuration: dict) -> AftersalesSettings:
             get(SHIP_EXCHANGE_BEFORE_RECEIPT, False)
         ),
         repairs_paid_on_collection=_parse_bool(get(REPAIRS_PAID_ON_COLLECTION, False)),
+        logistics_secret=str(get(LOGISTICS_SECRET, "") or ""),
+        auto_refund_on_receipt=_parse_bool(get(AUTO_REFUND_ON_RECEIPT, False)),
+        auto_refund_limit=_parse_amount(
+            AUTO_REFUND_LIMIT, get(AUTO_REFUND_LIMIT, DEFAULTS.auto_refund_limit)
+        ),
     )
 
 
@@ -158,6 +181,9 @@ class AftersalesPlugin(host.BasePlugin):
         {"name": EXCHANGE_OTHER_PRODUCTS, "value": False},
         {"name": SHIP_EXCHANGE_BEFORE_RECEIPT, "value": False},
         {"name": REPAIRS_PAID_ON_COLLECTION, "value": False},
+        {"name": LOGISTICS_SECRET, "value": ""},
+        {"name": AUTO_REFUND_ON_RECEIPT, "value": False},
+        {"name": AUTO_REFUND_LIMIT, "value": str(DEFAULTS.auto_refund_limit)},
     ]
     CONFIG_STRUCTURE = {
         RETURN_WINDOW_DAYS: {
@@ -222,6 +248,21 @@ class AftersalesPlugin(host.BasePlugin):
             "type": host.ConfigurationTypeField.BOOLEAN,
             "help_text": "Hand repaired items back before their quote is paid.",
             "label": REPAIRS_PAID_ON_COLLECTION,
+        },
+        LOGISTICS_SECRET: {
+            "type": host.ConfigurationTypeField.SECRET,
+            "help_text": "Key the carrier signs 'return parcel delivered' messages with.",
+            "label": LOGISTICS_SECRET,
+        },
+        AUTO_REFUND_ON_RECEIPT: {
+            "type": host.ConfigurationTypeField.BOOLEAN,
+            "help_text": "Refund returns when the carrier reports the parcel delivered.",
+            "label": AUTO_REFUND_ON_RECEIPT,
+        },
+        AUTO_REFUND_LIMIT: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Automatic refunds only up to this amount; above it, staff.",
+            "label": AUTO_REFUND_LIMIT,
         },
     }
 

@@ -3,10 +3,16 @@ from django.views.decorators.csrf import csrf_exempt
 
 from . import host
 from .graphql.schema import schema
+from .webhooks import views
 
 urlpatterns = [
     # Same route and name as Saleor's own: its app-token middleware looks up
     # reverse("api"), and storefronts keep using /graphql/.
     url(r"^graphql/", csrf_exempt(host.GraphQLView.as_view(schema=schema)), name="api"),
+    url(
+        r"^aftersales/webhooks/logistics/$",
+        views.logistics_webhook,
+        name="aftersales-webhook-logistics",
+    ),
     url(r"^", include(host.saleor_urls)),
 ]

@@ -59,6 +59,9 @@ def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
         "Exchange for other products": "false",
         "Ship exchanges before the return arrives": "false",
         "Repairs paid on collection": "false",
+        "Logistics webhook secret": None,  # a secret: never shown
+        "Automatic refund limit": "100",
+        "Refund automatically on parcel delivery": "false",
     }
 
 
@@ -101,3 +104,12 @@ def test_plugin_update_refuses_bad_values_and_keeps_the_old_ones(
     assert result["pluginsErrors"][0]["code"] == "INVALID"
     assert get_settings().return_window_days == 30
     assert get_settings().restocking_fee_percent == 0
+
+
+def test_the_logistics_secret_is_never_shown_back(plugin_admin_api):
+    from .conftest import configure
+
+    configure(**{"Logistics webhook secret": "carrier-shared-secret"})
+    plugin = plugin_admin_api.data(PLUGIN, {"id": PLUGIN_ID})["plugin"]
+    values = {item["name"]: item["value"] for item in plugin["configuration"]}
+    assert "carrier-shared-secret" not in str(values)

@@ -1,0 +1,156 @@
+"""The carrier says a return parcel arrived: goods received, refund if allowed."""
+
+import json
+import time
+from decimal import Decimal
+
+import pytest
+from django.test.client import Client
+
+from saleor_aftersales.models import AftersalesEvent, InboundEvent
+from saleor_aftersales.webhooks.logistics import signature_header
+
+from .conftest import configure, db_state
+from .queries import APPROVE
+
+URL = "/aftersales/webhooks/logistics/"
+SECRET = "carrier-shared-secret"
+
+
+def post(message, secret=SECRET, timestamp=None, header=None):
+    body = json.dumps(message).encode()
+    signature = (
+        header if header is not None else signature_header(body, secret, timestamp)
+    )
+    response = Client().post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_X_AFTERSALES_SIGNATURE=signature,
+    )
+    return response.status_code, json.loads(response.content)
+
+
+def delivered(claim, event_id="evt-1", lines=None):
+    message = {
+        "id": event_id,
+        "type": "return.parcel.delivered",
+        "claim": claim["number"],
+    }
+    if lines is not None:
+        message["lines"] = lines
+    return message
+
+
+@pytest.fixture
+def approved_claim(staff_api, claim):
+    configure(**{"Logistics webhook secret": SECRET})
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    return claim
+
+
+def test_delivery_receives_the_goods_as_the_system(approved_claim, order, warehouse):
+    variant = order.lines.order_by("pk")[0].variant
+    stock = variant.stocks.get(warehouse=warehouse).quantity
+    status, answer = post(delivered(approved_claim))
+    assert (status, answer["status"], answer["refund"]) == (200, "received", None)
+    assert variant.stocks.get(warehouse=warehouse).quantity == stock + 2
+    event = AftersalesEvent.objects.get(type="received")
+    assert event.actor_type == "system"
+
+
+def test_delivery_refunds_automatically_under_the_limit(approved_claim, order):
+    configure(
+        **{
+            "Logistics webhook secret": SECRET,
+            "Refund automatically on parcel delivery": True,
+            "Automatic refund limit": "60",
+        }
+    )
+    status, answer = post(delivered(approved_claim))
+    assert (status, answer["status"], answer["refund"]) == (200, "received", "success")
+    assert order.payments.get().captured_amount == Decimal("30.00")
+    # The same message again changes nothing and pays nothing.
+    before = db_state(order)
+    status, answer = post(delivered(approved_claim))
+    assert (status, answer["status"]) == (200, "duplicate")
+    assert db_state(order) == before
+
+
+def test_no_automatic_refund_above_the_limit(approved_claim, order):
+    configure(
+        **{
+            "Logistics webhook secret": SECRET,
+            "Refund automatically on parcel delivery": True,
+            "Automatic refund limit": "49.99",
+        }
+    )
+    status, answer = post(delivered(approved_claim))
+    assert (answer["status"], answer["refund"]) == ("received", None)
+    assert order.payments.get().captured_amount == Decimal("80.00")
+
+
+def test_lines_are_matched_by_sku(approved_claim, order):
+    sku = order.lines.order_by("pk")[0].product_sku
+    status, answer = post(
+        delivered(approved_claim, lines=[{"sku": sku, "quantity": 1}])
+    )
+    assert answer["status"] == "received"
+    from saleor_aftersales.models import AftersalesLine
+
+    assert AftersalesLine.objects.get().quantity_received == 1
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"secret": "wrong-secret"},
+        {"timestamp": int(time.time()) - 3600},
+        {"header": "v1=deadbeef"},
+        {"header": ""},
+    ],
+)
+def test_forged_or_stale_messages_are_refused_and_change_nothing(
+    approved_claim, order, kwargs
+):
+    before = db_state(order)
+    status, answer = post(delivered(approved_claim), **kwargs)
+    assert status == 400 and answer["error"]
+    assert db_state(order) == before
+    assert not InboundEvent.objects.exists()
+
+
+def test_without_a_configured_secret_nothing_is_trusted(staff_api, claim, order):
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    before = db_state(order)
+    status, _ = post(delivered(claim), secret="")
+    assert status == 400
+    assert db_state(order) == before
+
+
+def test_unknown_types_are_ignored_and_unknown_claims_refused(approved_claim, order):
+    before = db_state(order)
+    status, answer = post({"id": "x", "type": "parcel.lost", "claim": "RMA-000001"})
+    assert (status, answer["status"]) == (200, "ignored")
+    status, answer = post(
+        {"id": "y", "type": "return.parcel.delivered", "claim": "RMA-999999"}
+    )
+    assert (status, answer["status"]) == (200, "refused")
+    assert db_state(order) == before
+    assert InboundEvent.objects.get().outcome.startswith("refused")
+
+
+def test_a_delivery_for_a_claim_not_yet_approved_is_recorded_and_refused(
+    customer_api, order
+):
+    from .conftest import create_return, line_input
+
+    configure(**{"Logistics webhook secret": SECRET})
+    first = order.lines.order_by("pk")[0]
+    claim = create_return(customer_api, order, [line_input(first, 1)])[
+        "aftersalesRequest"
+    ]
+    before = db_state(order)
+    status, answer = post(delivered(claim))
+    assert (status, answer["status"]) == (200, "refused")
+    assert db_state(order) == before
