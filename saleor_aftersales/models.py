@@ -47,7 +47,7 @@ def parse_number(text: str):
     text = text.strip().upper()
     if text.startswith(NUMBER_PREFIX):
         text = text[len(NUMBER_PREFIX) :]
-    return int(text) if text.isdigit() and len(text) < 12 else None
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
 class AftersalesRequest(models.Model):

@@ -174,6 +174,7 @@ def _reserve_refund(
     restocking_fee_percent: Optional[Decimal],
     idempotency_key: str,
     quote: Optional[RefundQuote] = None,
+    limit: Optional[Decimal] = None,
 ) -> Tuple[AftersalesRefund, bool]:
     """Step 1: the PENDING row, committed. Returns (refund, created).
 
@@ -243,6 +244,12 @@ def _reserve_refund(
                 "for this claim now.",
                 Code.AMOUNT_EXCEEDED,
             )
+        if limit is not None and amount > limit:
+            raise _error(
+                "amount",
+                f"{amount} {request.currency} is above the automatic limit of {limit}.",
+                Code.AMOUNT_EXCEEDED,
+            )
         if amount > payment.captured_amount:
             raise _error(
                 "amount",
@@ -285,6 +292,7 @@ def refund_request(
     method: str = RefundMethod.REFUND,
     idempotency_key: str = "",
     quote: Optional[RefundQuote] = None,
+    limit: Optional[Decimal] = None,
 ) -> AftersalesRefund:
     """Refund the claim's unsettled units to the order's original payment.
 
@@ -307,6 +315,7 @@ def refund_request(
         restocking_fee_percent=restocking_fee_percent,
         idempotency_key=idempotency_key or uuid.uuid4().hex,
         quote=quote,
+        limit=limit,
     )
     if not created:
         return refund

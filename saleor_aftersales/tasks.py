@@ -1,5 +1,6 @@
 """Celery tasks; Saleor's Celery app discovers this module."""
 
+from django.conf import settings
 from django.utils import timezone
 
 from . import host
@@ -7,18 +8,33 @@ from .models import WebhookDelivery
 from .webhooks import outgoing
 
 
+def queue_options() -> dict:
+    """The queue the plugin's tasks go to (AFTERSALES_CELERY_QUEUE), if one is set;
+    named on every send so that retries sent from a worker land there too."""
+    queue = getattr(settings, "AFTERSALES_CELERY_QUEUE", None)
+    return {"queue": queue} if queue else {}
+
+
+def schedule_delivery(delivery_pk: int, countdown: float = 0) -> None:
+    deliver_webhook.apply_async((delivery_pk,), countdown=countdown, **queue_options())
+
+
 @host.celery_app.task(name="saleor_aftersales.deliver_webhook", ignore_result=True)
 def deliver_webhook(delivery_pk: int) -> None:
-    """Post one outbox row; a failure schedules the next try after its backoff."""
+    """Post one outbox row; a failure schedules the next try after its backoff.
+
+    Only the task that made the attempt schedules the next one.
+    """
     if outgoing.deliver(delivery_pk) != WebhookDelivery.PENDING:
         return
     delivery = WebhookDelivery.objects.get(pk=delivery_pk)
     wait = (delivery.next_attempt_at - timezone.now()).total_seconds()
-    deliver_webhook.apply_async((delivery_pk,), countdown=max(0.0, wait))
+    # A little late rather than early: an early run finds the row not yet due.
+    schedule_delivery(delivery_pk, countdown=max(0.0, wait) + 0.1)
 
 
 @host.celery_app.task(name="saleor_aftersales.deliver_due_webhooks", ignore_result=True)
 def deliver_due_webhooks() -> None:
     """Sweeper for beat: picks up pending rows whose task was lost (broker restart)."""
     for pk in outgoing.due_deliveries():
-        deliver_webhook.delay(pk)
+        schedule_delivery(pk)

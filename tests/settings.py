@@ -25,10 +25,10 @@ AFTERSALES_THROTTLE_PREFIX = f"aftersales-test-{os.getpid()}"
 # Celery: the broker is the real Redis. Tasks run eagerly unless a test starts a
 # real worker (tests/test_webhooks.py), which consumes this run's own queue.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "redis://127.0.0.1:6379/9"
-CELERY_TASK_ALWAYS_EAGER = True
+# The worker process itself must not run what it sends (retries) eagerly.
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("AFTERSALES_CELERY_WORKER") != "1"
 AFTERSALES_CELERY_QUEUE = os.environ.get(
     "AFTERSALES_CELERY_QUEUE", f"aftersales-test-{os.getpid()}"
 )
-CELERY_TASK_ROUTES = {"saleor_aftersales.*": {"queue": AFTERSALES_CELERY_QUEUE}}
 AFTERSALES_WEBHOOK_BACKOFF_SECONDS = 0.2
 AFTERSALES_WEBHOOK_MAX_ATTEMPTS = 3

@@ -154,3 +154,80 @@ def test_a_delivery_for_a_claim_not_yet_approved_is_recorded_and_refused(
     status, answer = post(delivered(claim))
     assert (status, answer["status"]) == (200, "refused")
     assert db_state(order) == before
+
+
+def test_goods_refunded_before_they_arrive_are_received_without_a_second_refund(
+    staff_api, approved_claim, order
+):
+    configure(
+        **{
+            "Logistics webhook secret": SECRET,
+            "Refund automatically on parcel delivery": True,
+            "Automatic refund limit": "500",
+        }
+    )
+    from .queries import REFUND
+
+    staff_api.data(REFUND, {"id": approved_claim["id"]})  # refunded on dispatch
+    status, answer = post(delivered(approved_claim))
+    assert (status, answer["status"], answer["refund"]) == (200, "received", None)
+    assert order.payments.get().captured_amount == Decimal("30.00")
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"id": "m1", "type": "return.parcel.delivered", "claim": "", "lines": "all"},
+        {"id": "m2", "type": "return.parcel.delivered", "lines": [1, 2]},
+    ],
+)
+def test_malformed_lines_are_refused_without_a_crash(approved_claim, order, message):
+    message["claim"] = approved_claim["number"]
+    before = db_state(order)
+    status, answer = post(message)
+    assert (status, answer["status"]) == (200, "refused")
+    assert db_state(order) == before
+
+
+@pytest.mark.parametrize(
+    "header_or_message",
+    [
+        {"header": "t=1,v1=\u00e9\u00e9"},
+        {"header": "t=" + "9" * 400 + ",v1=00"},
+        {"message": {"id": "x" * 201, "type": "return.parcel.delivered"}},
+        {"message": "not an object"},
+    ],
+)
+def test_hostile_headers_and_bodies_get_400(approved_claim, order, header_or_message):
+    message = header_or_message.get("message", delivered(approved_claim))
+    before = db_state(order)
+    if "header" in header_or_message:
+        status, answer = post(message, header=header_or_message["header"])
+    else:
+        status, answer = post(message)
+    assert status == 400 and answer["error"]
+    assert db_state(order) == before
+
+
+def test_a_refund_in_flight_asks_the_carrier_to_send_again(
+    approved_claim, order, staff_user
+):
+    from saleor_aftersales import refunds, workflow
+    from saleor_aftersales.models import AftersalesRequest
+    from saleor_aftersales.plugin import get_settings
+
+    request = AftersalesRequest.objects.get()
+    refunds._reserve_refund(
+        request,
+        by=workflow.Actor.staff(staff_user),
+        settings=get_settings(),
+        amount=None,
+        include_shipping=None,
+        restocking_fee_percent=None,
+        idempotency_key="in-flight",
+    )
+    before = db_state(order)
+    status, _answer = post(delivered(approved_claim, event_id="evt-later"))
+    assert status == 409
+    assert db_state(order) == before
+    assert not InboundEvent.objects.filter(event_id="evt-later").exists()

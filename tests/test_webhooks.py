@@ -82,6 +82,7 @@ def celery_worker_process(django_db_setup, django_db_blocker):
         DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
         AFTERSALES_CELERY_QUEUE=settings.AFTERSALES_CELERY_QUEUE,
         CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
+        AFTERSALES_CELERY_WORKER="1",
     )
     node = f"{settings.AFTERSALES_CELERY_QUEUE}@localhost"
     worker = subprocess.Popen(
@@ -116,9 +117,11 @@ def celery_worker_process(django_db_setup, django_db_blocker):
 @pytest.fixture
 def worker(celery_worker_process):
     """Tasks go to the real worker for the duration of a test."""
-    host.celery_app.conf.task_always_eager = False
+    # Saleor's app reads Django settings under the CELERY namespace: set it there.
+    host.celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    assert not host.celery_app.conf.task_always_eager
     yield celery_worker_process
-    host.celery_app.conf.task_always_eager = True
+    host.celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
 
 
 def wait_for(condition, seconds=20):
@@ -311,15 +314,37 @@ def test_bad_subscriptions_are_refused(apps_admin_api, change, field):
     assert not WebhookSubscription.objects.exists()
 
 
-@pytest.mark.parametrize("who", ["anonymous", "customer", "order_staff"])
-def test_strangers_cannot_see_or_change_subscriptions(who, customer, staff_user):
+@pytest.mark.parametrize("who", ["anonymous", "customer", "order_staff", "apps_staff"])
+def test_strangers_cannot_see_or_change_subscriptions(
+    who, customer, staff_user, staff_without_permission
+):
+    from django.contrib.auth.models import Permission
+
+    staff_without_permission.user_permissions.add(
+        Permission.objects.get(codename="manage_apps")
+    )
     api = {
         "anonymous": ApiClient(),
         "customer": ApiClient(customer),
         "order_staff": ApiClient(staff_user),  # MANAGE_ORDERS is not MANAGE_APPS
+        # MANAGE_APPS alone would let apps staff read customers' claims in payloads.
+        "apps_staff": ApiClient(staff_without_permission),
     }[who]
     data = {"name": "Spy", "targetUrl": "https://spy.example.com", "secret": SECRET}
     assert_permission_denied(api.post(CREATE, {"input": data}))
     assert_permission_denied(api.post(LIST))
     assert_permission_denied(api.post(DELIVERIES))
     assert not WebhookSubscription.objects.exists()
+
+
+def test_only_failed_deliveries_are_sent_again(apps_admin_api, receiver):
+    subscription = subscribe(receiver.url)
+    delivery = WebhookDelivery.objects.create(
+        event_type="aftersales.request.created", subscription=subscription, payload={}
+    )
+    result = apps_admin_api.data(
+        """mutation ($id: ID!) { aftersalesWebhookRedeliver(id: $id) {
+            delivery { status } errors { code } } }""",
+        {"id": gid("AftersalesWebhookDelivery", delivery.pk)},
+    )["aftersalesWebhookRedeliver"]
+    assert result["errors"][0]["code"] == "INVALID_STATUS"

@@ -117,6 +117,13 @@ def verification_error(message: str, code: Code) -> WarrantyCardVerification:
     )
 
 
+def can_manage_webhooks(info) -> bool:
+    user, app = viewer(info)
+    return host.has_permission(user, app, host.MANAGE_APPS) and host.has_manage_orders(
+        user, app
+    )
+
+
 def lookup(model, global_id, type_name, qs=None):
     """The node, None when it doesn't exist; a malformed ID is a GraphQL error."""
     try:
@@ -193,12 +200,12 @@ class AftersalesQueries(graphene.ObjectType):
     )
 
     def resolve_aftersales_webhooks(self, info, **_kwargs):
-        if not host.has_permission(*viewer(info), host.MANAGE_APPS):
+        if not can_manage_webhooks(info):
             raise host.PermissionDenied()
         return models.WebhookSubscription.objects.all()
 
     def resolve_aftersales_webhook_deliveries(self, info, status=None, **_kwargs):
-        if not host.has_permission(*viewer(info), host.MANAGE_APPS):
+        if not can_manage_webhooks(info):
             raise host.PermissionDenied()
         deliveries = models.WebhookDelivery.objects.select_related("subscription")
         if status:

@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from .. import refunds, workflow
 from ..actors import Actor
 from ..enums import Disposition, RequestType
+from ..error_codes import AftersalesErrorCode as Code
 from ..models import AftersalesRequest, InboundEvent, parse_number
 from ..plugin import AftersalesSettings
 
@@ -29,6 +30,14 @@ TOLERANCE_SECONDS = 300
 
 class Rejected(Exception):
     """The message can't be trusted or read: 400, and nothing changes."""
+
+
+class TryLater(Exception):
+    """A passing obstacle (a refund in flight): 409, nothing kept, send it again."""
+
+
+MAX_ID_LENGTH = 200
+TRANSIENT_CODES = {Code.REFUND_IN_PROGRESS.value}
 
 
 @dataclass
@@ -55,12 +64,13 @@ def verify(body: bytes, header: str, secret: str) -> None:
     )
     try:
         timestamp = int(parts["t"])
-    except (KeyError, ValueError):
+        stale = abs(time.time() - timestamp) > TOLERANCE_SECONDS
+    except (KeyError, ValueError, OverflowError):
         raise Rejected("Missing signature timestamp.")
-    if abs(time.time() - timestamp) > TOLERANCE_SECONDS:
+    if stale:
         raise Rejected("Stale signature.")
     expected = signature_header(body, secret, timestamp).split("v1=")[1]
-    if not hmac.compare_digest(expected, parts.get("v1", "")):
+    if not hmac.compare_digest(expected.encode(), parts.get("v1", "").encode()):
         raise Rejected("Bad signature.")
 
 
@@ -68,7 +78,14 @@ def _received_lines(request, message_lines):
     """Match the carrier's lines (by SKU) to the claim's lines; none: all awaited."""
     if not message_lines:
         return None
-    by_sku = {line.order_line.product_sku: line for line in request.lines.all()}
+    if not isinstance(message_lines, list) or not all(
+        isinstance(item, dict) for item in message_lines
+    ):
+        raise ValidationError("Lines are a list of {sku, quantity}.")
+    by_sku = {
+        line.order_line.product_sku: line
+        for line in request.lines.select_related("order_line")
+    }
     result = []
     for item in message_lines:
         line = by_sku.get(str(item.get("sku")))
@@ -91,6 +108,8 @@ def handle(body: bytes, header: str, settings: AftersalesSettings) -> Outcome:
         event_id, event_type = str(message["id"]), str(message["type"])
     except (ValueError, KeyError, TypeError):
         raise Rejected("Unreadable message.")
+    if not event_id or len(event_id) > MAX_ID_LENGTH:
+        raise Rejected(f"Message ids are 1-{MAX_ID_LENGTH} characters.")
     if event_type != PARCEL_DELIVERED:
         return Outcome("ignored", event_type)
 
@@ -114,30 +133,29 @@ def handle(body: bytes, header: str, settings: AftersalesSettings) -> Outcome:
                     lines = _received_lines(request, message.get("lines"))
                     workflow.receive(request, by=by, lines=lines)
                 outcome = Outcome("received", request.number)
-            except (ValidationError, ValueError, TypeError) as error:
-                outcome = Outcome(
-                    "refused", "; ".join(getattr(error, "messages", [str(error)]))
-                )
+            except ValidationError as error:
+                if {e.code for e in error.error_list} & TRANSIENT_CODES:
+                    raise TryLater(error.messages[0])
+                outcome = Outcome("refused", "; ".join(error.messages))
+            except (ValueError, TypeError, OverflowError) as error:
+                outcome = Outcome("refused", str(error))
         event.outcome = f"{outcome.status}: {outcome.detail}"
         event.save(update_fields=["outcome"])
 
-    if outcome.status == "received" and _may_refund(request, settings):
+    if (
+        outcome.status == "received"
+        and settings.auto_refund_on_receipt
+        and request.type == RequestType.RETURN
+    ):
         try:
             refund = refunds.refund_request(
                 request,
                 by=by,
                 settings=settings,
                 idempotency_key=f"logistics-{event_id}",
+                limit=settings.auto_refund_limit,
             )
             outcome.refund_status = refund.status
-        except ValidationError as error:
-            outcome.refund_status = f"not refunded: {error.messages[0]}"
+        except ValidationError:
+            pass  # above the limit, nothing left, in flight: the desk decides
     return outcome
-
-
-def _may_refund(request, settings: AftersalesSettings) -> bool:
-    if not settings.auto_refund_on_receipt or request.type != RequestType.RETURN:
-        return False
-    request = AftersalesRequest.objects.get(pk=request.pk)
-    quote = refunds.quote_refund(request, settings=settings)
-    return quote.default_amount <= settings.auto_refund_limit

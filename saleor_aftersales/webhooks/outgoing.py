@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from datetime import timedelta
-from typing import Iterable, List
+from typing import Iterable, List, Optional
 
 import requests
 from django.conf import settings
@@ -23,6 +23,8 @@ from django.utils import timezone
 
 from .. import host
 from ..enums import EventType, RequestStatus
+from ..error_codes import AftersalesErrorCode as Code
+from ..error_codes import aftersales_error
 from ..models import WebhookAttempt, WebhookDelivery, WebhookSubscription
 
 logger = logging.getLogger(__name__)
@@ -133,10 +135,13 @@ def enqueue(event_types: Iterable[str], payloads: List[dict]) -> List[WebhookDel
 
 
 def _schedule(pks: List[int]) -> None:
-    from ..tasks import deliver_webhook
+    from ..tasks import schedule_delivery
 
-    for pk in pks:
-        deliver_webhook.delay(pk)
+    try:
+        for pk in pks:
+            schedule_delivery(pk)
+    except Exception:  # noqa: BLE001 - the transition committed; the sweeper retries
+        logger.exception("Could not queue webhook deliveries %s", pks)
 
 
 def for_transition(request, event) -> None:
@@ -174,19 +179,41 @@ def for_cards(cards) -> None:
     enqueue([WARRANTY_CARD_ISSUED] * len(payloads), payloads)
 
 
-def deliver(delivery_pk: int) -> str:
-    """Post one delivery; returns its status afterwards.
+LEASE_SECONDS = 60  # longer than the HTTP timeout: one poster per attempt
 
-    The HTTP call happens outside any transaction; the outcome is written under a
-    row lock and only if nobody else finished it meanwhile.
-    """
-    delivery = (
-        WebhookDelivery.objects.select_related("subscription")
-        .filter(pk=delivery_pk, status=WebhookDelivery.PENDING)
-        .first()
-    )
+
+def _claim(delivery_pk: int):
+    """Take the next attempt of a due delivery, or None if it isn't due or another
+    worker has it (the task after commit and the sweeper may both ask)."""
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            .select_related("subscription")
+            .filter(
+                pk=delivery_pk,
+                status=WebhookDelivery.PENDING,
+                next_attempt_at__lte=timezone.now(),
+            )
+            .first()
+        )
+        if delivery is None:
+            return None
+        if not delivery.subscription.is_active:
+            delivery.status = WebhookDelivery.FAILED
+            delivery.last_error = "The subscription is deactivated."
+            delivery.save(update_fields=["status", "last_error"])
+            return None
+        delivery.next_attempt_at = timezone.now() + timedelta(seconds=LEASE_SECONDS)
+        delivery.save(update_fields=["next_attempt_at"])
+        return delivery
+
+
+def deliver(delivery_pk: int) -> Optional[str]:
+    """Make one attempt at a delivery; its status afterwards, or None if this call
+    made no attempt. The HTTP call happens outside any transaction."""
+    delivery = _claim(delivery_pk)
     if delivery is None:
-        return "skipped"
+        return None
     body = json.dumps(delivery.payload, cls=DjangoJSONEncoder).encode()
     headers = {
         "Content-Type": "application/json",
@@ -198,7 +225,11 @@ def deliver(delivery_pk: int) -> str:
     code, error = None, ""
     try:
         response = requests.post(
-            delivery.subscription.target_url, data=body, headers=headers, timeout=10
+            delivery.subscription.target_url,
+            data=body,
+            headers=headers,
+            timeout=10,
+            allow_redirects=False,
         )
         code = response.status_code
         if not 200 <= code < 300:
@@ -212,8 +243,6 @@ def deliver(delivery_pk: int) -> str:
         WebhookAttempt.objects.create(
             delivery=delivery, response_code=code, error=error, duration_ms=elapsed
         )
-        if delivery.status != WebhookDelivery.PENDING:
-            return delivery.status
         delivery.attempts += 1
         delivery.last_response_code = code
         delivery.last_error = error
@@ -234,6 +263,10 @@ def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
     """Give a delivery (usually a dead letter) a fresh set of attempts."""
     with transaction.atomic():
         delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
+        if delivery.status != WebhookDelivery.FAILED:
+            raise aftersales_error(
+                "id", "Only failed deliveries are sent again.", Code.INVALID_STATUS
+            )
         delivery.status = WebhookDelivery.PENDING
         delivery.attempts = 0
         delivery.next_attempt_at = timezone.now()

@@ -19,6 +19,8 @@ def logistics_webhook(request):
         )
     except logistics.Rejected as error:
         return JsonResponse({"error": str(error)}, status=400)
+    except logistics.TryLater as error:
+        return JsonResponse({"error": str(error)}, status=409)
     return JsonResponse(
         {
             "status": outcome.status,
