@@ -224,13 +224,9 @@ class ImmutableQuerySet(models.QuerySet):
         raise TypeError("After-sales events are immutable.")
 
 
-class AftersalesEvent(models.Model):
-    """One line of the audit trail: who did what, from which status to which."""
+class ImmutableEvent(models.Model):
+    """Who did something, what they said and when; written once, never changed."""
 
-    request = models.ForeignKey(
-        AftersalesRequest, related_name="events", on_delete=models.CASCADE
-    )
-    type = models.CharField(max_length=32, choices=EventType.CHOICES)
     actor_type = models.CharField(max_length=16, choices=ActorType.CHOICES)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -242,8 +238,6 @@ class AftersalesEvent(models.Model):
     app = models.ForeignKey(
         "app.App", related_name="+", null=True, blank=True, on_delete=models.SET_NULL
     )
-    from_status = models.CharField(max_length=16, blank=True, default="")
-    to_status = models.CharField(max_length=16, blank=True, default="")
     message = models.TextField(blank=True, default="")
     parameters = JSONField(blank=True, default=dict, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -251,15 +245,30 @@ class AftersalesEvent(models.Model):
     objects = ImmutableQuerySet.as_manager()
 
     class Meta:
+        abstract = True
         ordering = ("pk",)
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
-            raise TypeError("After-sales events are immutable.")
+            raise TypeError("Events are immutable.")
         super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
-        raise TypeError("After-sales events are immutable.")
+        raise TypeError("Events are immutable.")
+
+
+class AftersalesEvent(ImmutableEvent):
+    """One line of a claim's audit trail: from which status to which."""
+
+    request = models.ForeignKey(
+        AftersalesRequest, related_name="events", on_delete=models.CASCADE
+    )
+    type = models.CharField(max_length=32, choices=EventType.CHOICES)
+    from_status = models.CharField(max_length=16, blank=True, default="")
+    to_status = models.CharField(max_length=16, blank=True, default="")
+
+    class Meta(ImmutableEvent.Meta):
+        pass
 
     @property
     def is_public(self) -> bool:
@@ -460,35 +469,14 @@ class WarrantyCard(models.Model):
         return None
 
 
-class WarrantyCardEvent(models.Model):
+class WarrantyCardEvent(ImmutableEvent):
     card = models.ForeignKey(
         WarrantyCard, related_name="events", on_delete=models.CASCADE
     )
     type = models.CharField(max_length=32, choices=WarrantyEventType.CHOICES)
-    actor_type = models.CharField(max_length=16, choices=ActorType.CHOICES)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        related_name="+",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
-    app = models.ForeignKey(
-        "app.App", related_name="+", null=True, blank=True, on_delete=models.SET_NULL
-    )
-    message = models.TextField(blank=True, default="")
-    parameters = JSONField(blank=True, default=dict, encoder=DjangoJSONEncoder)
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    objects = ImmutableQuerySet.as_manager()
-
-    class Meta:
-        ordering = ("pk",)
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise TypeError("Warranty card events are immutable.")
-        super().save(*args, **kwargs)
+    class Meta(ImmutableEvent.Meta):
+        pass
 
 
 class WebhookSubscription(models.Model):

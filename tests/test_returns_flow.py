@@ -129,3 +129,19 @@ def test_refund_before_receipt_settles_approved_units(staff_api, claim, order):
     assert refunded["refund"]["amount"]["amount"] == 50.0
     assert refunded["aftersalesRequest"]["status"] == "RESOLVED"
     assert order.payments.get().captured_amount == Decimal("30.00")
+
+
+def test_audit_events_cannot_be_changed_or_deleted(claim):
+    import pytest
+
+    event = AftersalesEvent.objects.get()
+    event.message = "rewritten history"
+    with pytest.raises(TypeError):
+        event.save()
+    with pytest.raises(TypeError):
+        AftersalesEvent.objects.update(message="x")
+    with pytest.raises(TypeError):
+        AftersalesEvent.objects.all().delete()
+    with pytest.raises(TypeError):
+        event.delete()
+    assert AftersalesEvent.objects.get().message == ""
