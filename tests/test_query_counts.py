@@ -184,3 +184,40 @@ def test_repair_quote_costs_the_same_for_1_and_20_quote_lines(
         assert data["repairQuoteCreate"]["errors"] == []
         counts.append(count)
     assert counts[0] == counts[1], counts
+
+
+def test_transitions_cost_the_same_for_1_and_5_webhook_subscriptions(
+    customer_api, staff_api, order
+):
+    from saleor_aftersales.models import WebhookDelivery, WebhookSubscription
+
+    counts = []
+    for subscriptions in (1, 5):
+        WebhookSubscription.objects.all().delete()
+        WebhookSubscription.objects.bulk_create(
+            [
+                WebhookSubscription(
+                    name=f"s{i}", target_url="https://example.com", secret="s" * 20
+                )
+                for i in range(subscriptions)
+            ]
+        )
+        line = order.lines.order_by("pk")[1]
+        count, data = customer_api.count_queries(
+            RETURN_REQUEST_CREATE,
+            {
+                "input": {
+                    "order": gid("Order", order.pk),
+                    "lines": [line_input(line, 1)],
+                }
+            },
+        )
+        claim = data["returnRequestCreate"]["aftersalesRequest"]
+        assert WebhookDelivery.objects.filter(
+            event_type__endswith="created"
+        ).count() >= (subscriptions)
+        counts.append(count)
+        from .queries import CANCEL
+
+        customer_api.data(CANCEL, {"id": claim["id"]})
+    assert counts[0] == counts[1], counts
