@@ -7,7 +7,7 @@ another Saleor release means changing this one file.
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from django.db.models import Case, DecimalField, F, IntegerField, Sum, Value, When
 
@@ -28,12 +28,8 @@ from saleor.plugins.manager import get_plugins_manager
 from saleor.product.models import ProductVariant  # noqa: F401
 from saleor.warehouse.models import Allocation, Stock, Warehouse  # noqa: F401
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .models import AftersalesRequest  # noqa: F401
-
 MANAGE_ORDERS = OrderPermissions.MANAGE_ORDERS
 MANAGE_APPS = AppPermission.MANAGE_APPS
-MANAGE_ORDERS_CODENAME = MANAGE_ORDERS.value  # "order.manage_orders"
 
 # Payments whose money was taken and can (partly) go back.
 REFUNDABLE_CHARGE_STATUSES = (
@@ -182,10 +178,6 @@ def available_stock(variant_pks: Iterable[int]) -> Dict[int, int]:
     for variant_pk, quantity in rows:
         available[variant_pk] = available.get(variant_pk, 0) + max(0, quantity)
     return available
-
-
-def variants_by_pk(pks: Iterable[int]) -> Dict[int, ProductVariant]:
-    return ProductVariant.objects.select_related("product").in_bulk(list(pks))
 
 
 def variant_unit_price(variant: ProductVariant) -> Decimal:
@@ -343,11 +335,7 @@ def has_permission(user: Optional[User], app: Optional[App], permission) -> bool
 
 
 def has_manage_orders(user: Optional[User], app: Optional[App]) -> bool:
-    if user is not None and user.is_active and user.has_perm(MANAGE_ORDERS_CODENAME):
-        return True
-    if app is not None and app.is_active:
-        return app.has_perm(MANAGE_ORDERS_CODENAME)
-    return False
+    return has_permission(user, app, MANAGE_ORDERS)
 
 
 # GraphQL building blocks ------------------------------------------------------------
@@ -359,7 +347,6 @@ from saleor.graphql.account.types import User as UserType  # noqa: E402,F401
 from saleor.graphql.api import Mutation as SaleorMutation  # noqa: E402,F401
 from saleor.graphql.api import Query as SaleorQuery  # noqa: E402,F401
 from saleor.graphql.core.connection import CountableDjangoObjectType  # noqa: E402,F401
-from saleor.graphql.core.enums import OrderDirection  # noqa: E402,F401
 from saleor.graphql.core.fields import FilterInputConnectionField  # noqa: E402,F401
 from saleor.graphql.core.fields import PrefetchingConnectionField  # noqa: E402,F401
 from saleor.graphql.core.filters import ListObjectTypeFilter  # noqa: E402,F401
@@ -370,13 +357,10 @@ from saleor.graphql.core.types import FilterInputObjectType  # noqa: E402,F401
 from saleor.graphql.core.types import SortInputObjectType  # noqa: E402,F401
 from saleor.graphql.core.types import Money as MoneyType  # noqa: E402,F401
 from saleor.graphql.core.types.common import DateRangeInput  # noqa: E402,F401
-from saleor.graphql.core.utils import from_global_id_strict_type  # noqa: E402,F401
 from saleor.graphql.order.types import Order as OrderType  # noqa: E402,F401
 from saleor.graphql.order.types import OrderLine as OrderLineType  # noqa: E402,F401
-from saleor.graphql.payment.types import Payment as PaymentType  # noqa: E402,F401
 from saleor.graphql.product.types import ProductVariant as ProductVariantType  # noqa
 from saleor.graphql.utils.filters import filter_range_field  # noqa: E402,F401
 from saleor.graphql.views import GraphQLView  # noqa: E402,F401
-from saleor.graphql.warehouse.types import Warehouse as WarehouseType  # noqa: E402,F401
 
 saleor_urls = "saleor.urls"

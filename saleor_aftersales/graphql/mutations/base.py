@@ -8,18 +8,15 @@ from django.db.models import Model
 
 from ... import host, models
 from ...error_codes import AftersalesErrorCode as Code
+from ...error_codes import aftersales_error
 from ...selectors import requests_for_api
 from ...workflow import Actor, Change
 from ..types import AftersalesError, AftersalesRequest
 
 
 def not_found(field: str, global_id: str) -> ValidationError:
-    return ValidationError(
-        {
-            field: ValidationError(
-                f"Couldn't resolve to a node: {global_id}", code=Code.NOT_FOUND.value
-            )
-        }
+    return aftersales_error(
+        field, f"Couldn't resolve to a node: {global_id}", Code.NOT_FOUND
     )
 
 
@@ -29,12 +26,8 @@ def pk_from_global_id(global_id: str, type_name: str, field: str) -> str:
     except Exception:
         _type, pk = None, None
     if _type != type_name or not pk:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    f"Must receive a {type_name} id.", code=Code.GRAPHQL_ERROR.value
-                )
-            }
+        raise aftersales_error(
+            field, f"Must receive a {type_name} id.", Code.GRAPHQL_ERROR
         )
     return pk
 
@@ -44,13 +37,7 @@ def _query(field: str, global_id: str, run):
     try:
         return run()
     except (ValueError, TypeError, ValidationError):
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    f"Invalid id: {global_id}", code=Code.GRAPHQL_ERROR.value
-                )
-            }
-        )
+        raise aftersales_error(field, f"Invalid id: {global_id}", Code.GRAPHQL_ERROR)
 
 
 def get_instance(
@@ -122,14 +109,19 @@ def clean_text(data, name: str, field: str = None, max_length=MAX_TEXT_LENGTH) -
     """A free-text input, trimmed; NUL bytes and novels are refused."""
     value = (data.get(name) or "").strip()
     if "\x00" in value or len(value) > max_length:
-        raise ValidationError(
-            {
-                field
-                or name: ValidationError(
-                    f"Text must be at most {max_length} characters, without NUL bytes.",
-                    code=Code.INVALID.value,
-                )
-            }
+        raise aftersales_error(
+            field or name,
+            f"Text must be at most {max_length} characters, without NUL bytes.",
+            Code.INVALID,
+        )
+    return value
+
+
+def clean_meter_reading(value, field: str = "lines"):
+    """A km or hours reading: absent, or a whole number the database can hold."""
+    if value is not None and not 0 <= value <= MAX_METER_READING:
+        raise aftersales_error(
+            field, f"Meter readings are 0 to {MAX_METER_READING}.", Code.INVALID
         )
     return value
 

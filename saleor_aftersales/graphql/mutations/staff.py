@@ -1,11 +1,11 @@
 """What the after-sales desk does (MANAGE_ORDERS): review, receive, refund, close."""
 
 import graphene
-from django.core.exceptions import ValidationError
 
 from ... import host, refunds, workflow
 from ...enums import Disposition, RefundMethod, RefundStatus
 from ...error_codes import AftersalesErrorCode as Code
+from ...error_codes import aftersales_error
 from ...models import AftersalesLine as AftersalesLineModel
 from ...plugin import get_settings
 from ..authorize import staff_actor
@@ -20,9 +20,9 @@ from ..enums import (
 from ..types import AftersalesError, AftersalesRefund, AftersalesRequest
 from .base import (
     MAX_KEY_LENGTH,
-    MAX_METER_READING,
     AftersalesMutation,
     RequestMutation,
+    clean_meter_reading,
     clean_text,
     get_instance,
     get_instances,
@@ -52,23 +52,12 @@ def claim_lines_by_id(request, items, field="lines"):
     seen = set()
     for line in lines.values():
         if line.request_id != request.pk:
-            raise ValidationError(
-                {
-                    field: ValidationError(
-                        "A line is not part of this claim.",
-                        code=Code.LINE_NOT_IN_REQUEST.value,
-                    )
-                }
+            raise aftersales_error(
+                field, "A line is not part of this claim.", Code.LINE_NOT_IN_REQUEST
             )
     for item in items:
         if item["line"] in seen:
-            raise ValidationError(
-                {
-                    field: ValidationError(
-                        "A line is repeated.", code=Code.DUPLICATED_LINE.value
-                    )
-                }
-            )
+            raise aftersales_error(field, "A line is repeated.", Code.DUPLICATED_LINE)
         seen.add(item["line"])
     return lines
 
@@ -183,18 +172,8 @@ class AftersalesRequestReceive(StaffRequestMutation):
             )
         items = data.get("lines")
         received = None
-        if any(
-            item.get("meter_reading") is not None
-            and not 0 <= item["meter_reading"] <= MAX_METER_READING
-            for item in items or []
-        ):
-            raise ValidationError(
-                {
-                    "lines": ValidationError(
-                        "Meter readings are 0 or more.", code=Code.INVALID.value
-                    )
-                }
-            )
+        for item in items or []:
+            clean_meter_reading(item.get("meter_reading"))
         if items is not None:
             lines = claim_lines_by_id(request, items)
             received = [
@@ -385,13 +364,7 @@ class RepairQuoteCreate(StaffRequestMutation):
             for item in data.get("lines") or []
         ]
         if any(line.unit_price is None for line in lines):
-            raise ValidationError(
-                {
-                    "lines": ValidationError(
-                        "Give each line a price.", code=Code.INVALID.value
-                    )
-                }
-            )
+            raise aftersales_error("lines", "Give each line a price.", Code.INVALID)
         return workflow.create_quote(
             request,
             by=actor,

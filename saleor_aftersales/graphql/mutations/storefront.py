@@ -5,20 +5,20 @@ with MANAGE_ORDERS may act for them (claims taken by phone or at the desk).
 """
 
 import graphene
-from django.core.exceptions import ValidationError
 
 from ... import host, warranty, workflow
 from ...enums import RequestType
 from ...error_codes import AftersalesErrorCode as Code
+from ...error_codes import aftersales_error
 from ...plugin import get_settings
 from ..authorize import authorize_order
 from ..enums import AftersalesReason
 from ..types import AftersalesRequest
 from .base import (
     MAX_KEY_LENGTH,
-    MAX_METER_READING,
     AftersalesMutation,
     RequestMutation,
+    clean_meter_reading,
     clean_text,
     get_instance,
     get_instances,
@@ -70,13 +70,7 @@ def order_from_input(data) -> "host.Order":
         if order is None:
             raise host.PermissionDenied()
         return order
-    raise ValidationError(
-        {
-            "order": ValidationError(
-                "Give the order or its token.", code=Code.REQUIRED.value
-            )
-        }
-    )
+    raise aftersales_error("order", "Give the order or its token.", Code.REQUIRED)
 
 
 class ReturnRequestCreate(AftersalesMutation):
@@ -92,14 +86,6 @@ class ReturnRequestCreate(AftersalesMutation):
 
     @classmethod
     def clean_lines(cls, lines_data):
-        if not lines_data:
-            raise ValidationError(
-                {
-                    "lines": ValidationError(
-                        "Choose at least one line.", code=Code.REQUIRED.value
-                    )
-                }
-            )
         order_lines = get_instances(
             host.OrderLine,
             [line["order_line"] for line in lines_data],
@@ -122,15 +108,7 @@ class ReturnRequestCreate(AftersalesMutation):
         )
         result = []
         for line in lines_data:
-            meter = line.get("meter_reading")
-            if meter is not None and not 0 <= meter <= MAX_METER_READING:
-                raise ValidationError(
-                    {
-                        "lines": ValidationError(
-                            "Meter readings can't be negative.", code=Code.INVALID.value
-                        )
-                    }
-                )
+            meter = clean_meter_reading(line.get("meter_reading"))
             result.append(
                 workflow.ClaimLineInput(
                     order_line=order_lines[line["order_line"]],

@@ -4,10 +4,10 @@ MANAGE_ORDERS too, since the events carry customers' claims."""
 from urllib.parse import urlparse
 
 import graphene
-from django.core.exceptions import ValidationError
 
 from ... import host, models
 from ...error_codes import AftersalesErrorCode as Code
+from ...error_codes import aftersales_error
 from ...webhooks import outgoing
 from ..types import AftersalesWebhook, AftersalesWebhookDelivery
 from .base import AftersalesMutation, clean_text, get_instance
@@ -24,8 +24,8 @@ class AftersalesWebhookInput(graphene.InputObjectType):
     is_active = graphene.Boolean(description="Whether events are sent.")
 
 
-def _invalid(field: str, message: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, code=Code.INVALID.value)})
+def _invalid(field: str, message: str):
+    return aftersales_error(field, message, Code.INVALID)
 
 
 def clean_webhook_input(data, instance: models.WebhookSubscription):
