@@ -348,3 +348,44 @@ def test_only_failed_deliveries_are_sent_again(apps_admin_api, receiver):
         {"id": gid("AftersalesWebhookDelivery", delivery.pk)},
     )["aftersalesWebhookRedeliver"]
     assert result["errors"][0]["code"] == "INVALID_STATUS"
+
+
+def test_update_delete_and_redeliver_refuse_strangers_and_bad_input(
+    apps_admin_api, customer, receiver
+):
+    subscription = subscribe(receiver.url)
+    delivery = WebhookDelivery.objects.create(
+        event_type="aftersales.request.created",
+        subscription=subscription,
+        payload={},
+        status=WebhookDelivery.FAILED,
+    )
+    webhook_id = gid("AftersalesWebhook", subscription.pk)
+    update = """mutation ($id: ID!, $input: AftersalesWebhookInput!) {
+        aftersalesWebhookUpdate(id: $id, input: $input) { errors { field code } } }"""
+    delete = (
+        "mutation ($id: ID!) { aftersalesWebhookDelete(id: $id) { errors { code } } }"
+    )
+    redeliver = """mutation ($id: ID!) { aftersalesWebhookRedeliver(id: $id) {
+        errors { code } } }"""
+    from demo import shop
+
+    orders_only = shop.make_staff("orders-only@example.com")  # no MANAGE_APPS
+    for api in (ApiClient(), ApiClient(customer), ApiClient(orders_only)):
+        assert_permission_denied(
+            api.post(update, {"id": webhook_id, "input": {"isActive": False}})
+        )
+        assert_permission_denied(api.post(delete, {"id": webhook_id}))
+        assert_permission_denied(
+            api.post(redeliver, {"id": gid("AftersalesWebhookDelivery", delivery.pk)})
+        )
+    bad = apps_admin_api.data(
+        update, {"id": webhook_id, "input": {"targetUrl": "gopher://x"}}
+    )["aftersalesWebhookUpdate"]
+    assert bad["errors"] == [{"field": "targetUrl", "code": "INVALID"}]
+    unknown = apps_admin_api.data(delete, {"id": gid("AftersalesWebhook", 999999)})
+    assert unknown["aftersalesWebhookDelete"]["errors"][0]["code"] == "NOT_FOUND"
+    subscription.refresh_from_db()
+    assert subscription.is_active and subscription.target_url == receiver.url
+    delivery.refresh_from_db()
+    assert delivery.status == WebhookDelivery.FAILED
