@@ -22,6 +22,8 @@ from saleor.order import events as order_events
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderLine  # noqa
 from saleor.payment import ChargeStatus, PaymentError, TransactionKind  # noqa: F401
 from saleor.payment import gateway as payment_gateway
+from saleor.payment import utils as payment_utils
+from saleor.payment.gateways.stripe import utils as stripe_utils
 from saleor.payment.models import Payment, Transaction  # noqa: F401
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField  # noqa
 from saleor.plugins.manager import get_plugins_manager
@@ -73,6 +75,84 @@ def refund_payment(payment: Payment, amount: Decimal) -> Transaction:
     ``charge_status``; a refusal raises ``PaymentError``.
     """
     return payment_gateway.refund(payment, amount)
+
+
+STRIPE_GATEWAY = "mirumee.payments.stripe"
+
+
+def stripe_secret_key() -> str:
+    """The secret key of Saleor's own Stripe plugin: refunds use the shop's account."""
+    return str(plugin_configuration(STRIPE_GATEWAY).get("Secret API key") or "")
+
+
+def stripe_payment_intent(payment: Payment) -> str:
+    """The PaymentIntent behind a Stripe payment: Saleor keeps it as the token of
+    the successful capture (``payment.token`` is the payment method)."""
+    capture = (
+        payment.transactions.filter(kind=TransactionKind.CAPTURE, is_success=True)
+        .order_by("-pk")
+        .first()
+    )
+    return capture.token if capture else ""
+
+
+def stripe_payment_by_intent(intent_id: str) -> Optional[Payment]:
+    if not intent_id:
+        return None
+    return (
+        Payment.objects.filter(
+            gateway=STRIPE_GATEWAY,
+            transactions__kind=TransactionKind.CAPTURE,
+            transactions__is_success=True,
+            transactions__token=intent_id,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
+def to_stripe_amount(amount: Decimal, currency: str) -> int:
+    return stripe_utils.get_amount_for_stripe(amount, currency)
+
+
+def from_stripe_amount(amount: int, currency: str) -> Decimal:
+    return stripe_utils.get_amount_from_stripe(amount, currency)
+
+
+def record_gateway_refund(
+    payment: Payment, amount: Decimal, reference: str, raw: dict
+) -> Transaction:
+    """Write a refund paid outside Saleor's gateway code exactly as that code would:
+    a successful REFUND transaction, then Saleor's own post-processing of the
+    payment (captured amount, charge status). Call with the payment locked."""
+    transaction = Transaction.objects.create(
+        payment=payment,
+        kind=TransactionKind.REFUND,
+        token=reference,
+        is_success=True,
+        amount=amount,
+        currency=payment.currency,
+        gateway_response=raw,
+    )
+    payment_utils.gateway_postprocess(transaction, payment)
+    return transaction
+
+
+def refund_transaction_since(
+    payment: Payment, since, amount: Decimal
+) -> Optional[Transaction]:
+    """A successful refund Saleor recorded on ``payment`` after ``since``: what an
+    interrupted attempt left behind (one refund is in flight per payment)."""
+    return (
+        payment.transactions.filter(
+            kind=TransactionKind.REFUND,
+            is_success=True,
+            created__gte=since,
+            amount=amount,
+        )
+        .order_by("pk")
+        .first()
+    )
 
 
 def order_lines_subtotal(order: Order) -> Decimal:

@@ -309,6 +309,7 @@ class AftersalesRefund(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
     )
+    # The gateway's refusal once FAILED; while PENDING, the last passing error.
     error = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -317,8 +318,20 @@ class AftersalesRefund(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
     )
+    # Who asked, so that the worker records the outcome in their name.
+    actor_type = models.CharField(
+        max_length=16, choices=ActorType.CHOICES, default=ActorType.STAFF
+    )
+    created_by_app = models.ForeignKey(
+        "app.App", related_name="+", null=True, blank=True, on_delete=models.SET_NULL
+    )
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Paying: one worker at a time holds the lease; attempts count gateway calls.
+    attempts = models.PositiveIntegerField(default=0)
+    first_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("pk",)

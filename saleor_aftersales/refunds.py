@@ -1,31 +1,42 @@
 """Money back for a claim, exactly once.
 
-1. Under locks on the claim and the payment, the refund row is written PENDING with
-   its idempotency key and committed.
-2. The order's own gateway is called outside any transaction.
+1. Under locks on the claim, the order and the payment, the refund row is written
+   PENDING with its idempotency key and committed; a Celery task is handed its id.
+2. The task takes a lease on the row and calls the gateway outside any transaction:
+   Stripe payments through Stripe's Refunds API (``stripe_refunds``), others
+   through Saleor's gateway code.
 3. The outcome is written; on success the refunded units are settled.
 
 A call with a key already used returns that refund and pays nothing; one refund at a
-time may be in flight per claim (a partial unique index enforces it). Amounts never
-exceed what the settled units are worth (plus shipping, once per order) nor what the
+time may be in flight per claim and per payment (partial unique indexes), so a
+PENDING refund counts against what is refundable. Passing gateway errors (network,
+429, 5xx) retry with backoff and never fail a refund whose fate is unknown; a
+repeated attempt first looks for what an interrupted one paid. Amounts never exceed
+what the settled units are worth (plus shipping, once per order) nor what the
 payment still holds.
 """
 
+import logging
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Dict, Optional, Tuple
 
+from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import host, workflow
+from . import host, stripe_refunds, workflow
 from .enums import Reason, RefundMethod, RefundStatus, RequestStatus, RequestType
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesRefund, AftersalesRequest
 from .plugin import AftersalesSettings
+
+logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 MAX_KEY_LENGTH = 255
@@ -270,6 +281,8 @@ def _reserve_refund(
                     line_quantities=quote.line_quantities,
                     idempotency_key=idempotency_key,
                     created_by=by.user,
+                    created_by_app=by.app,
+                    actor_type=by.type,
                 )
         except IntegrityError:
             # The same key, used at this very moment for another claim's refund.
@@ -317,35 +330,223 @@ def refund_request(
         quote=quote,
         limit=limit,
     )
-    if not created:
-        return refund
+    if created:
+        from .tasks import schedule_refund
 
-    # Step 2: the money moves, outside any transaction of ours, from a fresh read
-    # of the payment (Saleor writes captured_amount back from this instance).
-    payment = host.Payment.objects.get(pk=refund.payment_id)
+        try:
+            schedule_refund(refund.pk)
+        except Exception:  # noqa: BLE001 - committed: the sweeper pays it later
+            logger.exception("Could not queue refund %s", refund.pk)
+        # Where tasks run eagerly, the outcome is already there.
+        refund.refresh_from_db()
+    return refund
+
+
+# Steps 2 and 3, in the worker -------------------------------------------------------
+
+LEASE = timedelta(minutes=5)
+
+
+def retry_delay(attempts: int) -> float:
+    """Seconds before attempt ``attempts + 1`` after a passing gateway error."""
+    base = getattr(django_settings, "AFTERSALES_REFUND_BACKOFF_SECONDS", 30)
+    return min(base * 2 ** (attempts - 1), 3600)
+
+
+def _take_lease(refund_pk: int) -> Optional[AftersalesRefund]:
+    """The PENDING refund, leased to this worker; None when it is settled, leased
+    by another worker or not yet due."""
+    now = timezone.now()
+    taken = (
+        AftersalesRefund.objects.filter(pk=refund_pk, status=RefundStatus.PENDING)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(
+            lease_until=now + LEASE,
+            attempts=F("attempts") + 1,
+            first_attempt_at=Coalesce("first_attempt_at", now),
+        )
+    )
+    if not taken:
+        return None
+    return AftersalesRefund.objects.select_related("request", "payment").get(
+        pk=refund_pk
+    )
+
+
+def actor_of(refund: AftersalesRefund) -> workflow.Actor:
+    return workflow.Actor(
+        refund.actor_type, user=refund.created_by, app=refund.created_by_app
+    )
+
+
+def pay(refund_pk: int) -> Optional[float]:
+    """Pay one PENDING refund (the Celery task's body).
+
+    Returns the seconds to wait before trying again after a passing error, or None
+    when there is nothing more to do here.
+    """
+    refund = _take_lease(refund_pk)
+    if refund is None:
+        return None
+    payment = refund.payment
+    if stripe_refunds.is_stripe(payment):
+        return _pay_with_stripe(refund, payment)
+    _pay_with_saleor_gateway(refund, payment)
+    return None
+
+
+def _pay_with_stripe(refund: AftersalesRefund, payment) -> Optional[float]:
     try:
-        txn, error = host.refund_payment(payment, refund.amount), ""
-    except host.PaymentError as exc:
-        txn, error = None, str(exc) or "The payment gateway refused the refund."
+        paid = None
+        if refund.attempts > 1:
+            # An earlier attempt may have reached Stripe before it died.
+            paid = stripe_refunds.find(payment, refund)
+        if paid is None:
+            paid = stripe_refunds.create(payment, refund)
+    except stripe_refunds.Transient as exc:
+        return _postpone(refund, str(exc))
+    except stripe_refunds.Refused as exc:
+        fail(refund, str(exc) or "Stripe refused the refund.")
+        return None
+    apply_stripe_outcome(refund, paid)
+    return None
 
-    # Step 3: the outcome, recorded first on its own so that no later check can
-    # lose the fact that money moved; then the claim catches up.
-    refund.completed_at = timezone.now()
-    if txn is None:
-        with transaction.atomic():
-            refund.status = RefundStatus.FAILED
-            refund.error = error
-            refund.save(update_fields=["status", "error", "completed_at"])
-            workflow.record_refund_failure(request, refund, by=by)
-        return refund
+
+def apply_stripe_outcome(refund: AftersalesRefund, paid) -> bool:
+    """Bring the row in line with what Stripe says of its refund. True if it changed."""
+    if paid.status == stripe_refunds.SUCCEEDED:
+        return succeed(refund, reference=paid.id, raw=paid.raw)
+    if paid.status in stripe_refunds.FAILED_STATUSES:
+        return fail(
+            refund,
+            f"Stripe: refund {paid.status}"
+            + (f" ({paid.failure_reason})" if paid.failure_reason else ""),
+            reference=paid.id,
+        )
+    # Pending at Stripe: its webhook, or the sweeper, finishes it.
+    AftersalesRefund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+        gateway_reference=paid.id,
+        lease_until=None,
+        next_attempt_at=timezone.now() + timedelta(seconds=retry_delay(1)),
+    )
+    return False
+
+
+def _pay_with_saleor_gateway(refund: AftersalesRefund, payment) -> None:
+    if refund.attempts > 1:
+        # Saleor records its transaction together with the payment: an interrupted
+        # attempt that got that far is adopted, never paid again.
+        txn = host.refund_transaction_since(
+            payment, refund.first_attempt_at, refund.amount
+        )
+        if txn is not None:
+            _record_success(refund, txn)
+            return
+    # A fresh read of the payment: Saleor writes captured_amount back from it.
+    payment = host.Payment.objects.get(pk=payment.pk)
+    try:
+        txn = host.refund_payment(payment, refund.amount)
+    except host.PaymentError as exc:
+        fail(refund, str(exc) or "The payment gateway refused the refund.")
+        return
+    _record_success(refund, txn)
+
+
+def _postpone(refund: AftersalesRefund, error: str) -> float:
+    wait = retry_delay(refund.attempts)
+    AftersalesRefund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
+        error=error[:2000],
+        lease_until=None,
+        next_attempt_at=timezone.now() + timedelta(seconds=wait),
+    )
+    return wait
+
+
+def _lock_pending(refund: AftersalesRefund) -> Optional[AftersalesRefund]:
+    locked = AftersalesRefund.objects.select_for_update().get(pk=refund.pk)
+    return locked if locked.status == RefundStatus.PENDING else None
+
+
+def succeed(refund: AftersalesRefund, *, reference: str, raw: dict) -> bool:
+    """Money moved outside Saleor's gateway code (Stripe): write Saleor's REFUND
+    transaction and the row in one transaction, then settle the claim."""
+    with transaction.atomic():
+        locked = _lock_pending(refund)
+        if locked is None:
+            return False  # another road (webhook, rerun) recorded it first
+        payment = host.lock_payment(locked.payment_id)
+        txn = host.record_gateway_refund(payment, locked.amount, reference, raw)
+        _mark_succeeded(locked, txn, reference)
+    workflow.record_refund(locked.request, locked, by=actor_of(locked))
+    return True
+
+
+def _record_success(refund: AftersalesRefund, txn) -> None:
+    # The outcome first, on its own, so that no later check can lose the fact that
+    # money moved; then the claim catches up.
+    with transaction.atomic():
+        locked = _lock_pending(refund)
+        if locked is None:
+            return
+        _mark_succeeded(locked, txn, txn.token or "")
+    workflow.record_refund(locked.request, locked, by=actor_of(locked))
+
+
+def _mark_succeeded(refund: AftersalesRefund, txn, reference: str) -> None:
     refund.status = RefundStatus.SUCCESS
     refund.transaction = txn
-    refund.gateway_reference = txn.token or ""
+    refund.gateway_reference = reference
+    refund.error = ""
+    refund.completed_at = timezone.now()
+    refund.lease_until = None
     refund.save(
-        update_fields=["status", "transaction", "gateway_reference", "completed_at"]
+        update_fields=[
+            "status",
+            "transaction",
+            "gateway_reference",
+            "error",
+            "completed_at",
+            "lease_until",
+        ]
     )
-    workflow.record_refund(request, refund, by=by)
-    return refund
+
+
+def fail(refund: AftersalesRefund, error: str, reference: str = "") -> bool:
+    """The gateway said no: FAILED for good (retry with a new key), with an event
+    and a webhook."""
+    with transaction.atomic():
+        locked = _lock_pending(refund)
+        if locked is None:
+            return False
+        locked.status = RefundStatus.FAILED
+        locked.error = error[:2000]
+        locked.gateway_reference = reference or locked.gateway_reference
+        locked.completed_at = timezone.now()
+        locked.lease_until = None
+        locked.save(
+            update_fields=[
+                "status",
+                "error",
+                "gateway_reference",
+                "completed_at",
+                "lease_until",
+            ]
+        )
+        workflow.record_refund_failure(locked.request, locked, by=actor_of(locked))
+    return True
+
+
+def due_refunds(limit: int = 500):
+    """PENDING refunds whose task was lost or whose worker died (the sweeper's list)."""
+    now = timezone.now()
+    return list(
+        AftersalesRefund.objects.filter(status=RefundStatus.PENDING)
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def settle_exchange(

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.utils import timezone
 
-from . import host
+from . import host, refunds
 from .models import WebhookDelivery
 from .webhooks import outgoing
 
@@ -38,3 +38,23 @@ def deliver_due_webhooks() -> None:
     """Sweeper for beat: picks up pending rows whose task was lost (broker restart)."""
     for pk in outgoing.due_deliveries():
         schedule_delivery(pk)
+
+
+def schedule_refund(refund_pk: int, countdown: float = 0) -> None:
+    pay_refund.apply_async((refund_pk,), countdown=countdown, **queue_options())
+
+
+@host.celery_app.task(name="saleor_aftersales.pay_refund", ignore_result=True)
+def pay_refund(refund_pk: int) -> None:
+    """Pay one PENDING refund; after a passing gateway error, try again later."""
+    wait = refunds.pay(refund_pk)
+    if wait is not None:
+        schedule_refund(refund_pk, countdown=wait + 0.1)
+
+
+@host.celery_app.task(name="saleor_aftersales.pay_due_refunds", ignore_result=True)
+def pay_due_refunds() -> None:
+    """Sweeper for beat: PENDING refunds whose task was lost or whose worker died
+    (after its lease ran out) are paid, or found already paid, now."""
+    for pk in refunds.due_refunds():
+        schedule_refund(pk)

@@ -37,6 +37,7 @@ REQUEST_REFUNDED = "aftersales.request.refunded"
 REQUEST_RESOLVED = "aftersales.request.resolved"
 REQUEST_CLOSED = "aftersales.request.closed"
 REQUEST_SLA_BREACHED = "aftersales.request.sla_breached"
+REFUND_FAILED = "aftersales.refund.failed"
 WARRANTY_CARD_ISSUED = "warranty.card.issued"
 
 EVENT_TYPES = [
@@ -48,6 +49,7 @@ EVENT_TYPES = [
     REQUEST_RESOLVED,
     REQUEST_CLOSED,
     REQUEST_SLA_BREACHED,
+    REFUND_FAILED,
     WARRANTY_CARD_ISSUED,
 ]
 
@@ -58,6 +60,7 @@ _FOR_AUDIT_EVENT = {
     EventType.REJECTED: REQUEST_REJECTED,
     EventType.RECEIVED: REQUEST_RECEIVED,
     EventType.REFUNDED: REQUEST_REFUNDED,
+    EventType.REFUND_FAILED: REFUND_FAILED,
     EventType.CLOSED: REQUEST_CLOSED,
 }
 

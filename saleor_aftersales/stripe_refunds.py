@@ -1,0 +1,111 @@
+"""Refunds of Stripe payments through Stripe's Refunds API.
+
+Saleor 2.10's Stripe gateway refunds with ``Charge.refund``, with no idempotency key
+and no metadata: a worker that dies after Stripe paid and before the database
+recorded it would pay again on its next run. Here each refund names its row in its
+metadata and carries an idempotency key derived from the row; a repeated attempt
+first looks among the payment intent's refunds for the one an earlier attempt made
+and adopts it. Stripe forgets idempotency keys after a day; the metadata it keeps.
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Optional
+
+import stripe
+from django.conf import settings
+
+from . import host
+
+METADATA_REFUND = "aftersales_refund"
+METADATA_REQUEST = "aftersales_request"
+
+SUCCEEDED = "succeeded"
+PENDING = "pending"
+FAILED_STATUSES = ("failed", "canceled")
+
+
+class Transient(Exception):
+    """Stripe could not be reached or answered 429/5xx: whether the refund was made
+    is unknown, so the same refund is tried again later, never failed."""
+
+
+class Refused(Exception):
+    """Stripe's definite no (invalid request, card error, authentication)."""
+
+
+@dataclass
+class StripeRefund:
+    id: str
+    status: str
+    amount: Decimal
+    currency: str
+    payment_intent: str
+    failure_reason: str
+    metadata: dict
+    raw: dict
+
+    @classmethod
+    def from_stripe(cls, obj, payment_intent: str = "") -> "StripeRefund":
+        currency = str(obj.get("currency") or "").upper()
+        return cls(
+            id=str(obj.get("id") or ""),
+            status=str(obj.get("status") or ""),
+            amount=host.from_stripe_amount(int(obj.get("amount") or 0), currency),
+            currency=currency,
+            payment_intent=str(obj.get("payment_intent") or payment_intent or ""),
+            failure_reason=str(obj.get("failure_reason") or ""),
+            metadata=dict(obj.get("metadata") or {}),
+            raw=_plain(obj),
+        )
+
+
+def _plain(obj) -> dict:
+    to_dict = getattr(obj, "to_dict_recursive", None)
+    return to_dict() if to_dict else dict(obj)
+
+
+def is_stripe(payment) -> bool:
+    return payment.gateway == host.STRIPE_GATEWAY
+
+
+def _call(method, **params):
+    """One Stripe API call with the shop's key; errors sorted into passing and final."""
+    api_base = getattr(settings, "AFTERSALES_STRIPE_API_BASE", None)
+    if api_base:
+        stripe.api_base = api_base
+    try:
+        return method(api_key=host.stripe_secret_key(), **params)
+    except (stripe.error.APIConnectionError, stripe.error.RateLimitError) as exc:
+        raise Transient(str(exc) or type(exc).__name__) from exc
+    except stripe.error.StripeError as exc:
+        if exc.http_status is None or exc.http_status >= 500:
+            raise Transient(f"Stripe answered {exc.http_status}: {exc}") from exc
+        raise Refused(exc.user_message or str(exc)) from exc
+
+
+def find(payment, refund) -> Optional[StripeRefund]:
+    """The Stripe refund an earlier attempt made for ``refund``, if any."""
+    intent = host.stripe_payment_intent(payment)
+    listing = _call(stripe.Refund.list, payment_intent=intent, limit=100)
+    for item in listing.auto_paging_iter():
+        if (item.get("metadata") or {}).get(METADATA_REFUND) == str(refund.pk):
+            return StripeRefund.from_stripe(item, intent)
+    return None
+
+
+def create(payment, refund) -> StripeRefund:
+    intent = host.stripe_payment_intent(payment)
+    if not intent:
+        raise Refused("The payment has no captured Stripe payment intent.")
+    item = _call(
+        stripe.Refund.create,
+        payment_intent=intent,
+        amount=host.to_stripe_amount(refund.amount, refund.currency),
+        metadata={
+            METADATA_REFUND: str(refund.pk),
+            METADATA_REQUEST: refund.request.number,
+        },
+        idempotency_key=f"saleor-aftersales-refund-{refund.pk}",
+    )
+    return StripeRefund.from_stripe(item, intent)
