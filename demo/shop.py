@@ -9,19 +9,23 @@ import uuid
 from decimal import Decimal
 from typing import List, Sequence, Tuple
 
+import stripe
 from django.contrib.auth.models import Permission
 from django.utils.text import slugify
 from saleor.account.models import Address, User
 from saleor.order import OrderStatus
 from saleor.order.actions import create_fulfillments
 from saleor.order.models import Order, OrderLine
-from saleor.payment import gateway
+from saleor.payment import ChargeStatus, TransactionKind, gateway
+from saleor.payment.gateways.stripe.utils import get_amount_for_stripe
+from saleor.payment.models import Transaction
 from saleor.payment.utils import create_payment
 from saleor.product.models import Category, Product, ProductType, ProductVariant
 from saleor.shipping.models import ShippingZone
 from saleor.warehouse.models import Stock, Warehouse
 
 DUMMY_GATEWAY = "mirumee.payments.dummy"
+STRIPE_GATEWAY = "mirumee.payments.stripe"
 
 
 def make_address(**fields) -> Address:
@@ -181,6 +185,51 @@ def pay_with_dummy(order: Order):
     gateway.authorize(payment, payment.token)
     gateway.capture(payment)
     payment.refresh_from_db()
+    return payment
+
+
+def pay_with_stripe(order: Order, secret_key: str, card="4242424242424242"):
+    """Pay the order's total with a card through Stripe's API, and record it the way
+    Saleor's Stripe gateway records an automatically captured PaymentIntent (token:
+    the payment method; the CAPTURE transaction's token: the intent).
+
+    Saleor 2.10's gateway creates intents with parameters localstripe refuses
+    (``confirmation_method``, ``setup_future_usage``), so the intent is made here.
+    """
+    method = stripe.PaymentMethod.create(
+        type="card",
+        card={"number": card, "exp_month": 12, "exp_year": 2034, "cvc": "123"},
+        api_key=secret_key,
+    )
+    total = order.total_gross_amount
+    intent = stripe.PaymentIntent.create(
+        amount=get_amount_for_stripe(total, order.currency),
+        currency=order.currency.lower(),
+        payment_method=method.id,
+        capture_method="automatic",
+        api_key=secret_key,
+    ).confirm()
+    assert intent.status == "succeeded", intent.status
+    payment = create_payment(
+        gateway=STRIPE_GATEWAY,
+        total=total,
+        currency=order.currency,
+        email=order.user_email,
+        payment_token=method.id,
+        order=order,
+    )
+    Transaction.objects.create(
+        payment=payment,
+        kind=TransactionKind.CAPTURE,
+        token=intent.id,
+        is_success=True,
+        amount=total,
+        currency=order.currency,
+        gateway_response=intent.to_dict_recursive(),
+    )
+    payment.captured_amount = total
+    payment.charge_status = ChargeStatus.FULLY_CHARGED
+    payment.save(update_fields=["captured_amount", "charge_status"])
     return payment
 
 

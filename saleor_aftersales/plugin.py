@@ -22,6 +22,7 @@ EXCHANGE_OTHER_PRODUCTS = "Exchange for other products"
 SHIP_EXCHANGE_BEFORE_RECEIPT = "Ship exchanges before the return arrives"
 REPAIRS_PAID_ON_COLLECTION = "Repairs paid on collection"
 LOGISTICS_SECRET = "Logistics webhook secret"
+STRIPE_WEBHOOK_SECRET = "Stripe webhook signing secret"
 AUTO_REFUND_ON_RECEIPT = "Refund automatically on parcel delivery"
 AUTO_REFUND_LIMIT = "Automatic refund limit"
 
@@ -41,6 +42,7 @@ class AftersalesSettings:
     ship_exchange_before_receipt: bool = False
     repairs_paid_on_collection: bool = False
     logistics_secret: str = ""
+    stripe_webhook_secret: str = ""
     auto_refund_on_receipt: bool = False
     auto_refund_limit: Decimal = Decimal("100")
 
@@ -137,6 +139,7 @@ def settings_from_configuration(configuration: dict) -> AftersalesSettings:
         ),
         repairs_paid_on_collection=_parse_bool(get(REPAIRS_PAID_ON_COLLECTION, False)),
         logistics_secret=str(get(LOGISTICS_SECRET, "") or ""),
+        stripe_webhook_secret=str(get(STRIPE_WEBHOOK_SECRET, "") or ""),
         auto_refund_on_receipt=_parse_bool(get(AUTO_REFUND_ON_RECEIPT, False)),
         auto_refund_limit=_parse_amount(
             AUTO_REFUND_LIMIT, get(AUTO_REFUND_LIMIT, DEFAULTS.auto_refund_limit)
@@ -182,6 +185,7 @@ class AftersalesPlugin(host.BasePlugin):
         {"name": SHIP_EXCHANGE_BEFORE_RECEIPT, "value": False},
         {"name": REPAIRS_PAID_ON_COLLECTION, "value": False},
         {"name": LOGISTICS_SECRET, "value": ""},
+        {"name": STRIPE_WEBHOOK_SECRET, "value": ""},
         {"name": AUTO_REFUND_ON_RECEIPT, "value": False},
         {"name": AUTO_REFUND_LIMIT, "value": str(DEFAULTS.auto_refund_limit)},
     ]
@@ -253,6 +257,14 @@ class AftersalesPlugin(host.BasePlugin):
             "type": host.ConfigurationTypeField.SECRET,
             "help_text": "Key the carrier signs 'return parcel delivered' messages with.",
             "label": LOGISTICS_SECRET,
+        },
+        STRIPE_WEBHOOK_SECRET: {
+            "type": host.ConfigurationTypeField.SECRET,
+            "help_text": (
+                "The whsec_... secret of the Stripe endpoint pointing at "
+                "/aftersales/webhooks/stripe/."
+            ),
+            "label": STRIPE_WEBHOOK_SECRET,
         },
         AUTO_REFUND_ON_RECEIPT: {
             "type": host.ConfigurationTypeField.BOOLEAN,

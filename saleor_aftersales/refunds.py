@@ -344,7 +344,12 @@ def refund_request(
 
 # Steps 2 and 3, in the worker -------------------------------------------------------
 
-LEASE = timedelta(minutes=5)
+
+def lease() -> timedelta:
+    """How long a worker may take over one payment before another takes over."""
+    return timedelta(
+        seconds=getattr(django_settings, "AFTERSALES_REFUND_LEASE_SECONDS", 300)
+    )
 
 
 def retry_delay(attempts: int) -> float:
@@ -362,7 +367,7 @@ def _take_lease(refund_pk: int) -> Optional[AftersalesRefund]:
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
         .update(
-            lease_until=now + LEASE,
+            lease_until=now + lease(),
             attempts=F("attempts") + 1,
             first_attempt_at=Coalesce("first_attempt_at", now),
         )
@@ -535,6 +540,89 @@ def fail(refund: AftersalesRefund, error: str, reference: str = "") -> bool:
         )
         workflow.record_refund_failure(locked.request, locked, by=actor_of(locked))
     return True
+
+
+def reconcile_stripe_refund(paid: "stripe_refunds.StripeRefund") -> str:
+    """Apply what Stripe reports of one of its refunds (webhook), once.
+
+    Ours (named by metadata or reference) are settled or failed if still PENDING;
+    a refund made in Stripe's dashboard on a claim's payment is recorded on the
+    order's latest claim and on Saleor's payment. Returns what was done.
+    """
+    refund = _row_for_stripe_refund(paid)
+    if refund is not None:
+        if refund.amount != paid.amount:
+            logger.warning("Stripe refund %s: amount differs from ours", paid.id)
+            return "mismatch"
+        if refund.status != RefundStatus.PENDING:
+            return "unchanged"
+        return "updated" if apply_stripe_outcome(refund, paid) else "unchanged"
+    if paid.status != stripe_refunds.SUCCEEDED or paid.amount <= 0:
+        return "ignored"
+    payment = host.stripe_payment_by_intent(paid.payment_intent)
+    request = (
+        AftersalesRequest.objects.filter(order_id=payment.order_id)
+        .order_by("-pk")
+        .first()
+        if payment is not None
+        else None
+    )
+    if request is None:
+        return "ignored"  # not a claim's payment: Saleor's business alone
+    return _record_external_refund(request, payment, paid)
+
+
+def _row_for_stripe_refund(paid) -> Optional[AftersalesRefund]:
+    named = paid.metadata.get(stripe_refunds.METADATA_REFUND, "")
+    refund = None
+    if named.isdigit():
+        refund = (
+            AftersalesRefund.objects.filter(
+                pk=int(named), payment__gateway=host.STRIPE_GATEWAY
+            )
+            .select_related("payment", "request")
+            .first()
+        )
+        # Metadata is only a claim: the refund must be of that row's own intent.
+        if refund is not None and (
+            host.stripe_payment_intent(refund.payment) != paid.payment_intent
+        ):
+            refund = None
+    if refund is None and paid.id:
+        refund = (
+            AftersalesRefund.objects.filter(
+                gateway_reference=paid.id, payment__gateway=host.STRIPE_GATEWAY
+            )
+            .select_related("payment", "request")
+            .first()
+        )
+    return refund
+
+
+def _record_external_refund(request, payment, paid) -> str:
+    with transaction.atomic():
+        payment = host.lock_payment(payment.pk)
+        refund, created = AftersalesRefund.objects.get_or_create(
+            idempotency_key=f"stripe:{paid.id}",
+            defaults={
+                "request": request,
+                "payment": payment,
+                "amount": paid.amount,
+                "currency": payment.currency,
+                "status": RefundStatus.SUCCESS,
+                "gateway_reference": paid.id,
+                "actor_type": workflow.Actor.system().type,
+                "completed_at": timezone.now(),
+            },
+        )
+        if not created:
+            return "unchanged"
+        refund.transaction = host.record_gateway_refund(
+            payment, paid.amount, paid.id, paid.raw
+        )
+        refund.save(update_fields=["transaction"])
+        workflow.record_external_refund(request, refund)
+    return "recorded"
 
 
 def due_refunds(limit: int = 500):

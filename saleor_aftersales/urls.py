@@ -14,5 +14,10 @@ urlpatterns = [
         views.logistics_webhook,
         name="aftersales-webhook-logistics",
     ),
+    url(
+        r"^aftersales/webhooks/stripe/$",
+        views.stripe_webhook,
+        name="aftersales-webhook-stripe",
+    ),
     url(r"^", include(host.saleor_urls)),
 ]

@@ -724,6 +724,28 @@ def record_refund_failure(request: AftersalesRequest, refund, *, by: Actor) -> C
         )
 
 
+def record_external_refund(request: AftersalesRequest, refund) -> Change:
+    """Money refunded on the order's payment outside the desk (Stripe's dashboard):
+    on the claim's record, settling no units; the desk decides what it covers."""
+    with transaction.atomic():
+        request = _lock(request, dict(RequestStatus.CHOICES))
+        return _move(
+            request,
+            request.status,
+            Actor.system(),
+            EventType.REFUNDED,
+            message=(
+                f"{refund.amount} {refund.currency} refunded in Stripe, outside the "
+                "after-sales desk; no units settled"
+            ),
+            parameters={
+                "refund": refund.pk,
+                "amount": str(refund.amount),
+                "external": True,
+            },
+        )
+
+
 def close(request: AftersalesRequest, *, by: Actor, note: str = "") -> Change:
     """File the claim away: it is resolved, rejected, or received and settled by hand."""
     with transaction.atomic():

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import graphene
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
 from django.db import connection
 from django.test.client import Client
@@ -13,6 +14,9 @@ from graphql_jwt.shortcuts import get_token
 from saleor.app.models import App
 
 from demo import shop
+from saleor_aftersales import host
+
+from . import servers
 
 API_PATH = "/graphql/"
 
@@ -239,3 +243,88 @@ def configure(**values):
     PluginConfiguration.objects.update_or_create(
         identifier=PLUGIN_ID, defaults={"configuration": configuration, "active": True}
     )
+
+
+# Real peers: a Celery worker process, localstripe behind a breakable proxy, and
+# an HTTP receiver. Started once per session, on demand.
+
+
+@pytest.fixture(scope="session")
+def localstripe():
+    server = servers.Localstripe()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def stripe_proxy(localstripe):
+    proxy = servers.StripeProxy(localstripe.url)
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, stripe_proxy):
+    name = connection.settings_dict["NAME"]
+    worker = servers.CeleryWorker(
+        host.celery_app,
+        env={
+            "DJANGO_SETTINGS_MODULE": "tests.settings",
+            "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{name}",
+            "AFTERSALES_CELERY_QUEUE": django_settings.AFTERSALES_CELERY_QUEUE,
+            "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
+            "AFTERSALES_CELERY_WORKER": "1",
+            "AFTERSALES_STRIPE_API_BASE": stripe_proxy.url,
+        },
+        queue=django_settings.AFTERSALES_CELERY_QUEUE,
+    )
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture
+def worker(celery_worker_process):
+    """Tasks go to the real worker for the duration of a test."""
+    if not celery_worker_process.alive():
+        celery_worker_process.start()
+    # Saleor's app reads Django settings under the CELERY namespace: set it there.
+    host.celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
+    assert not host.celery_app.conf.task_always_eager
+    yield celery_worker_process
+    host.celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
+
+
+@pytest.fixture
+def receiver():
+    receiver = servers.Receiver()
+    yield receiver
+    receiver.close()
+
+
+STRIPE_SECRET_KEY = "sk_test_aftersales"
+
+
+@pytest.fixture
+def stripe_api(stripe_proxy, settings):
+    """Saleor's Stripe plugin active with a test key; Stripe calls of this process
+    and of the worker go through the proxy to localstripe."""
+    import stripe
+    from saleor.plugins.models import PluginConfiguration
+
+    PluginConfiguration.objects.update_or_create(
+        identifier=shop.STRIPE_GATEWAY,
+        defaults={
+            "active": True,
+            "configuration": [
+                {"name": "Public API key", "value": "pk_test_aftersales"},
+                {"name": "Secret API key", "value": STRIPE_SECRET_KEY},
+                {"name": "Store customers card", "value": False},
+                {"name": "Automatic payment capture", "value": True},
+            ],
+        },
+    )
+    settings.AFTERSALES_STRIPE_API_BASE = stripe_proxy.url
+    stripe.api_base = stripe_proxy.url
+    stripe_proxy.reset()
+    yield stripe_proxy
+    stripe_proxy.reset()

@@ -3,19 +3,10 @@
 import hashlib
 import hmac
 import json
-import os
-import subprocess
-import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
-from saleor_aftersales import host
 from saleor_aftersales.models import (
     AftersalesRequest,
     WebhookDelivery,
@@ -30,107 +21,10 @@ from .conftest import (
     line_input,
 )
 from .queries import APPROVE
+from .servers import wait_for
 
 SECRET = "a-long-shared-secret-for-tests"
-REPO = Path(__file__).resolve().parent.parent
 transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-class Receiver:
-    """An HTTP endpoint that records what it gets and answers as told."""
-
-    def __init__(self):
-        self.received = []
-        self.answers = []  # status codes to give first; 200 afterwards
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                code = receiver.answers.pop(0) if receiver.answers else 200
-                receiver.received.append(
-                    {"headers": dict(self.headers), "body": body, "answered": code}
-                )
-                self.send_response(code)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def delivered(self):
-        return [r for r in self.received if r["answered"] == 200]
-
-
-@pytest.fixture
-def receiver():
-    receiver = Receiver()
-    yield receiver
-    receiver.server.shutdown()
-
-
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real worker process on the test database, consuming this run's queue."""
-    name = connection.settings_dict["NAME"]
-    env = dict(
-        os.environ,
-        DJANGO_SETTINGS_MODULE="tests.settings",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{name}",
-        AFTERSALES_CELERY_QUEUE=settings.AFTERSALES_CELERY_QUEUE,
-        CELERY_BROKER_URL=settings.CELERY_BROKER_URL,
-        AFTERSALES_CELERY_WORKER="1",
-    )
-    node = f"{settings.AFTERSALES_CELERY_QUEUE}@localhost"
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "saleor.celeryconf:app",
-            "worker",
-            "--pool=solo",
-            "--loglevel=WARNING",
-            "-Q",
-            settings.AFTERSALES_CELERY_QUEUE,
-            "-n",
-            node,
-        ],
-        env=env,
-        cwd=REPO,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not host.celery_app.control.ping(destination=[node], timeout=1):
-            assert worker.poll() is None, "the Celery worker died on start"
-            assert time.monotonic() < deadline, "the Celery worker did not start"
-        yield worker
-    finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-
-
-@pytest.fixture
-def worker(celery_worker_process):
-    """Tasks go to the real worker for the duration of a test."""
-    # Saleor's app reads Django settings under the CELERY namespace: set it there.
-    host.celery_app.conf.CELERY_TASK_ALWAYS_EAGER = False
-    assert not host.celery_app.conf.task_always_eager
-    yield celery_worker_process
-    host.celery_app.conf.CELERY_TASK_ALWAYS_EAGER = True
-
-
-def wait_for(condition, seconds=20):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def subscribe(url, event_types=()):

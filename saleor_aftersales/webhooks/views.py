@@ -4,7 +4,7 @@ from django.http import HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..plugin import get_settings
-from . import logistics
+from . import logistics, stripe_events
 
 
 @csrf_exempt
@@ -28,3 +28,18 @@ def logistics_webhook(request):
             "refund": outcome.refund_status,
         }
     )
+
+
+@csrf_exempt
+def stripe_webhook(request):
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        outcome = stripe_events.handle(
+            request.body,
+            request.META.get("HTTP_STRIPE_SIGNATURE", ""),
+            get_settings().stripe_webhook_secret,
+        )
+    except stripe_events.Rejected as error:
+        return JsonResponse({"error": str(error)}, status=400)
+    return JsonResponse({"status": outcome.status, "refunds": outcome.results})
