@@ -81,7 +81,8 @@ def _call(method, **params):
     except stripe.error.StripeError as exc:
         if exc.http_status is None or exc.http_status >= 500:
             raise Transient(f"Stripe answered {exc.http_status}: {exc}") from exc
-        raise Refused(exc.user_message or str(exc)) from exc
+        message = exc.user_message or str(exc) or type(exc).__name__
+        raise Refused(f"Stripe refused ({exc.http_status}): {message}") from exc
 
 
 def find(payment, refund) -> Optional[StripeRefund]:
