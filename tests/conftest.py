@@ -305,7 +305,7 @@ STRIPE_SECRET_KEY = "sk_test_aftersales"
 
 
 @pytest.fixture
-def stripe_api(stripe_proxy, settings):
+def stripe_api(db, stripe_proxy, settings):
     """Saleor's Stripe plugin active with a test key; Stripe calls of this process
     and of the worker go through the proxy to localstripe."""
     import stripe

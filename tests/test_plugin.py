@@ -60,6 +60,7 @@ def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
         "Ship exchanges before the return arrives": "false",
         "Repairs paid on collection": "false",
         "Logistics webhook secret": None,  # a secret: never shown
+        "Stripe webhook signing secret": None,
         "Automatic refund limit": "100",
         "Refund automatically on parcel delivery": "false",
     }

@@ -1,10 +1,12 @@
 """Refunds of Stripe payments: paid by a real Celery worker through Stripe's SDK
 against localstripe, across Stripe errors and a worker killed mid-refund."""
 
+import json
 from decimal import Decimal
 
 import pytest
 import stripe
+from django.test.client import Client
 
 from demo import shop
 from saleor_aftersales import host
@@ -14,11 +16,13 @@ from saleor_aftersales.models import (
     WebhookSubscription,
 )
 from saleor_aftersales.tasks import pay_due_refunds, queue_options
+from saleor_aftersales.webhooks.logistics import signature_header
 
-from .conftest import STRIPE_SECRET_KEY, create_return, line_input
+from .conftest import STRIPE_SECRET_KEY, configure, create_return, line_input
 from .queries import APPROVE, RECEIVE, REFUND
 from .servers import wait_for
 
+CARRIER_SECRET = "carrier-shared-secret"
 transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
@@ -84,8 +88,10 @@ def test_the_worker_refunds_through_stripe_and_updates_saleors_payment(
     txn = payment.transactions.get(kind="refund")
     assert (txn.token, txn.amount, txn.is_success) == (paid.id, 50, True)
     assert refund.transaction_id == txn.pk
-    assert wait_for(lambda: refund.request.__class__.objects.get(
-        pk=refund.request_id).status == "resolved")
+    assert wait_for(
+        lambda: refund.request.__class__.objects.get(pk=refund.request_id).status
+        == "resolved"
+    )
     event = AftersalesEvent.objects.get(request_id=refund.request_id, type="refunded")
     assert event.actor_type == "staff" and event.user_id == staff_api.user.pk
 
@@ -126,9 +132,9 @@ def test_a_refusal_by_stripe_fails_the_refund_with_its_message_and_a_webhook(
     )
     claim = received_claim(customer_api, staff_api, stripe_order)
     # The intent is unknown to Stripe: a 404, which no retry can mend.
-    host.Transaction.objects.filter(
-        payment__order=stripe_order, kind="capture"
-    ).update(token="pi_unknown")
+    host.Transaction.objects.filter(payment__order=stripe_order, kind="capture").update(
+        token="pi_unknown"
+    )
     staff_api.data(REFUND, {"id": claim["id"]})
     assert settled(claim)
 
@@ -187,3 +193,46 @@ def refunds_due(refund):
     from saleor_aftersales.refunds import due_refunds
 
     return refund.pk in due_refunds()
+
+
+@transactional
+def test_a_delivered_parcel_is_refunded_through_stripe_with_no_operator(
+    worker, stripe_api, customer_api, staff_api, stripe_order
+):
+    configure(
+        **{
+            "Logistics webhook secret": CARRIER_SECRET,
+            "Refund automatically on parcel delivery": True,
+            "Automatic refund limit": "100",
+        }
+    )
+    line = stripe_order.lines.get()
+    claim = create_return(customer_api, stripe_order, [line_input(line, 2)])[
+        "aftersalesRequest"
+    ]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    body = json.dumps(
+        {"id": "parcel-1", "type": "return.parcel.delivered", "claim": claim["number"]}
+    ).encode()
+    response = Client().post(
+        "/aftersales/webhooks/logistics/",
+        body,
+        content_type="application/json",
+        HTTP_X_AFTERSALES_SIGNATURE=signature_header(body, CARRIER_SECRET),
+    )
+    assert response.status_code == 200
+    assert json.loads(response.content)["status"] == "received"
+    assert settled(claim)
+
+    refund = refund_of(claim)
+    assert (refund.status, refund.amount, refund.actor_type) == (
+        "success",
+        50,
+        "system",
+    )
+    [paid] = stripe_refunds_of(refund.payment)
+    assert paid.metadata["aftersales_refund"] == str(refund.pk)
+    assert wait_for(
+        lambda: refund.request.__class__.objects.get(pk=refund.request_id).status
+        == "resolved"
+    )
