@@ -24,3 +24,16 @@ ROOT_URLCONF = "saleor_aftersales.urls"
 
 # Saleor 2.10.1 is tested against plain HTTP on localhost.
 SECURE_SSL_REDIRECT = False
+
+# Sweepers for `celery -A saleor.celeryconf:app beat`: refunds and webhook deliveries
+# whose task was lost (broker restart) or whose worker died.
+CELERY_BEAT_SCHEDULE = {
+    "aftersales-pay-due-refunds": {
+        "task": "saleor_aftersales.pay_due_refunds",
+        "schedule": 60.0,
+    },
+    "aftersales-deliver-due-webhooks": {
+        "task": "saleor_aftersales.deliver_due_webhooks",
+        "schedule": 60.0,
+    },
+}

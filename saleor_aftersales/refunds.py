@@ -554,6 +554,10 @@ def reconcile_stripe_refund(paid: "stripe_refunds.StripeRefund") -> str:
         if refund.amount != paid.amount:
             logger.warning("Stripe refund %s: amount differs from ours", paid.id)
             return "mismatch"
+        if refund.status == RefundStatus.SUCCESS and (
+            paid.status in stripe_refunds.FAILED_STATUSES
+        ):
+            return "flagged" if _flag_reversal(refund, paid) else "unchanged"
         if refund.status != RefundStatus.PENDING:
             return "unchanged"
         return "updated" if apply_stripe_outcome(refund, paid) else "unchanged"
@@ -570,6 +574,24 @@ def reconcile_stripe_refund(paid: "stripe_refunds.StripeRefund") -> str:
     if request is None:
         return "ignored"  # not a claim's payment: Saleor's business alone
     return _record_external_refund(request, payment, paid)
+
+
+def _flag_reversal(refund: AftersalesRefund, paid) -> bool:
+    """A refund that succeeded failed later (the card was closed): the money is back
+    with the shop. The desk is told, once; units and payment are left as they are,
+    since what the customer is owed now is the desk's call."""
+    with transaction.atomic():
+        locked = AftersalesRefund.objects.select_for_update().get(pk=refund.pk)
+        if locked.error:
+            return False
+        locked.error = (
+            f"Stripe reports this refund {paid.status} after it succeeded"
+            + (f" ({paid.failure_reason})" if paid.failure_reason else "")
+            + "; the money is back with the shop."
+        )
+        locked.save(update_fields=["error"])
+        workflow.record_refund_failure(locked.request, locked, by=actor_of(locked))
+    return True
 
 
 def _row_for_stripe_refund(paid) -> Optional[AftersalesRefund]:

@@ -114,3 +114,14 @@ def test_the_logistics_secret_is_never_shown_back(plugin_admin_api):
     plugin = plugin_admin_api.data(PLUGIN, {"id": PLUGIN_ID})["plugin"]
     values = {item["name"]: item["value"] for item in plugin["configuration"]}
     assert "carrier-shared-secret" not in str(values)
+
+
+def test_the_demo_schedules_the_sweepers_as_registered_tasks():
+    from saleor_aftersales import host, tasks
+
+    schedule = host.celery_app.conf.beat_schedule
+    assert {entry["task"] for entry in schedule.values()} == {
+        tasks.pay_due_refunds.name,
+        tasks.deliver_due_webhooks.name,
+    }
+    assert all(entry["task"] in host.celery_app.tasks for entry in schedule.values())

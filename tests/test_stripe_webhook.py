@@ -242,3 +242,21 @@ def test_without_a_configured_secret_every_event_is_refused(stranded_refund):
     configure()
     status, answer = post(event("charge.refunded", {}))
     assert status == 400 and "secret" in answer["error"]
+
+
+def test_a_refund_failing_after_it_succeeded_alerts_the_desk_once(
+    stranded_refund, stripe_order
+):
+    refund, paid = stranded_refund
+    post(event("charge.refunded", charge_of(refund.payment)))
+    failed = dict(paid.raw, status="failed", failure_reason="lost_or_stolen_card")
+    status, answer = post(event("refund.failed", failed, "evt_2"))
+    assert answer["refunds"] == [f"{paid.id}: flagged"]
+    status, answer = post(event("charge.refund.updated", failed, "evt_3"))
+    assert answer["refunds"] == [f"{paid.id}: unchanged"]
+
+    refund.refresh_from_db()
+    assert refund.status == "success" and "lost_or_stolen_card" in refund.error
+    [alert] = AftersalesEvent.objects.filter(type="refund_failed")
+    assert "back with the shop" in alert.message
+    assert host.Payment.objects.get(pk=refund.payment_id).captured_amount == 5
