@@ -193,3 +193,49 @@ def test_customers_do_not_see_refund_keys_or_gateway_references(
     ]
     desk = staff_api.data(query, {"id": claim["id"]})["aftersalesRequest"]["refunds"]
     assert desk[0]["idempotencyKey"] == "desk-key" and desk[0]["gatewayReference"]
+
+
+def test_an_attempt_interrupted_after_saleors_gateway_paid_is_adopted_not_repaid(
+    staff_user, two_claims, order, settings
+):
+    from django.utils import timezone
+
+    from saleor_aftersales import host
+
+    settings.AFTERSALES_REFUND_LEASE_SECONDS = 0
+    refund = reserve(two_claims[0]["id"], staff_user, "desk-1")
+    # The first attempt took its lease, Saleor's gateway paid, then the worker died.
+    AftersalesRefund.objects.filter(pk=refund.pk).update(
+        attempts=1, first_attempt_at=timezone.now(), lease_until=timezone.now()
+    )
+    payment = host.Payment.objects.get(pk=refund.payment_id)
+    paid = host.refund_payment(payment, refund.amount)
+
+    assert refunds.pay(refund.pk) is None
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts, refund.transaction_id) == (
+        "success",
+        2,
+        paid.pk,
+    )
+    payment.refresh_from_db()
+    assert payment.transactions.filter(kind="refund").count() == 1
+    assert payment.captured_amount == Decimal("80.00") - refund.amount
+    assert refund.request.lines.get().quantity_refunded == 2
+
+
+def test_a_leased_refund_is_left_to_its_worker(staff_user, two_claims, order):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    refund = reserve(two_claims[0]["id"], staff_user, "desk-1")
+    AftersalesRefund.objects.filter(pk=refund.pk).update(
+        attempts=1, lease_until=timezone.now() + timedelta(minutes=1)
+    )
+    before = db_state(order)
+    assert refunds.pay(refund.pk) is None
+    assert refund.pk not in refunds.due_refunds()
+    assert db_state(order) == before
+    refund.refresh_from_db()
+    assert (refund.status, refund.attempts) == ("pending", 1)
