@@ -139,10 +139,11 @@ def record_gateway_refund(
 
 
 def refund_transaction_since(
-    payment: Payment, since, amount: Decimal
+    payment: Payment, since, amount: Decimal, exclude: Iterable[int] = ()
 ) -> Optional[Transaction]:
-    """A successful refund Saleor recorded on ``payment`` after ``since``: what an
-    interrupted attempt left behind (one refund is in flight per payment)."""
+    """A successful refund Saleor recorded on ``payment`` after ``since`` and not
+    accounted to another row: what an interrupted attempt left behind (one refund
+    is in flight per payment)."""
     return (
         payment.transactions.filter(
             kind=TransactionKind.REFUND,
@@ -150,8 +151,26 @@ def refund_transaction_since(
             created__gte=since,
             amount=amount,
         )
+        .exclude(pk__in=list(exclude))
         .order_by("pk")
         .first()
+    )
+
+
+def saleor_recorded_stripe_refund(
+    payment: Payment, refund_id: str, amount: Decimal, exclude: Iterable[int] = ()
+) -> bool:
+    """Whether Saleor's own Stripe gateway already wrote this refund (it stores the
+    intent's id, not the refund's, as the transaction token)."""
+    return (
+        payment.transactions.filter(
+            kind=TransactionKind.REFUND,
+            is_success=True,
+            amount=amount,
+            token__in=[refund_id, stripe_payment_intent(payment)],
+        )
+        .exclude(pk__in=list(exclude))
+        .exists()
     )
 
 

@@ -17,6 +17,7 @@ payment still holds.
 """
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -402,11 +403,15 @@ def pay(refund_pk: int) -> Optional[float]:
 
 
 def _pay_with_stripe(refund: AftersalesRefund, payment) -> Optional[float]:
-    try:
-        paid = None
-        if refund.attempts > 1:
-            # An earlier attempt may have reached Stripe before it died.
+    paid = None
+    if refund.attempts > 1:
+        # An earlier attempt may have reached Stripe before it died. Not knowing
+        # is never a refusal: any error here means "try again later".
+        try:
             paid = stripe_refunds.find(payment, refund)
+        except (stripe_refunds.Transient, stripe_refunds.Refused) as exc:
+            return _postpone(refund, str(exc))
+    try:
         if paid is None:
             paid = stripe_refunds.create(payment, refund)
     except stripe_refunds.Transient as exc:
@@ -418,7 +423,9 @@ def _pay_with_stripe(refund: AftersalesRefund, payment) -> Optional[float]:
     return None
 
 
-def apply_stripe_outcome(refund: AftersalesRefund, paid) -> bool:
+def apply_stripe_outcome(
+    refund: AftersalesRefund, paid, release_lease: bool = True
+) -> bool:
     """Bring the row in line with what Stripe says of its refund. True if it changed."""
     if paid.status == stripe_refunds.SUCCEEDED:
         return succeed(refund, reference=paid.id, raw=paid.raw)
@@ -430,11 +437,14 @@ def apply_stripe_outcome(refund: AftersalesRefund, paid) -> bool:
             reference=paid.id,
         )
     # Pending at Stripe: its webhook, or the sweeper, finishes it.
-    AftersalesRefund.objects.filter(pk=refund.pk, status=RefundStatus.PENDING).update(
-        gateway_reference=paid.id,
-        lease_until=None,
-        next_attempt_at=timezone.now() + timedelta(seconds=retry_delay(1)),
-    )
+    if release_lease:
+        AftersalesRefund.objects.filter(
+            pk=refund.pk, status=RefundStatus.PENDING
+        ).update(
+            gateway_reference=paid.id,
+            lease_until=None,
+            next_attempt_at=timezone.now() + timedelta(seconds=retry_delay(1)),
+        )
     return False
 
 
@@ -443,7 +453,10 @@ def _pay_with_saleor_gateway(refund: AftersalesRefund, payment) -> None:
         # Saleor records its transaction together with the payment: an interrupted
         # attempt that got that far is adopted, never paid again.
         txn = host.refund_transaction_since(
-            payment, refund.first_attempt_at, refund.amount
+            payment,
+            refund.first_attempt_at,
+            refund.amount,
+            exclude=_linked_transactions(payment),
         )
         if txn is not None:
             _record_success(refund, txn)
@@ -456,6 +469,15 @@ def _pay_with_saleor_gateway(refund: AftersalesRefund, payment) -> None:
         fail(refund, str(exc) or "The payment gateway refused the refund.")
         return
     _record_success(refund, txn)
+
+
+def _linked_transactions(payment) -> list:
+    """Saleor transactions already accounted to a refund row (not to be adopted)."""
+    return list(
+        AftersalesRefund.objects.filter(
+            payment=payment, transaction__isnull=False
+        ).values_list("transaction_id", flat=True)
+    )
 
 
 def _postpone(refund: AftersalesRefund, error: str) -> float:
@@ -551,16 +573,21 @@ def reconcile_stripe_refund(paid: "stripe_refunds.StripeRefund") -> str:
     """
     refund = _row_for_stripe_refund(paid)
     if refund is not None:
-        if refund.amount != paid.amount:
+        if refund.amount != paid.amount or refund.currency != paid.currency:
             logger.warning("Stripe refund %s: amount differs from ours", paid.id)
             return "mismatch"
         if refund.status == RefundStatus.SUCCESS and (
             paid.status in stripe_refunds.FAILED_STATUSES
         ):
-            return "flagged" if _flag_reversal(refund, paid) else "unchanged"
+            return "flagged" if _flag_disagreement(refund, paid) else "unchanged"
+        if refund.status == RefundStatus.FAILED and (
+            paid.status == stripe_refunds.SUCCEEDED
+        ):
+            return "flagged" if _flag_disagreement(refund, paid) else "unchanged"
         if refund.status != RefundStatus.PENDING:
             return "unchanged"
-        return "updated" if apply_stripe_outcome(refund, paid) else "unchanged"
+        changed = apply_stripe_outcome(refund, paid, release_lease=False)
+        return "updated" if changed else "unchanged"
     if paid.status != stripe_refunds.SUCCEEDED or paid.amount <= 0:
         return "ignored"
     payment = host.stripe_payment_by_intent(paid.payment_intent)
@@ -573,21 +600,35 @@ def reconcile_stripe_refund(paid: "stripe_refunds.StripeRefund") -> str:
     )
     if request is None:
         return "ignored"  # not a claim's payment: Saleor's business alone
+    if payment.currency != paid.currency:
+        return "mismatch"
+    if host.saleor_recorded_stripe_refund(
+        payment, paid.id, paid.amount, exclude=_linked_transactions(payment)
+    ):
+        return "ignored"  # refunded through Saleor itself, already on its payment
     return _record_external_refund(request, payment, paid)
 
 
-def _flag_reversal(refund: AftersalesRefund, paid) -> bool:
-    """A refund that succeeded failed later (the card was closed): the money is back
-    with the shop. The desk is told, once; units and payment are left as they are,
-    since what the customer is owed now is the desk's call."""
+FLAG = "Stripe reports this refund"
+
+
+def _flag_disagreement(refund: AftersalesRefund, paid) -> bool:
+    """Stripe's outcome differs from the recorded one: a refund that succeeded
+    failed later (the card was closed; the money is back with the shop), or one
+    recorded FAILED was paid after all. The desk is told, once; units and payment
+    are left as they are, since what the customer is owed is the desk's call."""
     with transaction.atomic():
         locked = AftersalesRefund.objects.select_for_update().get(pk=refund.pk)
-        if locked.error:
+        if locked.error.startswith(FLAG):
             return False
+        if locked.status == RefundStatus.SUCCESS:
+            fact = "the money is back with the shop"
+        else:
+            fact = "the money went to the customer although recorded failed"
         locked.error = (
-            f"Stripe reports this refund {paid.status} after it succeeded"
+            f"{FLAG} {paid.status}"
             + (f" ({paid.failure_reason})" if paid.failure_reason else "")
-            + "; the money is back with the shop."
+            + f": {fact}; review it."
         )
         locked.save(update_fields=["error"])
         workflow.record_refund_failure(locked.request, locked, by=actor_of(locked))
@@ -595,9 +636,9 @@ def _flag_reversal(refund: AftersalesRefund, paid) -> bool:
 
 
 def _row_for_stripe_refund(paid) -> Optional[AftersalesRefund]:
-    named = paid.metadata.get(stripe_refunds.METADATA_REFUND, "")
+    named = str(paid.metadata.get(stripe_refunds.METADATA_REFUND, ""))
     refund = None
-    if named.isdigit():
+    if re.fullmatch(r"[0-9]{1,18}", named):
         refund = (
             AftersalesRefund.objects.filter(
                 pk=int(named), payment__gateway=host.STRIPE_GATEWAY

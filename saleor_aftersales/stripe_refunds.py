@@ -78,8 +78,12 @@ def _call(method, **params):
         return method(api_key=host.stripe_secret_key(), **params)
     except (stripe.error.APIConnectionError, stripe.error.RateLimitError) as exc:
         raise Transient(str(exc) or type(exc).__name__) from exc
+    except stripe.error.IdempotencyError as exc:
+        # Our keys are fixed per row: a conflict means another attempt is in flight.
+        raise Transient(f"Stripe: {exc}") from exc
     except stripe.error.StripeError as exc:
-        if exc.http_status is None or exc.http_status >= 500:
+        # 409: a request with the same idempotency key is still running at Stripe.
+        if exc.http_status is None or exc.http_status >= 500 or exc.http_status == 409:
             raise Transient(f"Stripe answered {exc.http_status}: {exc}") from exc
         message = exc.user_message or str(exc) or type(exc).__name__
         raise Refused(f"Stripe refused ({exc.http_status}): {message}") from exc
@@ -89,9 +93,12 @@ def find(payment, refund) -> Optional[StripeRefund]:
     """The Stripe refund an earlier attempt made for ``refund``, if any."""
     intent = host.stripe_payment_intent(payment)
     listing = _call(stripe.Refund.list, payment_intent=intent, limit=100)
-    for item in listing.auto_paging_iter():
-        if (item.get("metadata") or {}).get(METADATA_REFUND) == str(refund.pk):
-            return StripeRefund.from_stripe(item, intent)
+    try:
+        for item in listing.auto_paging_iter():
+            if (item.get("metadata") or {}).get(METADATA_REFUND) == str(refund.pk):
+                return StripeRefund.from_stripe(item, intent)
+    except stripe.error.StripeError as exc:  # a later page
+        raise Transient(str(exc) or type(exc).__name__) from exc
     return None
 
 

@@ -260,3 +260,28 @@ def test_a_refund_failing_after_it_succeeded_alerts_the_desk_once(
     [alert] = AftersalesEvent.objects.filter(type="refund_failed")
     assert "back with the shop" in alert.message
     assert host.Payment.objects.get(pk=refund.payment_id).captured_amount == 5
+
+
+def test_refunds_saleor_itself_recorded_are_not_counted_twice(claim, stripe_order):
+    payment = stripe_order.payments.get()
+    intent = host.stripe_payment_intent(payment)
+    made = stripe.Refund.create(
+        payment_intent=intent, amount=700, api_key=STRIPE_SECRET_KEY
+    )
+    # As Saleor's Stripe gateway records its own refunds: the intent as token.
+    host.record_gateway_refund(payment, Decimal("7.00"), intent, {})
+    status, answer = post(event("charge.refunded", charge_of(payment)))
+    assert (status, answer["refunds"]) == (200, [f"{made.id}: ignored"])
+    payment.refresh_from_db()
+    assert payment.captured_amount == Decimal("48.00")
+    assert not AftersalesRefund.objects.exists()
+
+
+@pytest.mark.parametrize("named", ["²", "9" * 30, "-1", "12abc"])
+def test_odd_metadata_in_a_signed_event_is_not_a_crash(stranded_refund, named):
+    refund, paid = stranded_refund
+    odd = dict(paid.raw, id="re_other", metadata={"aftersales_refund": named})
+    status, answer = post(event("refund.updated", odd))
+    assert status == 200
+    refund.refresh_from_db()
+    assert refund.status == "pending"

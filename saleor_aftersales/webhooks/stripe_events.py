@@ -54,7 +54,8 @@ def verify(body: bytes, header: str, secret: str) -> dict:
 
 
 def _refunds_in(event: dict) -> List[StripeRefund]:
-    obj = (event.get("data") or {}).get("object")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
     if not isinstance(obj, dict):
         raise Rejected("The event carries no object.")
     try:
