@@ -8,6 +8,7 @@ first looks among the payment intent's refunds for the one an earlier attempt ma
 and adopts it. Stripe forgets idempotency keys after a day; the metadata it keeps.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional
@@ -69,13 +70,11 @@ def is_stripe(payment) -> bool:
     return payment.gateway == host.STRIPE_GATEWAY
 
 
-def _call(method, **params):
-    """One Stripe API call with the shop's key; errors sorted into passing and final."""
-    api_base = getattr(settings, "AFTERSALES_STRIPE_API_BASE", None)
-    if api_base:
-        stripe.api_base = api_base
+@contextmanager
+def _sorted_errors():
+    """Stripe's errors sorted into passing (Transient) and final (Refused)."""
     try:
-        return method(api_key=host.stripe_secret_key(), **params)
+        yield
     except (stripe.error.APIConnectionError, stripe.error.RateLimitError) as exc:
         raise Transient(str(exc) or type(exc).__name__) from exc
     except stripe.error.IdempotencyError as exc:
@@ -89,16 +88,23 @@ def _call(method, **params):
         raise Refused(f"Stripe refused ({exc.http_status}): {message}") from exc
 
 
+def _call(method, **params):
+    """One Stripe API call with the shop's key."""
+    api_base = getattr(settings, "AFTERSALES_STRIPE_API_BASE", None)
+    if api_base:
+        stripe.api_base = api_base
+    with _sorted_errors():
+        return method(api_key=host.stripe_secret_key(), **params)
+
+
 def find(payment, refund) -> Optional[StripeRefund]:
     """The Stripe refund an earlier attempt made for ``refund``, if any."""
     intent = host.stripe_payment_intent(payment)
     listing = _call(stripe.Refund.list, payment_intent=intent, limit=100)
-    try:
+    with _sorted_errors():  # later pages are fetched while iterating
         for item in listing.auto_paging_iter():
             if (item.get("metadata") or {}).get(METADATA_REFUND) == str(refund.pk):
                 return StripeRefund.from_stripe(item, intent)
-    except stripe.error.StripeError as exc:  # a later page
-        raise Transient(str(exc) or type(exc).__name__) from exc
     return None
 
 
