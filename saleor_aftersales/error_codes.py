@@ -29,7 +29,6 @@ class AftersalesErrorCode(Enum):
     PAYMENT_FAILED = "payment_failed"
     REFUND_IN_PROGRESS = "refund_in_progress"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
-    STORE_CREDIT_UNAVAILABLE = "store_credit_unavailable"
     NO_WAREHOUSE = "no_warehouse"
     NOT_STAFF = "not_staff"
     INVALID_CODE = "invalid_code"

@@ -17,6 +17,8 @@ from saleor.app.models import App  # noqa: F401
 from saleor.celeryconf import app as celery_app  # noqa: E402,F401
 from saleor.core.exceptions import InsufficientStock  # noqa: F401
 from saleor.core.permissions import AccountPermissions, AppPermission, OrderPermissions
+from saleor.core.utils.promo_code import generate_promo_code
+from saleor.giftcard.models import GiftCard  # noqa: F401
 from saleor.order import FulfillmentStatus, OrderStatus  # noqa: F401
 from saleor.order import events as order_events
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderLine  # noqa
@@ -75,6 +77,20 @@ def refund_payment(payment: Payment, amount: Decimal) -> Transaction:
     ``charge_status``; a refusal raises ``PaymentError``.
     """
     return payment_gateway.refund(payment, amount)
+
+
+def issue_gift_card(
+    user: Optional[User], amount: Decimal, currency: str, end_date=None
+) -> GiftCard:
+    """A Saleor gift card the customer spends at checkout like any other."""
+    return GiftCard.objects.create(
+        code=generate_promo_code(),
+        user=user,
+        end_date=end_date,
+        currency=currency,
+        initial_balance_amount=amount,
+        current_balance_amount=amount,
+    )
 
 
 STRIPE_GATEWAY = "mirumee.payments.stripe"

@@ -309,6 +309,15 @@ class AftersalesRefund(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
     )
+    # Store credit: the gift card issued, and its balance (amount plus any bonus).
+    gift_card = models.ForeignKey(
+        "giftcard.GiftCard",
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    credit_amount = models.DecimalField(**MONEY, null=True, blank=True)
     # The gateway's refusal once FAILED; while PENDING, the last passing error.
     error = models.TextField(blank=True, default="")
     created_by = models.ForeignKey(

@@ -25,6 +25,8 @@ LOGISTICS_SECRET = "Logistics webhook secret"
 STRIPE_WEBHOOK_SECRET = "Stripe webhook signing secret"
 AUTO_REFUND_ON_RECEIPT = "Refund automatically on parcel delivery"
 AUTO_REFUND_LIMIT = "Automatic refund limit"
+STORE_CREDIT_BONUS_PERCENT = "Store credit bonus percent"
+STORE_CREDIT_VALID_DAYS = "Store credit valid days"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class AftersalesSettings:
     stripe_webhook_secret: str = ""
     auto_refund_on_receipt: bool = False
     auto_refund_limit: Decimal = Decimal("100")
+    store_credit_bonus_percent: Decimal = Decimal("0")
+    # 0: the gift card never expires.
+    store_credit_valid_days: int = 365
 
 
 DEFAULTS = AftersalesSettings()
@@ -144,6 +149,14 @@ def settings_from_configuration(configuration: dict) -> AftersalesSettings:
         auto_refund_limit=_parse_amount(
             AUTO_REFUND_LIMIT, get(AUTO_REFUND_LIMIT, DEFAULTS.auto_refund_limit)
         ),
+        store_credit_bonus_percent=_parse_percent(
+            STORE_CREDIT_BONUS_PERCENT,
+            get(STORE_CREDIT_BONUS_PERCENT, DEFAULTS.store_credit_bonus_percent),
+        ),
+        store_credit_valid_days=_parse_days(
+            STORE_CREDIT_VALID_DAYS,
+            get(STORE_CREDIT_VALID_DAYS, DEFAULTS.store_credit_valid_days),
+        ),
     )
 
 
@@ -188,6 +201,14 @@ class AftersalesPlugin(host.BasePlugin):
         {"name": STRIPE_WEBHOOK_SECRET, "value": ""},
         {"name": AUTO_REFUND_ON_RECEIPT, "value": False},
         {"name": AUTO_REFUND_LIMIT, "value": str(DEFAULTS.auto_refund_limit)},
+        {
+            "name": STORE_CREDIT_BONUS_PERCENT,
+            "value": str(DEFAULTS.store_credit_bonus_percent),
+        },
+        {
+            "name": STORE_CREDIT_VALID_DAYS,
+            "value": str(DEFAULTS.store_credit_valid_days),
+        },
     ]
     CONFIG_STRUCTURE = {
         RETURN_WINDOW_DAYS: {
@@ -275,6 +296,19 @@ class AftersalesPlugin(host.BasePlugin):
             "type": host.ConfigurationTypeField.STRING,
             "help_text": "Automatic refunds only up to this amount; above it, staff.",
             "label": AUTO_REFUND_LIMIT,
+        },
+        STORE_CREDIT_BONUS_PERCENT: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": (
+                "Percent added on top when a refund is taken as store credit (a "
+                "Saleor gift card)."
+            ),
+            "label": STORE_CREDIT_BONUS_PERCENT,
+        },
+        STORE_CREDIT_VALID_DAYS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Days a store-credit gift card can be spent; 0: no expiry.",
+            "label": STORE_CREDIT_VALID_DAYS,
         },
     }
 

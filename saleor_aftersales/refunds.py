@@ -26,7 +26,7 @@ from typing import Dict, Optional, Tuple
 
 from django.conf import settings as django_settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -187,6 +187,7 @@ def _reserve_refund(
     idempotency_key: str,
     quote: Optional[RefundQuote] = None,
     limit: Optional[Decimal] = None,
+    method: str = RefundMethod.REFUND,
 ) -> Tuple[AftersalesRefund, bool]:
     """Step 1: the PENDING row, committed. Returns (refund, created).
 
@@ -262,10 +263,12 @@ def _reserve_refund(
                 f"{amount} {request.currency} is above the automatic limit of {limit}.",
                 Code.AMOUNT_EXCEEDED,
             )
-        if amount > payment.captured_amount:
+        held = payment.captured_amount - store_credited(payment)
+        if amount > held:
             raise _error(
                 "amount",
-                f"The payment holds only {payment.captured_amount} {payment.currency}.",
+                f"The payment holds only {held} {payment.currency} that was not "
+                "already refunded or given as store credit.",
                 Code.AMOUNT_EXCEEDED,
             )
         try:
@@ -273,7 +276,7 @@ def _reserve_refund(
                 refund = AftersalesRefund.objects.create(
                     request=request,
                     payment=payment,
-                    method=RefundMethod.REFUND,
+                    method=method,
                     amount=amount,
                     currency=payment.currency,
                     goods_amount=quote.goods_amount,
@@ -292,7 +295,46 @@ def _reserve_refund(
                 "This key is being used for another refund.",
                 Code.IDEMPOTENCY_KEY_REUSED,
             )
+        if method == RefundMethod.STORE_CREDIT:
+            _issue_store_credit(refund, request, by=by, settings=settings)
         return refund, True
+
+
+def store_credited(payment) -> Decimal:
+    """Store credit given against a payment: it stays captured, yet is spent."""
+    total = AftersalesRefund.objects.filter(
+        payment=payment,
+        method=RefundMethod.STORE_CREDIT,
+        status=RefundStatus.SUCCESS,
+    ).aggregate(total=Sum("amount"))["total"]
+    return total or Decimal("0")
+
+
+def _issue_store_credit(
+    refund: AftersalesRefund,
+    request: AftersalesRequest,
+    *,
+    by: workflow.Actor,
+    settings: AftersalesSettings,
+) -> None:
+    """Instead of money, a Saleor gift card worth the amount plus the shop's bonus;
+    no gateway, so it is issued and recorded in the transaction that reserved it."""
+    bonus = refund.amount * settings.store_credit_bonus_percent / 100
+    credit = (refund.amount + bonus).quantize(CENT, rounding=ROUND_HALF_UP)
+    end_date = None
+    if settings.store_credit_valid_days:
+        # Saleor compares gift card dates with the shop's local date.
+        end_date = timezone.localdate() + timedelta(
+            days=settings.store_credit_valid_days
+        )
+    refund.gift_card = host.issue_gift_card(
+        request.order.user, credit, refund.currency, end_date
+    )
+    refund.credit_amount = credit
+    refund.status = RefundStatus.SUCCESS
+    refund.completed_at = timezone.now()
+    refund.save(update_fields=["gift_card", "credit_amount", "status", "completed_at"])
+    workflow.record_refund(request, refund, by=by)
 
 
 def refund_request(
@@ -313,12 +355,6 @@ def refund_request(
     The refund settles those units: an amount below their value is a deduction the
     desk decided (e.g. returned worn), not a first instalment.
     """
-    if method != RefundMethod.REFUND:
-        raise _error(
-            "method",
-            "Store credit is not available yet; refund to the original payment.",
-            Code.STORE_CREDIT_UNAVAILABLE,
-        )
     _validate_arguments(amount, restocking_fee_percent, idempotency_key)
     refund, created = _reserve_refund(
         request,
@@ -330,8 +366,9 @@ def refund_request(
         idempotency_key=idempotency_key or uuid.uuid4().hex,
         quote=quote,
         limit=limit,
+        method=method,
     )
-    if created:
+    if created and refund.status == RefundStatus.PENDING:
         from .tasks import schedule_refund
 
         try:

@@ -6,6 +6,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from .models import (
     AftersalesEvent,
     AftersalesLine,
+    AftersalesRefund,
     AftersalesRequest,
     WarrantyCard,
     parse_number,
@@ -32,7 +33,9 @@ def requests_for_api() -> QuerySet:
         Prefetch(
             "events", queryset=AftersalesEvent.objects.select_related("user", "app")
         ),
-        "refunds",
+        Prefetch(
+            "refunds", queryset=AftersalesRefund.objects.select_related("gift_card")
+        ),
         "quote__lines",
     )
 

@@ -20,6 +20,7 @@ from .enums import (
     Disposition,
     EventType,
     HandBackMethod,
+    RefundMethod,
     RefundStatus,
     RequestStatus,
     RequestType,
@@ -696,7 +697,11 @@ def record_refund(request: AftersalesRequest, refund, *, by: Actor) -> Change:
             settled, resolution = True, Resolution.REPLACEMENT
         else:
             settled = all(l.quantity_settled >= l.quantity_approved for l in lines)
-            resolution = Resolution.REFUND
+            resolution = (
+                Resolution.STORE_CREDIT
+                if refund.method == RefundMethod.STORE_CREDIT
+                else Resolution.REFUND
+            )
         if settled:
             request.resolution = resolution
             request.resolved_at = timezone.now()
@@ -705,10 +710,23 @@ def record_refund(request: AftersalesRequest, refund, *, by: Actor) -> Change:
             RequestStatus.RESOLVED if settled else request.status,
             by,
             EventType.REFUNDED,
-            message=f"{refund.amount} {refund.currency} refunded",
-            parameters={"refund": refund.pk, "amount": str(refund.amount)},
+            message=_refund_message(refund),
+            parameters={
+                "refund": refund.pk,
+                "amount": str(refund.amount),
+                "method": refund.method,
+            },
             update_fields=("resolution", "resolved_at"),
         )
+
+
+def _refund_message(refund) -> str:
+    if refund.method == RefundMethod.STORE_CREDIT:
+        return (
+            f"{refund.amount} {refund.currency} refunded as store credit: a gift "
+            f"card worth {refund.credit_amount} {refund.currency}"
+        )
+    return f"{refund.amount} {refund.currency} refunded"
 
 
 def record_refund_failure(request: AftersalesRequest, refund, *, by: Actor) -> Change:

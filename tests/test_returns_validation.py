@@ -382,19 +382,6 @@ def test_refund_of_shipping_when_the_shop_does_not_refund_it_is_refused(
     )
 
 
-def test_refund_to_store_credit_is_refused_until_store_credit_exists(
-    staff_api, received_claim, order
-):
-    staff_refusal(
-        staff_api,
-        order,
-        REFUND,
-        {"id": received_claim["id"], "method": "STORE_CREDIT"},
-        "aftersalesRequestRefund",
-        "STORE_CREDIT_UNAVAILABLE",
-    )
-
-
 def test_refund_twice_is_refused_once_everything_is_refunded(
     staff_api, received_claim, order
 ):

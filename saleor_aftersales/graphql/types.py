@@ -147,6 +147,13 @@ class AftersalesRefund(host.CountableDjangoObjectType):
     restocking_fee = graphene.Field(
         host.MoneyType, required=True, description="Kept as restocking fee."
     )
+    credit = graphene.Field(
+        host.MoneyType,
+        description="Store credit: the gift card's balance (amount plus any bonus).",
+    )
+    gift_card_code = graphene.String(
+        description="Store credit: the Saleor gift card code to spend at checkout."
+    )
     error = graphene.String(description="Why the gateway refused (staff only).")
     idempotency_key = graphene.String(description="The key it was made with (staff).")
     gateway_reference = graphene.String(description="The gateway's id (staff only).")
@@ -169,6 +176,17 @@ class AftersalesRefund(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_restocking_fee(root: models.AftersalesRefund, _info):
         return Money(root.restocking_fee_amount, root.currency)
+
+    @staticmethod
+    def resolve_credit(root: models.AftersalesRefund, _info):
+        if root.credit_amount is None:
+            return None
+        return Money(root.credit_amount, root.currency)
+
+    @staticmethod
+    def resolve_gift_card_code(root: models.AftersalesRefund, _info):
+        # Only the claim's owner, a guest with its token or staff reach a refund.
+        return root.gift_card.code if root.gift_card_id else None
 
     @staticmethod
     def resolve_error(root: models.AftersalesRefund, info):

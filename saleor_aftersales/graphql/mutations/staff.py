@@ -221,7 +221,10 @@ class AftersalesRequestRefund(AftersalesMutation):
         )
 
     class Meta:
-        description = "Refund a claim to the order's original payment, exactly once."
+        description = (
+            "Refund a claim, exactly once: to the order's original payment, or as "
+            "store credit (a Saleor gift card, plus the shop's bonus)."
+        )
         permissions = (host.MANAGE_ORDERS,)
 
     @classmethod
