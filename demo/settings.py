@@ -25,9 +25,13 @@ ROOT_URLCONF = "saleor_aftersales.urls"
 # Saleor 2.10.1 is tested against plain HTTP on localhost.
 SECURE_SSL_REDIRECT = False
 
-# Sweepers for `celery -A saleor.celeryconf:app beat`: refunds and webhook deliveries
-# whose task was lost (broker restart) or whose worker died.
+# For `celery -A saleor.celeryconf:app beat`: sweepers for refunds and webhook
+# deliveries whose task was lost or whose worker died, and the service-level check.
 CELERY_BEAT_SCHEDULE = {
+    "aftersales-find-sla-breaches": {
+        "task": "saleor_aftersales.find_sla_breaches",
+        "schedule": 300.0,
+    },
     "aftersales-pay-due-refunds": {
         "task": "saleor_aftersales.pay_due_refunds",
         "schedule": 60.0,

@@ -40,6 +40,10 @@ class RequestStatus:
     PENDING = (REQUESTED, NEEDS_INFO, APPEALED)
     # No units held at all.
     RELEASED = (REJECTED, CANCELLED)
+    # Settled by the desk: the resolution clock stops here.
+    CONCLUDED = (REJECTED, RESOLVED, CLOSED)
+    # Nothing more is owed by the desk; never overdue.
+    FINISHED = (REJECTED, CANCELLED, RESOLVED, CLOSED)
 
 
 class Reason:
@@ -136,6 +140,8 @@ class EventType:
     ASSIGNED = "assigned"
     NOTE_ADDED = "note_added"
     EXCHANGE_FULFILLED = "exchange_fulfilled"
+    SLA_BREACHED = "sla_breached"
+    POLICY_OVERRIDDEN = "policy_overridden"
     QUOTED = "quoted"
     QUOTE_ACCEPTED = "quote_accepted"
     QUOTE_DECLINED = "quote_declined"
@@ -158,6 +164,8 @@ class EventType:
         (ASSIGNED, "Assigned"),
         (NOTE_ADDED, "Note added"),
         (EXCHANGE_FULFILLED, "Replacement sent"),
+        (SLA_BREACHED, "Service level breached"),
+        (POLICY_OVERRIDDEN, "Policy overridden"),
         (QUOTED, "Quoted"),
         (QUOTE_ACCEPTED, "Quote accepted"),
         (QUOTE_DECLINED, "Quote declined"),
@@ -166,7 +174,7 @@ class EventType:
     ]
 
     # Internal to the shop: never shown to the customer.
-    STAFF_ONLY = (ASSIGNED, NOTE_ADDED, REFUND_FAILED)
+    STAFF_ONLY = (ASSIGNED, NOTE_ADDED, REFUND_FAILED, SLA_BREACHED, POLICY_OVERRIDDEN)
 
 
 class RefundStatus:

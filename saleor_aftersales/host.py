@@ -424,6 +424,14 @@ def plugin_configuration(plugin_id: str) -> Dict[str, object]:
     return {item["name"]: item["value"] for item in plugin.configuration}
 
 
+def staff_user_by_email(email: str) -> Optional[User]:
+    if not email:
+        return None
+    return User.objects.filter(
+        email__iexact=email, is_staff=True, is_active=True
+    ).first()
+
+
 def actor_of(user, app) -> Tuple[Optional[User], Optional[App]]:
     """Normalise request.user / request.app into model instances or None."""
     if user is not None and not getattr(user, "is_authenticated", False):

@@ -2,8 +2,11 @@
 
 import copy
 from dataclasses import dataclass
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from typing import Tuple
 
+import pytz
 from django.core.exceptions import ValidationError
 
 from . import host
@@ -27,6 +30,17 @@ AUTO_REFUND_ON_RECEIPT = "Refund automatically on parcel delivery"
 AUTO_REFUND_LIMIT = "Automatic refund limit"
 STORE_CREDIT_BONUS_PERCENT = "Store credit bonus percent"
 STORE_CREDIT_VALID_DAYS = "Store credit valid days"
+BUSINESS_TIME_ZONE = "Business time zone"
+BUSINESS_HOURS = "Business hours"
+WORKING_DAYS = "Working days"
+HOLIDAYS = "Holidays"
+FIRST_RESPONSE_HOURS = "First response within business hours"
+RESOLUTION_DAYS = "Resolution within working days"
+ESCALATION_STAFF_EMAIL = "Escalate overdue claims to"
+SERIAL_RETURNER_RATE = "Serial returner return rate percent"
+SERIAL_RETURNER_MIN_CLAIMS = "Serial returner minimum claims"
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True)
@@ -50,9 +64,21 @@ class AftersalesSettings:
     store_credit_bonus_percent: Decimal = Decimal("0")
     # 0: the gift card never expires.
     store_credit_valid_days: int = 365
+    # Service levels, in business time: the calendar, then the targets.
+    business_time_zone: str = "UTC"
+    opens_at: time = time(8, 0)
+    closes_at: time = time(20, 0)
+    working_days: Tuple[int, ...] = (0, 1, 2, 3, 4)  # Monday is 0
+    holidays: Tuple[date, ...] = ()
+    first_response_hours: int = 24
+    resolution_days: int = 3
+    escalation_staff_email: str = ""
+    serial_returner_rate_percent: Decimal = Decimal("30")
+    serial_returner_min_claims: int = 3
 
 
 DEFAULTS = AftersalesSettings()
+DEFAULT_HOURS = "08:00-20:00"
 
 
 def _parse_count(name: str, value, maximum: int) -> int:
@@ -97,6 +123,53 @@ def _parse_amount(name: str, value) -> Decimal:
             {name: ValidationError(f"{name} must be 0-1000000.", code="invalid")}
         )
     return amount
+
+
+def _invalid(name: str, message: str) -> ValidationError:
+    return ValidationError({name: ValidationError(message, code="invalid")})
+
+
+def _parse_time_zone(name: str, value) -> str:
+    zone = str(value or "").strip()
+    try:
+        pytz.timezone(zone)
+    except (pytz.UnknownTimeZoneError, AttributeError):
+        raise _invalid(name, f"{name}: unknown time zone, e.g. Europe/Berlin.")
+    return zone
+
+
+def _parse_hours(name: str, value) -> Tuple[time, time]:
+    """'08:00-20:00' -> (08:00, 20:00); opening must come before closing."""
+    try:
+        opens, closes = (
+            datetime.strptime(part.strip(), "%H:%M").time()
+            for part in str(value).split("-")
+        )
+    except ValueError:
+        raise _invalid(name, f"{name}: give them as HH:MM-HH:MM, e.g. 08:00-20:00.")
+    if opens >= closes:
+        raise _invalid(name, f"{name}: opening must come before closing.")
+    return opens, closes
+
+
+def _parse_weekdays(name: str, value) -> Tuple[int, ...]:
+    days = [part.strip().lower()[:3] for part in str(value).split(",")]
+    days = [day for day in days if day]
+    if not days or any(day not in WEEKDAYS for day in days):
+        raise _invalid(name, f"{name}: list days like Mon,Tue,Wed,Thu,Fri.")
+    return tuple(sorted({WEEKDAYS.index(day) for day in days}))
+
+
+def _parse_dates(name: str, value) -> Tuple[date, ...]:
+    parts = [part.strip() for part in str(value or "").replace(";", ",").split(",")]
+    try:
+        return tuple(sorted({date.fromisoformat(part) for part in parts if part}))
+    except ValueError:
+        raise _invalid(name, f"{name}: list dates like 2026-12-25, 2027-01-01.")
+
+
+def _format_weekdays(days) -> str:
+    return ",".join(WEEKDAYS[day].capitalize() for day in days)
 
 
 def _parse_bool(value) -> bool:
@@ -157,6 +230,38 @@ def settings_from_configuration(configuration: dict) -> AftersalesSettings:
             STORE_CREDIT_VALID_DAYS,
             get(STORE_CREDIT_VALID_DAYS, DEFAULTS.store_credit_valid_days),
         ),
+        business_time_zone=_parse_time_zone(
+            BUSINESS_TIME_ZONE, get(BUSINESS_TIME_ZONE, DEFAULTS.business_time_zone)
+        ),
+        **dict(
+            zip(
+                ("opens_at", "closes_at"),
+                _parse_hours(BUSINESS_HOURS, get(BUSINESS_HOURS, DEFAULT_HOURS)),
+            )
+        ),
+        working_days=_parse_weekdays(
+            WORKING_DAYS,
+            get(WORKING_DAYS, _format_weekdays(DEFAULTS.working_days)),
+        ),
+        holidays=_parse_dates(HOLIDAYS, get(HOLIDAYS, "")),
+        first_response_hours=_parse_count(
+            FIRST_RESPONSE_HOURS,
+            get(FIRST_RESPONSE_HOURS, DEFAULTS.first_response_hours),
+            10000,
+        ),
+        resolution_days=_parse_count(
+            RESOLUTION_DAYS, get(RESOLUTION_DAYS, DEFAULTS.resolution_days), 365
+        ),
+        escalation_staff_email=str(get(ESCALATION_STAFF_EMAIL, "") or "").strip(),
+        serial_returner_rate_percent=_parse_percent(
+            SERIAL_RETURNER_RATE,
+            get(SERIAL_RETURNER_RATE, DEFAULTS.serial_returner_rate_percent),
+        ),
+        serial_returner_min_claims=_parse_count(
+            SERIAL_RETURNER_MIN_CLAIMS,
+            get(SERIAL_RETURNER_MIN_CLAIMS, DEFAULTS.serial_returner_min_claims),
+            100000,
+        ),
     )
 
 
@@ -208,6 +313,24 @@ class AftersalesPlugin(host.BasePlugin):
         {
             "name": STORE_CREDIT_VALID_DAYS,
             "value": str(DEFAULTS.store_credit_valid_days),
+        },
+        {"name": BUSINESS_TIME_ZONE, "value": DEFAULTS.business_time_zone},
+        {"name": BUSINESS_HOURS, "value": DEFAULT_HOURS},
+        {"name": WORKING_DAYS, "value": _format_weekdays(DEFAULTS.working_days)},
+        {"name": HOLIDAYS, "value": ""},
+        {
+            "name": FIRST_RESPONSE_HOURS,
+            "value": str(DEFAULTS.first_response_hours),
+        },
+        {"name": RESOLUTION_DAYS, "value": str(DEFAULTS.resolution_days)},
+        {"name": ESCALATION_STAFF_EMAIL, "value": ""},
+        {
+            "name": SERIAL_RETURNER_RATE,
+            "value": str(DEFAULTS.serial_returner_rate_percent),
+        },
+        {
+            "name": SERIAL_RETURNER_MIN_CLAIMS,
+            "value": str(DEFAULTS.serial_returner_min_claims),
         },
     ]
     CONFIG_STRUCTURE = {
@@ -310,6 +433,51 @@ class AftersalesPlugin(host.BasePlugin):
             "help_text": "Days a store-credit gift card can be spent; 0: no expiry.",
             "label": STORE_CREDIT_VALID_DAYS,
         },
+        BUSINESS_TIME_ZONE: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Time zone of the after-sales desk, e.g. Europe/Berlin.",
+            "label": BUSINESS_TIME_ZONE,
+        },
+        BUSINESS_HOURS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Opening hours each working day, HH:MM-HH:MM.",
+            "label": BUSINESS_HOURS,
+        },
+        WORKING_DAYS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Days the desk works, e.g. Mon,Tue,Wed,Thu,Fri.",
+            "label": WORKING_DAYS,
+        },
+        HOLIDAYS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Closed dates, e.g. 2026-12-25, 2027-01-01.",
+            "label": HOLIDAYS,
+        },
+        FIRST_RESPONSE_HOURS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Business hours within which staff first answer a claim.",
+            "label": FIRST_RESPONSE_HOURS,
+        },
+        RESOLUTION_DAYS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Working days within which a claim is settled.",
+            "label": RESOLUTION_DAYS,
+        },
+        ESCALATION_STAFF_EMAIL: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Staff member given overdue claims; empty: nobody.",
+            "label": ESCALATION_STAFF_EMAIL,
+        },
+        SERIAL_RETURNER_RATE: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Return rate (units returned / bought) flagging a customer to staff.",
+            "label": SERIAL_RETURNER_RATE,
+        },
+        SERIAL_RETURNER_MIN_CLAIMS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Claims a customer must have made before the flag applies.",
+            "label": SERIAL_RETURNER_MIN_CLAIMS,
+        },
     }
 
     def __init__(self, *, configuration, active):
@@ -344,4 +512,10 @@ class AftersalesPlugin(host.BasePlugin):
         configuration = {
             item["name"]: item["value"] for item in plugin_configuration.configuration
         }
-        settings_from_configuration(configuration)
+        settings = settings_from_configuration(configuration)
+        email = settings.escalation_staff_email
+        if email and host.staff_user_by_email(email) is None:
+            raise _invalid(
+                ESCALATION_STAFF_EMAIL,
+                f"{ESCALATION_STAFF_EMAIL}: no active staff member has this e-mail.",
+            )

@@ -3,6 +3,7 @@ so the number of SQL queries doesn't grow with rows or lines."""
 
 from django.db.models import Prefetch, Q, QuerySet
 
+from .enums import RequestStatus
 from .models import (
     AftersalesEvent,
     AftersalesLine,
@@ -88,3 +89,31 @@ def service_history(serial_number: str) -> QuerySet:
         .distinct()
         .order_by("created_at", "pk")
     )
+
+
+def overdue(now) -> Q:
+    """Claims the desk still owes something and whose first answer or resolution
+    is late."""
+    return ~Q(status__in=RequestStatus.FINISHED) & (
+        Q(sla_resolution_due_at__lt=now)
+        | Q(first_response_at__isnull=True, sla_response_due_at__lt=now)
+    )
+
+
+def sla_breaches(now, limit: int = 500):
+    """(claim, target) pairs whose breach has not been recorded yet, oldest due
+    first; the sweeper rechecks each under its lock."""
+    open_claims = AftersalesRequest.objects.exclude(
+        status__in=RequestStatus.FINISHED
+    ).order_by()
+    late_answers = open_claims.filter(
+        first_response_at__isnull=True,
+        response_breached_at__isnull=True,
+        sla_response_due_at__lt=now,
+    ).order_by("sla_response_due_at", "pk")[:limit]
+    late_resolutions = open_claims.filter(
+        resolution_breached_at__isnull=True, sla_resolution_due_at__lt=now
+    ).order_by("sla_resolution_due_at", "pk")[:limit]
+    return [(claim, "response") for claim in late_answers] + [
+        (claim, "resolution") for claim in late_resolutions
+    ]

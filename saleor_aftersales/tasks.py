@@ -3,8 +3,9 @@
 from django.conf import settings
 from django.utils import timezone
 
-from . import host, refunds
+from . import host, refunds, selectors, workflow
 from .models import WebhookDelivery
+from .plugin import get_settings
 from .webhooks import outgoing
 
 
@@ -58,3 +59,16 @@ def pay_due_refunds() -> None:
     (after its lease ran out) are paid, or found already paid, now."""
     for pk in refunds.due_refunds():
         schedule_refund(pk)
+
+
+@host.celery_app.task(name="saleor_aftersales.find_sla_breaches", ignore_result=True)
+def find_sla_breaches() -> int:
+    """For beat: record each missed first answer or resolution once, send
+    aftersales.request.sla_breached and escalate. Returns how many were found."""
+    settings = get_settings()
+    escalate_to = host.staff_user_by_email(settings.escalation_staff_email)
+    found = 0
+    for request, target in selectors.sla_breaches(timezone.now()):
+        if workflow.record_sla_breach(request, target=target, escalate_to=escalate_to):
+            found += 1
+    return found

@@ -13,7 +13,7 @@ from typing import Dict, Iterable, List, Optional, Tuple
 from django.db import transaction
 from django.utils import timezone
 
-from . import host, warranty
+from . import host, sla, warranty
 from .actors import Actor
 from .enums import (
     ActorType,
@@ -36,7 +36,7 @@ from .models import (
     RepairQuote,
     RepairQuoteLine,
 )
-from .plugin import AftersalesSettings
+from .plugin import AftersalesSettings, get_settings
 from .policies import claimed_quantities, line_eligibility, paid_unit_prices
 from .webhooks import outgoing
 
@@ -134,7 +134,8 @@ def _move(
     from_status = request.status
     request.status = to_status
     request.updated_at = timezone.now()
-    request.save(update_fields=["status", "updated_at", *update_fields])
+    clock_fields = _stop_service_clocks(request, by, event_type)
+    request.save(update_fields=["status", "updated_at", *update_fields, *clock_fields])
     event = _record(
         request,
         by,
@@ -144,6 +145,32 @@ def _move(
         parameters=parameters,
     )
     return Change(request, event)
+
+
+def _stop_service_clocks(
+    request: AftersalesRequest, by: Actor, event_type: str
+) -> Tuple[str, ...]:
+    """The desk's first answer to the customer, and its conclusion, each once."""
+    fields: Tuple[str, ...] = ()
+    now = request.updated_at
+    answers = by.type in (ActorType.STAFF, ActorType.APP)
+    if (
+        answers
+        and request.first_response_at is None
+        and event_type not in EventType.STAFF_ONLY
+    ):
+        request.first_response_at = now
+        request.response_business_seconds = sla.business_seconds(
+            request.created_at, now, get_settings()
+        )
+        fields += ("first_response_at", "response_business_seconds")
+    if request.concluded_at is None and request.status in RequestStatus.CONCLUDED:
+        request.concluded_at = now
+        request.resolution_business_seconds = sla.business_seconds(
+            request.created_at, now, get_settings()
+        )
+        fields += ("concluded_at", "resolution_business_seconds")
+    return fields
 
 
 def _warranty_cover(card, lines: List[ClaimLineInput], by: Actor) -> dict:
@@ -309,7 +336,13 @@ def create_request(
             else {}
         )
         unit_prices = paid_unit_prices(order, [line.order_line for line in lines])
+        created_at = timezone.now()
+        due = sla.due_times(created_at, settings)
         request = AftersalesRequest.objects.create(
+            created_at=created_at,
+            updated_at=created_at,
+            sla_response_due_at=due.response,
+            sla_resolution_due_at=due.resolution,
             type=type,
             order=order,
             user_id=order.user_id,
@@ -1117,6 +1150,53 @@ def assign(request: AftersalesRequest, *, by: Actor, staff_user) -> Change:
             message=staff_user.email if staff_user else "unassigned",
             parameters={"assignee": staff_user.pk if staff_user else None},
             update_fields=("assignee",),
+        )
+
+
+SLA_TARGETS = {
+    "response": ("sla_response_due_at", "response_breached_at", "first answer"),
+    "resolution": ("sla_resolution_due_at", "resolution_breached_at", "resolution"),
+}
+
+
+def record_sla_breach(
+    request: AftersalesRequest, *, target: str, escalate_to=None
+) -> Optional[Change]:
+    """A service level was missed: say so once per target, and hand the claim to
+    the escalation contact. None when it no longer applies (answered, finished,
+    recorded by another sweeper)."""
+    due_field, breached_field, label = SLA_TARGETS[target]
+    with transaction.atomic():
+        request = _lock(request, dict(RequestStatus.CHOICES))
+        due = getattr(request, due_field)
+        now = timezone.now()
+        if (
+            due is None
+            or due >= now
+            or getattr(request, breached_field) is not None
+            or request.status in RequestStatus.FINISHED
+            or (target == "response" and request.first_response_at is not None)
+        ):
+            return None
+        setattr(request, breached_field, now)
+        fields: Tuple[str, ...] = (breached_field,)
+        message = f"{label} was due {due:%Y-%m-%d %H:%M} UTC"
+        if escalate_to is not None and request.assignee_id != escalate_to.pk:
+            request.assignee = escalate_to
+            fields += ("assignee",)
+            message += f"; escalated to {escalate_to.email}"
+        return _move(
+            request,
+            request.status,
+            Actor.system(),
+            EventType.SLA_BREACHED,
+            message=message,
+            parameters={
+                "target": target,
+                "due_at": due,
+                "escalated_to": escalate_to.pk if escalate_to else None,
+            },
+            update_fields=fields,
         )
 
 

@@ -63,6 +63,17 @@ def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
         "Stripe webhook signing secret": None,
         "Automatic refund limit": "100",
         "Refund automatically on parcel delivery": "false",
+        "Store credit bonus percent": "0",
+        "Store credit valid days": "365",
+        "Business time zone": "UTC",
+        "Business hours": "08:00-20:00",
+        "Working days": "Mon,Tue,Wed,Thu,Fri",
+        "Holidays": "",
+        "First response within business hours": "24",
+        "Resolution within working days": "3",
+        "Escalate overdue claims to": "",
+        "Serial returner return rate percent": "30",
+        "Serial returner minimum claims": "3",
     }
 
 
@@ -107,6 +118,23 @@ def test_plugin_update_refuses_bad_values_and_keeps_the_old_ones(
     assert get_settings().restocking_fee_percent == 0
 
 
+def test_escalation_contact_must_be_an_active_staff_member(plugin_admin_api, customer):
+    for value in (customer.email, "nobody@example.com"):
+        result = plugin_admin_api.data(
+            PLUGIN_UPDATE,
+            {
+                "id": PLUGIN_ID,
+                "input": {
+                    "configuration": [
+                        {"name": "Escalate overdue claims to", "value": value}
+                    ]
+                },
+            },
+        )["pluginUpdate"]
+        assert result["pluginsErrors"][0]["field"] == "Escalate overdue claims to"
+        assert get_settings().escalation_staff_email == ""
+
+
 def test_the_logistics_secret_is_never_shown_back(plugin_admin_api):
     from .conftest import configure
 
@@ -123,5 +151,6 @@ def test_the_demo_schedules_the_sweepers_as_registered_tasks():
     assert {entry["task"] for entry in schedule.values()} == {
         tasks.pay_due_refunds.name,
         tasks.deliver_due_webhooks.name,
+        tasks.find_sla_breaches.name,
     }
     assert all(entry["task"] in host.celery_app.tasks for entry in schedule.values())

@@ -67,6 +67,13 @@ def _filter_search(qs, _, value):
     return selectors.search_requests(qs, value)
 
 
+def _filter_overdue(qs, _, value):
+    if value is None:
+        return qs
+    late = selectors.overdue(timezone.now())
+    return qs.filter(late) if value else qs.exclude(late)
+
+
 def _filter_created(qs, _, value):
     return host.filter_range_field(qs, "created_at__date", value)
 
@@ -79,6 +86,7 @@ class AftersalesRequestFilter(django_filters.FilterSet):
         input_class=AftersalesRequestType, method=_filter_type
     )
     search = django_filters.CharFilter(method=_filter_search)
+    overdue = django_filters.BooleanFilter(method=_filter_overdue)
     created = host.ObjectTypeFilter(
         input_class=host.DateRangeInput,
         method=_filter_created,
@@ -86,7 +94,7 @@ class AftersalesRequestFilter(django_filters.FilterSet):
 
     class Meta:
         model = models.AftersalesRequest
-        fields = ["status", "type", "search", "created"]
+        fields = ["status", "type", "search", "created", "overdue"]
 
 
 class AftersalesRequestFilterInput(host.FilterInputObjectType):
@@ -99,6 +107,8 @@ class AftersalesRequestSortField(graphene.Enum):
     CREATED_AT = ["created_at", "pk"]
     UPDATED_AT = ["updated_at", "pk"]
     STATUS = ["status", "pk"]
+    RESPONSE_DUE_AT = ["sla_response_due_at", "pk"]
+    RESOLUTION_DUE_AT = ["sla_resolution_due_at", "pk"]
 
     @property
     def description(self):

@@ -4,7 +4,7 @@ from graphene import relay
 from prices import Money
 
 from .. import host, models
-from ..enums import RefundStatus
+from ..enums import RefundStatus, RequestStatus
 from ..warranty import display_code
 from .authorize import is_staff_viewer, may_see_account
 from .enums import (
@@ -236,6 +236,18 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     can_appeal = graphene.Boolean(
         required=True, description="Whether the customer may still appeal."
     )
+    sla_response_due_at = graphene.DateTime(
+        description="First answer due (business time; staff only)."
+    )
+    sla_resolution_due_at = graphene.DateTime(
+        description="Resolution due (business time; staff only)."
+    )
+    first_response_at = graphene.DateTime(
+        description="When staff first answered the customer (staff only)."
+    )
+    is_overdue = graphene.Boolean(
+        description="Whether the first answer or the resolution is late (staff only)."
+    )
 
     class Meta:
         model = models.AftersalesRequest
@@ -262,6 +274,35 @@ class AftersalesRequest(host.CountableDjangoObjectType):
         ]
         convert_choices_to_enum = False
         description = "A customer's after-sales claim on an order."
+
+    @staticmethod
+    def resolve_sla_response_due_at(root: models.AftersalesRequest, info):
+        return root.sla_response_due_at if is_staff_viewer(info) else None
+
+    @staticmethod
+    def resolve_sla_resolution_due_at(root: models.AftersalesRequest, info):
+        return root.sla_resolution_due_at if is_staff_viewer(info) else None
+
+    @staticmethod
+    def resolve_first_response_at(root: models.AftersalesRequest, info):
+        return root.first_response_at if is_staff_viewer(info) else None
+
+    @staticmethod
+    def resolve_is_overdue(root: models.AftersalesRequest, info):
+        if not is_staff_viewer(info):
+            return None
+        now = timezone.now()
+        if root.status in RequestStatus.FINISHED:
+            return False
+        late_answer = (
+            root.first_response_at is None
+            and root.sla_response_due_at is not None
+            and root.sla_response_due_at < now
+        )
+        late_resolution = (
+            root.sla_resolution_due_at is not None and root.sla_resolution_due_at < now
+        )
+        return late_answer or late_resolution
 
     @staticmethod
     def resolve_reject_reason(root: models.AftersalesRequest, _info):

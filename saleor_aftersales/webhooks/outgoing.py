@@ -62,6 +62,7 @@ _FOR_AUDIT_EVENT = {
     EventType.REFUNDED: REQUEST_REFUNDED,
     EventType.REFUND_FAILED: REFUND_FAILED,
     EventType.CLOSED: REQUEST_CLOSED,
+    EventType.SLA_BREACHED: REQUEST_SLA_BREACHED,
 }
 
 
@@ -107,6 +108,7 @@ def request_payload(request, event) -> dict:
             "to": event.to_status.upper() or None,
             "actor": event.actor_type.upper(),
             "at": event.created_at,
+            "parameters": event.parameters,
         },
     }
 

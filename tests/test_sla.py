@@ -1,0 +1,253 @@
+"""Service levels in business time: due dates, breaches, escalation, the queue."""
+
+import hashlib
+import hmac
+import json
+from datetime import datetime, timedelta
+
+import pytest
+import pytz
+from freezegun import freeze_time
+
+from saleor_aftersales import sla
+from saleor_aftersales.models import AftersalesEvent, AftersalesRequest, WebhookDelivery
+from saleor_aftersales.plugin import DEFAULTS, settings_from_configuration
+from saleor_aftersales.tasks import find_sla_breaches
+
+from .conftest import assert_permission_denied, configure, create_return, line_input
+from .queries import CANCEL, REQUEST, REQUEST_INFO, STAFF_REQUESTS
+from .servers import wait_for
+from .test_webhooks import SECRET, by_type, subscribe
+
+UTC = pytz.utc
+BERLIN = pytz.timezone("Europe/Berlin")
+
+SLA_FIELDS = "slaResponseDueAt slaResolutionDueAt firstResponseAt isOverdue"
+CLAIM_SLA = REQUEST.replace("assignee { email }", f"assignee {{ email }} {SLA_FIELDS}")
+
+
+def utc(*args):
+    return UTC.localize(datetime(*args))
+
+
+def calendar(**configuration):
+    settings = settings_from_configuration(configuration)
+    return sla.BusinessCalendar.from_settings(settings)
+
+
+# Calendar arithmetic ---------------------------------------------------------------
+
+
+def test_default_calendar_counts_only_weekday_opening_hours():
+    desk = calendar()  # UTC, 08:00-20:00, Monday to Friday
+    friday_evening = utc(2026, 11, 27, 18)
+    # Friday 2 h, Monday 12 h, Tuesday 10 h.
+    assert desk.add(friday_evening, timedelta(hours=24)) == utc(2026, 12, 1, 18)
+    assert desk.elapsed(friday_evening, utc(2026, 12, 1, 18)) == timedelta(hours=24)
+    # The weekend adds nothing.
+    assert desk.elapsed(utc(2026, 11, 28, 9), utc(2026, 11, 30, 8)) == timedelta(0)
+
+
+def test_a_claim_made_at_night_starts_counting_at_opening():
+    desk = calendar()
+    tuesday_night = utc(2026, 12, 1, 23, 30)
+    assert desk.add(tuesday_night, timedelta(hours=1)) == utc(2026, 12, 2, 9)
+    # Exactly two full days: due at Thursday's closing, not Friday's opening.
+    assert desk.add(tuesday_night, timedelta(hours=24)) == utc(2026, 12, 3, 20)
+    assert desk.elapsed(tuesday_night, utc(2026, 12, 2, 7)) == timedelta(0)
+
+
+def test_holidays_are_skipped():
+    desk = calendar(Holidays="2026-12-25, 2026-12-28")
+    # Thursday 24th 1 h; Friday 25th holiday; weekend; Monday 28th holiday;
+    # Tuesday 12 h; Wednesday 11 h.
+    assert desk.add(utc(2026, 12, 24, 19), timedelta(hours=24)) == utc(2026, 12, 30, 19)
+
+
+def test_time_zone_and_summer_time_change():
+    desk = calendar(
+        **{"Business time zone": "Europe/Berlin", "Business hours": "09:00-17:00"}
+    )
+    # Friday 26 March 2027, 16:00 in Berlin (CET, UTC+1); clocks go forward on
+    # Sunday. One hour on Friday, seven on Monday (CEST, UTC+2): 16:00 local.
+    start = BERLIN.localize(datetime(2027, 3, 26, 16))
+    due = desk.add(start, timedelta(hours=8))
+    assert due == utc(2027, 3, 29, 14)
+    assert due.astimezone(BERLIN).hour == 16
+    assert desk.elapsed(start, due) == timedelta(hours=8)
+
+
+def test_working_days_and_hours_are_configurable():
+    desk = calendar(**{"Working days": "Sat,Sun", "Business hours": "10:00-14:00"})
+    monday = utc(2026, 11, 30, 9)
+    assert desk.add(monday, timedelta(hours=6)) == utc(2026, 12, 6, 12)
+
+
+def test_adding_then_measuring_gives_back_the_same_duration():
+    desk = calendar(Holidays="2026-12-25")
+    start = utc(2026, 12, 20, 3, 17)
+    for minutes in (0, 1, 59, 720, 721, 1440, 5000, 20000):
+        due = desk.add(start, timedelta(minutes=minutes))
+        assert desk.elapsed(start, due) == timedelta(minutes=minutes)
+
+
+def test_resolution_is_due_after_working_days():
+    monday_ten = utc(2026, 11, 30, 10)
+    due = sla.due_times(monday_ten, DEFAULTS)
+    # 24 business hours: Monday 10 h, Tuesday 12 h, Wednesday 2 h.
+    assert due.response == utc(2026, 12, 2, 10)
+    # 3 working days of 12 h: Monday 10, Tuesday 12, Wednesday 12, Thursday 2.
+    assert due.resolution == utc(2026, 12, 3, 10)
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("Business hours", "20:00-08:00"),
+        ("Business hours", "8 to 20"),
+        ("Working days", "Mon,Funday"),
+        ("Working days", ""),
+        ("Holidays", "25.12.2026"),
+        ("Business time zone", "Mars/Olympus"),
+        ("First response within business hours", "-1"),
+    ],
+)
+def test_bad_calendars_are_refused(name, value):
+    with pytest.raises(Exception) as error:
+        settings_from_configuration({name: value})
+    assert name in str(error.value)
+
+
+# Claims ----------------------------------------------------------------------------
+
+
+def claim_at(moment, customer_api, order):
+    with freeze_time(moment):
+        first = order.lines.order_by("pk")[0]
+        return create_return(customer_api, order, [line_input(first, 1)])[
+            "aftersalesRequest"
+        ]
+
+
+def test_claim_shows_its_due_times_to_staff_only(customer_api, staff_api, order):
+    claim = claim_at("2026-11-27 18:00:00", customer_api, order)
+    with freeze_time("2026-11-30 09:00:00"):
+        seen = staff_api.data(CLAIM_SLA, {"id": claim["id"]})["aftersalesRequest"]
+        assert seen["slaResponseDueAt"] == "2026-12-01T18:00:00+00:00"
+        assert seen["slaResolutionDueAt"] == "2026-12-02T18:00:00+00:00"
+        assert seen["firstResponseAt"] is None
+        assert seen["isOverdue"] is False
+        mine = customer_api.data(CLAIM_SLA, {"id": claim["id"]})["aftersalesRequest"]
+        assert [mine[f] for f in SLA_FIELDS.split()] == [None] * 4
+
+
+def test_first_answer_stops_the_response_clock_in_business_time(
+    customer_api, staff_api, order
+):
+    claim = claim_at("2026-11-27 18:00:00", customer_api, order)
+    with freeze_time("2026-11-30 10:30:00"):
+        staff_api.data(REQUEST_INFO, {"id": claim["id"], "note": "A photo, please."})
+    request = AftersalesRequest.objects.get()
+    assert request.first_response_at == utc(2026, 11, 30, 10, 30)
+    # Friday 18:00-20:00 and Monday 08:00-10:30.
+    assert request.response_business_seconds == 4.5 * 3600
+    with freeze_time("2026-12-09 12:00:00"):
+        assert find_sla_breaches() == 1  # the resolution, not the answer
+    assert list(
+        AftersalesEvent.objects.filter(type="sla_breached").values_list(
+            "parameters__target", flat=True
+        )
+    ) == ["resolution"]
+
+
+@pytest.fixture
+def escalation_staff(db):
+    from demo import shop
+
+    return shop.make_staff("escalations@example.com", manage_orders=True)
+
+
+def test_breaches_are_recorded_once_escalated_and_sent(
+    customer_api, staff_api, order, escalation_staff, receiver
+):
+    configure(**{"Escalate overdue claims to": "Escalations@example.com"})
+    subscription = subscribe(receiver.url, ["aftersales.request.sla_breached"])
+    claim = claim_at("2026-11-27 18:00:00", customer_api, order)
+
+    with freeze_time("2026-12-01 17:59:00"):
+        assert find_sla_breaches() == 0
+    with freeze_time("2026-12-01 18:01:00"):
+        assert find_sla_breaches() == 1
+        assert find_sla_breaches() == 0  # once
+        seen = staff_api.data(CLAIM_SLA, {"id": claim["id"]})["aftersalesRequest"]
+    assert seen["isOverdue"] is True
+    assert seen["assignee"] == {"email": "escalations@example.com"}
+    assert seen["events"][-1]["type"] == "SLA_BREACHED"
+    assert seen["events"][-1]["actorType"] == "SYSTEM"
+    mine = customer_api.data(REQUEST, {"id": claim["id"]})["aftersalesRequest"]
+    assert "SLA_BREACHED" not in [event["type"] for event in mine["events"]]
+
+    with freeze_time("2026-12-02 18:01:00"):
+        assert find_sla_breaches() == 1  # now the resolution
+        assert find_sla_breaches() == 0
+    deliveries = WebhookDelivery.objects.filter(subscription=subscription)
+    assert deliveries.count() == 2
+    targets = [d.payload["data"]["step"]["parameters"]["target"] for d in deliveries]
+    assert sorted(targets) == ["resolution", "response"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_breach_webhook_reaches_the_receiver_signed(customer_api, order, receiver):
+    subscribe(receiver.url, ["aftersales.request.sla_breached"])
+    claim_at("2026-11-27 18:00:00", customer_api, order)
+    with freeze_time("2026-12-01 18:01:00"):
+        assert find_sla_breaches() == 1
+    assert wait_for(lambda: by_type(receiver, "aftersales.request.sla_breached"))
+    (message,) = by_type(receiver, "aftersales.request.sla_breached")
+    body = json.loads(message["body"])["data"]
+    assert body["step"]["type"] == "SLA_BREACHED"
+    assert body["step"]["parameters"]["target"] == "response"
+    assert body["request"]["number"].startswith("RMA-")
+    expected = hmac.new(SECRET.encode(), message["body"], hashlib.sha256).hexdigest()
+    assert message["headers"]["X-Saleor-HMAC-SHA256"] == expected
+
+
+def test_finished_or_answered_claims_are_not_breached(customer_api, staff_api, order):
+    claim = claim_at("2026-11-27 18:00:00", customer_api, order)
+    with freeze_time("2026-11-30 09:00:00"):
+        staff_api.data(REQUEST_INFO, {"id": claim["id"], "note": "Serial number?"})
+    cancelled = claim_at("2026-11-27 18:00:00", customer_api, order)
+    customer_api.data(CANCEL, {"id": cancelled["id"]})
+    with freeze_time("2026-12-01 19:00:00"):
+        assert find_sla_breaches() == 0
+    assert not AftersalesEvent.objects.filter(type="sla_breached").exists()
+
+
+def test_queue_filters_and_sorts_by_due_time(customer_api, staff_api, order):
+    late = claim_at("2026-11-20 09:00:00", customer_api, order)
+    on_time = claim_at("2026-11-30 09:00:00", customer_api, order)
+    with freeze_time("2026-11-30 12:00:00"):
+        overdue = staff_api.data(
+            STAFF_REQUESTS, {"first": 10, "filter": {"overdue": True}}
+        )
+        in_time = staff_api.data(
+            STAFF_REQUESTS, {"first": 10, "filter": {"overdue": False}}
+        )
+        by_due = staff_api.data(
+            STAFF_REQUESTS,
+            {
+                "first": 10,
+                "sortBy": {"field": "RESOLUTION_DUE_AT", "direction": "DESC"},
+            },
+        )
+    ids = lambda page: [e["node"]["id"] for e in page["aftersalesRequests"]["edges"]]
+    assert ids(overdue) == [late["id"]]
+    assert ids(in_time) == [on_time["id"]]
+    assert ids(by_due) == [on_time["id"], late["id"]]
+
+
+def test_strangers_cannot_filter_the_queue(customer_api, anonymous_api, order):
+    for api in (customer_api, anonymous_api):
+        assert_permission_denied(
+            api.post(STAFF_REQUESTS, {"first": 10, "filter": {"overdue": True}})
+        )
