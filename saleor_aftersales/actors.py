@@ -31,6 +31,10 @@ class Actor:
     def system(cls) -> "Actor":
         return cls(ActorType.SYSTEM)
 
+    @property
+    def is_staff_or_app(self) -> bool:
+        return self.type in (ActorType.STAFF, ActorType.APP)
+
     def describe(self) -> str:
         if self.type == ActorType.STAFF and self.user is not None:
             return self.user.email

@@ -72,6 +72,22 @@ class Reason:
     DISCRETIONARY = (SIZE_OR_FIT, CHANGED_MIND)
 
 
+class Ineligibility:
+    """Why a line can't be claimed (as a return or exchange) today."""
+
+    NOT_FULFILLED = "not_fulfilled"
+    FINAL_SALE = "final_sale"
+    WINDOW_CLOSED = "window_closed"
+    ALL_UNITS_CLAIMED = "all_units_claimed"
+
+    CHOICES = [
+        (NOT_FULFILLED, "Not delivered yet"),
+        (FINAL_SALE, "Final sale"),
+        (WINDOW_CLOSED, "The window has closed"),
+        (ALL_UNITS_CLAIMED, "Every unit is already in a claim"),
+    ]
+
+
 class RejectReason:
     OUTSIDE_WINDOW = "outside_window"
     NOT_ELIGIBLE = "not_eligible"

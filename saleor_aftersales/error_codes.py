@@ -18,6 +18,8 @@ class AftersalesErrorCode(Enum):
     LINE_NOT_IN_REQUEST = "line_not_in_request"
     DUPLICATED_LINE = "duplicated_line"
     OUTSIDE_WINDOW = "outside_window"
+    FINAL_SALE = "final_sale"
+    POLICY_OVERRIDE_REQUIRED = "policy_override_required"
     INVALID_STATUS = "invalid_status"
     ALREADY_APPEALED = "already_appealed"
     NOTHING_APPROVED = "nothing_approved"

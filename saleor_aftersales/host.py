@@ -29,7 +29,7 @@ from saleor.payment.gateways.stripe import utils as stripe_utils
 from saleor.payment.models import Payment, Transaction  # noqa: F401
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField  # noqa
 from saleor.plugins.manager import get_plugins_manager
-from saleor.product.models import ProductVariant  # noqa: F401
+from saleor.product.models import ProductType, ProductVariant  # noqa: F401
 from saleor.warehouse.models import Allocation, Stock, Warehouse  # noqa: F401
 
 MANAGE_ORDERS = OrderPermissions.MANAGE_ORDERS
@@ -482,6 +482,7 @@ from saleor.graphql.core.types import Money as MoneyType  # noqa: E402,F401
 from saleor.graphql.core.types.common import DateRangeInput  # noqa: E402,F401
 from saleor.graphql.order.types import Order as OrderType  # noqa: E402,F401
 from saleor.graphql.order.types import OrderLine as OrderLineType  # noqa: E402,F401
+from saleor.graphql.product.types import ProductType as ProductTypeType  # noqa
 from saleor.graphql.product.types import ProductVariant as ProductVariantType  # noqa
 from saleor.graphql.utils.filters import filter_range_field  # noqa: E402,F401
 from saleor.graphql.views import GraphQLView  # noqa: E402,F401

@@ -109,6 +109,8 @@ class AftersalesRequest(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
     )
+    # Approved for a refund without the goods coming back (below the threshold).
+    returnless = models.BooleanField(default=False)
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.TextField(blank=True, default="")
     # Given by the storefront so a retried create returns the first claim.
@@ -185,6 +187,9 @@ class AftersalesLine(models.Model):
     disposition = models.CharField(
         max_length=16, choices=Disposition.CHOICES, blank=True, default=""
     )
+    # Staff may open a claim the policy refuses (e.g. FINAL_SALE); the refusal is
+    # kept here and approval then needs an explicit, audited override.
+    policy_exception = models.CharField(max_length=32, blank=True, default="")
     # What the customer paid for one unit (order discounts included), frozen when
     # the claim is made.
     unit_price_gross_amount = models.DecimalField(**MONEY)
@@ -412,6 +417,25 @@ class RepairQuoteLine(models.Model):
     @property
     def total_amount(self) -> Decimal:
         return self.unit_price_amount * self.quantity
+
+
+class ReturnPolicy(models.Model):
+    """Return terms of one product type; empty fields follow the shop's settings."""
+
+    product_type = models.OneToOneField(
+        "product.ProductType", related_name="return_policy", on_delete=models.CASCADE
+    )
+    final_sale = models.BooleanField(default=False)
+    return_window_days = models.PositiveIntegerField(null=True, blank=True)
+    changed_mind_window_days = models.PositiveIntegerField(null=True, blank=True)
+    exchange_window_days = models.PositiveIntegerField(null=True, blank=True)
+    restocking_fee_percent = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    # Returns worth less than this are refunded without the goods coming back.
+    returnless_refund_below = models.DecimalField(**MONEY, null=True, blank=True)
+    shipping_refundable = models.BooleanField(null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
 
 
 class WarrantyPolicy(models.Model):

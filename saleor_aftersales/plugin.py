@@ -15,6 +15,8 @@ PLUGIN_ID = "saleor.aftersales"
 
 RETURN_WINDOW_DAYS = "Return window days"
 CHANGED_MIND_WINDOW_DAYS = "Changed-mind window days"
+EXCHANGE_WINDOW_DAYS = "Exchange window days"
+RETURNLESS_REFUND_BELOW = "Refund without return below"
 SHIPPING_REFUNDABLE = "Refund shipping"
 RESTOCKING_FEE_PERCENT = "Default restocking fee percent"
 WARRANTY_MONTHS = "Default warranty months"
@@ -47,6 +49,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 class AftersalesSettings:
     return_window_days: int = 30
     changed_mind_window_days: int = 14
+    exchange_window_days: int = 30
+    # 0: every return comes back before its refund, unless staff decide otherwise.
+    returnless_refund_below: Decimal = Decimal("0")
     shipping_refundable: bool = False
     restocking_fee_percent: Decimal = Decimal("0")
     warranty_months: int = 12
@@ -188,6 +193,14 @@ def settings_from_configuration(configuration: dict) -> AftersalesSettings:
             CHANGED_MIND_WINDOW_DAYS,
             get(CHANGED_MIND_WINDOW_DAYS, DEFAULTS.changed_mind_window_days),
         ),
+        exchange_window_days=_parse_days(
+            EXCHANGE_WINDOW_DAYS,
+            get(EXCHANGE_WINDOW_DAYS, DEFAULTS.exchange_window_days),
+        ),
+        returnless_refund_below=_parse_amount(
+            RETURNLESS_REFUND_BELOW,
+            get(RETURNLESS_REFUND_BELOW, DEFAULTS.returnless_refund_below),
+        ),
         shipping_refundable=_parse_bool(
             get(SHIPPING_REFUNDABLE, DEFAULTS.shipping_refundable)
         ),
@@ -284,6 +297,11 @@ class AftersalesPlugin(host.BasePlugin):
             "name": CHANGED_MIND_WINDOW_DAYS,
             "value": str(DEFAULTS.changed_mind_window_days),
         },
+        {"name": EXCHANGE_WINDOW_DAYS, "value": str(DEFAULTS.exchange_window_days)},
+        {
+            "name": RETURNLESS_REFUND_BELOW,
+            "value": str(DEFAULTS.returnless_refund_below),
+        },
         {"name": SHIPPING_REFUNDABLE, "value": DEFAULTS.shipping_refundable},
         {
             "name": RESTOCKING_FEE_PERCENT,
@@ -346,6 +364,19 @@ class AftersalesPlugin(host.BasePlugin):
                 "item (changed mind, size or fit)."
             ),
             "label": CHANGED_MIND_WINDOW_DAYS,
+        },
+        EXCHANGE_WINDOW_DAYS: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": "Days after fulfillment during which items can be exchanged.",
+            "label": EXCHANGE_WINDOW_DAYS,
+        },
+        RETURNLESS_REFUND_BELOW: {
+            "type": host.ConfigurationTypeField.STRING,
+            "help_text": (
+                "Returns worth less than this are refunded on approval and the "
+                "customer keeps the goods; 0: never."
+            ),
+            "label": RETURNLESS_REFUND_BELOW,
         },
         SHIPPING_REFUNDABLE: {
             "type": host.ConfigurationTypeField.BOOLEAN,

@@ -1,53 +1,169 @@
-"""What may be claimed, until when: the eligibility of an order's lines.
+"""What may be claimed, until when: policies and the eligibility of an order's lines.
 
-Only fulfilled units count, minus the units other live claims already hold, inside
-the window counted from the line's latest fulfillment.
+Each product type may have its own return policy; what it leaves empty, and
+product types without one, follow the shop's settings. Only fulfilled units count,
+minus the units other live claims already hold, inside the window counted from the
+line's latest fulfillment.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import ROUND_DOWN, Decimal
 from typing import Dict, Iterable, List, Optional
 
-from django.db.models import Case, IntegerField, Sum, Value, When
+from django.db import transaction
+from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.utils import timezone
 
 from . import host
-from .enums import Reason, RequestStatus, RequestType
-from .models import AftersalesLine
+from .enums import Ineligibility, Reason, RequestStatus, RequestType
+from .error_codes import AftersalesErrorCode as Code
+from .error_codes import aftersales_error as _error
+from .models import AftersalesLine, ReturnPolicy, WarrantyPolicy
 from .plugin import AftersalesSettings
 
 # Claims that take goods back from the customer and so use up returnable units.
 GOODS_RETURNING_TYPES = (RequestType.RETURN, RequestType.EXCHANGE)
 
 
+@dataclass(frozen=True)
+class Policy:
+    """The terms that apply to one product type (or the shop's, when None)."""
+
+    final_sale: bool
+    return_window_days: int
+    changed_mind_window_days: int
+    exchange_window_days: int
+    restocking_fee_percent: Decimal
+    returnless_refund_below: Decimal
+    shipping_refundable: bool
+    product_type_id: Optional[int] = None
+
+
+def shop_policy(settings: AftersalesSettings) -> Policy:
+    return Policy(
+        final_sale=False,
+        return_window_days=settings.return_window_days,
+        changed_mind_window_days=settings.changed_mind_window_days,
+        exchange_window_days=settings.exchange_window_days,
+        restocking_fee_percent=settings.restocking_fee_percent,
+        returnless_refund_below=settings.returnless_refund_below,
+        shipping_refundable=settings.shipping_refundable,
+    )
+
+
+def policy_of(row: Optional[ReturnPolicy], settings: AftersalesSettings) -> Policy:
+    """A product type's policy with its empty fields filled from the shop's."""
+    default = shop_policy(settings)
+    if row is None:
+        return default
+    overrides = {
+        name: getattr(row, name)
+        for name in (
+            "return_window_days",
+            "changed_mind_window_days",
+            "exchange_window_days",
+            "restocking_fee_percent",
+            "returnless_refund_below",
+            "shipping_refundable",
+        )
+        if getattr(row, name) is not None
+    }
+    return replace(
+        default,
+        final_sale=row.final_sale,
+        product_type_id=row.product_type_id,
+        **overrides,
+    )
+
+
+def policies_by_variant(
+    variant_pks: Iterable[int], settings: AftersalesSettings
+) -> Dict[Optional[int], Policy]:
+    """The policy of each variant's product type (one query); the key None and
+    variants without a policy map to the shop's."""
+    rows = ReturnPolicy.objects.filter(
+        product_type__products__variants__pk__in=[pk for pk in variant_pks if pk]
+    ).annotate(variant_pk=F("product_type__products__variants__pk"))
+    result: Dict[Optional[int], Policy] = {None: shop_policy(settings)}
+    for row in rows:
+        result[row.variant_pk] = policy_of(row, settings)
+    return result
+
+
+def policies_by_line(
+    order_lines: Iterable["host.OrderLine"], settings: AftersalesSettings
+) -> Dict[int, Policy]:
+    order_lines = list(order_lines)
+    by_variant = policies_by_variant([l.variant_id for l in order_lines], settings)
+    return {
+        line.pk: by_variant.get(line.variant_id, by_variant[None])
+        for line in order_lines
+    }
+
+
+def _after(start: Optional[datetime], days: int) -> Optional[datetime]:
+    return start + timedelta(days=days) if start else None
+
+
 @dataclass
 class LineEligibility:
     order_line: "host.OrderLine"
+    policy: Policy
     quantity_fulfilled: int
     quantity_claimed: int
     fulfilled_at: Optional[datetime]
-    return_deadline: Optional[datetime]
-    changed_mind_deadline: Optional[datetime]
 
-    def deadline_for(self, reason: str) -> Optional[datetime]:
+    @property
+    def return_deadline(self) -> Optional[datetime]:
+        return _after(self.fulfilled_at, self.policy.return_window_days)
+
+    @property
+    def changed_mind_deadline(self) -> Optional[datetime]:
+        return _after(self.fulfilled_at, self.policy.changed_mind_window_days)
+
+    @property
+    def exchange_deadline(self) -> Optional[datetime]:
+        return _after(self.fulfilled_at, self.policy.exchange_window_days)
+
+    def deadline_for(self, type: str, reason: str) -> Optional[datetime]:
+        if type == RequestType.EXCHANGE:
+            return self.exchange_deadline
         if reason in Reason.DISCRETIONARY:
             return self.changed_mind_deadline
         return self.return_deadline
-
-    def is_open_for(self, reason: str, now: datetime) -> bool:
-        deadline = self.deadline_for(reason)
-        return deadline is not None and now <= deadline
 
     @property
     def quantity_available(self) -> int:
         """Fulfilled units not held by another claim (ignores the window)."""
         return max(0, self.quantity_fulfilled - self.quantity_claimed)
 
-    def returnable_quantity(self, now: datetime) -> int:
-        """Units that can be returned today for any reason."""
-        if self.return_deadline is None or now > self.return_deadline:
+    def refusal(self, type: str, reason: str, now: datetime) -> Optional[str]:
+        """Why the policy refuses a claim of this type and reason today, or None.
+
+        Repairs are never refused by policy: warranty decides who pays.
+        """
+        if self.quantity_fulfilled < 1:
+            return Ineligibility.NOT_FULFILLED
+        if type == RequestType.REPAIR:
+            return None
+        if self.policy.final_sale:
+            return Ineligibility.FINAL_SALE
+        deadline = self.deadline_for(type, reason)
+        if deadline is None or now > deadline:
+            return Ineligibility.WINDOW_CLOSED
+        if self.quantity_available < 1:
+            return Ineligibility.ALL_UNITS_CLAIMED
+        return None
+
+    def claimable_quantity(self, type: str, now: datetime) -> int:
+        """Units that can be returned (for a fault) or exchanged today."""
+        if self.refusal(type, Reason.DEFECTIVE, now):
             return 0
         return self.quantity_available
+
+    def returnable_quantity(self, now: datetime) -> int:
+        return self.claimable_quantity(RequestType.RETURN, now)
 
 
 def claimed_quantities(
@@ -75,28 +191,21 @@ def line_eligibility(
     settings: AftersalesSettings,
     exclude_request_pk: Optional[int] = None,
 ) -> Dict[int, LineEligibility]:
-    """Eligibility of each order line, keyed by its pk: two queries in all."""
+    """Eligibility of each order line, keyed by its pk: three queries in all."""
     pks = [line.pk for line in order_lines]
     fulfilled_at = host.fulfilled_dates(pks)
     claimed = claimed_quantities(pks, exclude_request_pk)
-    result = {}
-    for line in order_lines:
-        start = fulfilled_at.get(line.pk)
-        result[line.pk] = LineEligibility(
+    policies = policies_by_line(order_lines, settings)
+    return {
+        line.pk: LineEligibility(
             order_line=line,
+            policy=policies[line.pk],
             quantity_fulfilled=line.quantity_fulfilled,
             quantity_claimed=claimed.get(line.pk, 0),
-            fulfilled_at=start,
-            return_deadline=(
-                start + timedelta(days=settings.return_window_days) if start else None
-            ),
-            changed_mind_deadline=(
-                start + timedelta(days=settings.changed_mind_window_days)
-                if start
-                else None
-            ),
+            fulfilled_at=fulfilled_at.get(line.pk),
         )
-    return result
+        for line in order_lines
+    }
 
 
 def order_eligibility(order, settings: AftersalesSettings) -> List[LineEligibility]:
@@ -122,3 +231,99 @@ def paid_unit_prices(order, order_lines) -> Dict[int, Decimal]:
         )
         for line in order_lines
     }
+
+
+# Managing policies ------------------------------------------------------------------
+
+MAX_DAYS = 3650
+MAX_MONTHS = 600
+MAX_AMOUNT = Decimal("1000000")
+
+CENT = Decimal("0.01")
+
+# What a product type's policy may set (model field: kind of value).
+POLICY_FIELDS = {
+    "final_sale": "bool",
+    "return_window_days": "days",
+    "changed_mind_window_days": "days",
+    "exchange_window_days": "days",
+    "restocking_fee_percent": "percent",
+    "returnless_refund_below": "amount",
+    "shipping_refundable": "bool",
+}
+
+
+def _check(field: str, kind: str, value) -> None:
+    if kind == "days" and not 0 <= value <= MAX_DAYS:
+        raise _error(field, f"Give 0-{MAX_DAYS} days.", Code.INVALID)
+    if kind == "months" and not 0 <= value <= MAX_MONTHS:
+        raise _error(field, f"Give 0-{MAX_MONTHS} months.", Code.INVALID)
+    if kind == "percent" and not (value.is_finite() and 0 <= value <= 100):
+        raise _error(field, "Give a percentage, 0-100.", Code.INVALID)
+    if kind == "amount" and not (
+        value.is_finite() and 0 <= value <= MAX_AMOUNT and value == value.quantize(CENT)
+    ):
+        raise _error(field, f"Give an amount in cents, 0-{MAX_AMOUNT}.", Code.INVALID)
+    if kind == "percent" and value != value.quantize(CENT):
+        raise _error(field, "Give at most two decimals.", Code.INVALID)
+
+
+def save_policy(product_type, values: dict, warranty_months: Optional[int] = None):
+    """Set a product type's terms; fields not given keep their value. All values
+    are checked before anything is written."""
+    for field, value in values.items():
+        _check(field, POLICY_FIELDS[field], value)
+    if warranty_months is not None:
+        _check("warranty_months", "months", warranty_months)
+    with transaction.atomic():
+        policy, _ = ReturnPolicy.objects.select_for_update().get_or_create(
+            product_type=product_type
+        )
+        for field, value in values.items():
+            setattr(policy, field, value)
+        policy.updated_at = timezone.now()
+        policy.save()
+        if warranty_months is not None:
+            WarrantyPolicy.objects.update_or_create(
+                product_type=product_type, defaults={"months": warranty_months}
+            )
+    return policy
+
+
+def delete_policy(product_type) -> bool:
+    """Back to the shop's defaults (the warranty terms stay)."""
+    deleted, _ = ReturnPolicy.objects.filter(product_type=product_type).delete()
+    return bool(deleted)
+
+
+def policy_overview(settings: AftersalesSettings) -> List[dict]:
+    """The shop's default, then every product type with its own terms (two
+    queries)."""
+    returns = {
+        row.product_type_id: row
+        for row in ReturnPolicy.objects.select_related("product_type")
+    }
+    warranties = {
+        row.product_type_id: row
+        for row in WarrantyPolicy.objects.select_related("product_type")
+    }
+    rows = [
+        {
+            "policy": shop_policy(settings),
+            "product_type": None,
+            "warranty_months": settings.warranty_months,
+        }
+    ]
+    for type_id in sorted(set(returns) | set(warranties)):
+        source = returns.get(type_id) or warranties.get(type_id)
+        warranty_row = warranties.get(type_id)
+        rows.append(
+            {
+                "policy": policy_of(returns.get(type_id), settings),
+                "product_type": source.product_type,
+                "warranty_months": (
+                    warranty_row.months if warranty_row else settings.warranty_months
+                ),
+            }
+        )
+    return rows

@@ -25,6 +25,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Dict, Optional, Tuple
 
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
@@ -36,6 +37,7 @@ from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesRefund, AftersalesRequest
 from .plugin import AftersalesSettings
+from .policies import policies_by_line
 
 logger = logging.getLogger(__name__)
 
@@ -77,14 +79,13 @@ def quote_refund(
     include_shipping: Optional[bool] = None,
     restocking_fee_percent: Optional[Decimal] = None,
 ) -> RefundQuote:
-    fee_percent = (
-        settings.restocking_fee_percent
-        if restocking_fee_percent is None
-        else restocking_fee_percent
-    )
+    # An explicit percentage applies to every line; otherwise each line's policy.
+    fee_percent = restocking_fee_percent
+    lines = list(request.lines.select_related("order_line"))
+    policies = policies_by_line([line.order_line for line in lines], settings)
     quantities: Dict[str, int] = {}
     goods = fee = Decimal("0")
-    for line in request.lines.all():
+    for line in lines:
         units = _units_to_settle(request, line)
         if units <= 0:
             continue
@@ -92,18 +93,26 @@ def quote_refund(
         value = line.unit_price_gross_amount * units
         goods += value
         if line.reason in Reason.DISCRETIONARY:
-            fee += value * fee_percent / 100
+            percent = fee_percent
+            if percent is None:
+                percent = policies[line.order_line_id].restocking_fee_percent
+            fee += value * percent / 100
     if not quantities:
         raise _error(
             None, "Nothing on this claim is left to refund.", Code.NOTHING_TO_REFUND
         )
 
     shipping = Decimal("0")
+    # Shipping is one charge for the order: refundable only if every line's
+    # policy says so.
+    shipping_refundable = all(
+        policies[line.order_line_id].shipping_refundable for line in lines
+    )
     wants_shipping = (
-        settings.shipping_refundable if include_shipping is None else include_shipping
+        shipping_refundable if include_shipping is None else include_shipping
     )
     if wants_shipping:
-        if not settings.shipping_refundable:
+        if not shipping_refundable:
             raise _error(
                 "includeShipping",
                 "This shop does not refund shipping.",
@@ -378,6 +387,24 @@ def refund_request(
         # Where tasks run eagerly, the outcome is already there.
         refund.refresh_from_db()
     return refund
+
+
+def refund_returnless(
+    request: AftersalesRequest, *, settings: AftersalesSettings
+) -> Optional[AftersalesRefund]:
+    """Approved below the returnless threshold: refund now; the customer keeps the
+    goods. Where that can't happen (no payment, a refund in flight) the desk
+    refunds by hand."""
+    try:
+        return refund_request(
+            request,
+            by=workflow.Actor.system(),
+            settings=settings,
+            idempotency_key=f"returnless-{request.pk}",
+        )
+    except ValidationError as error:
+        logger.info("Returnless refund of %s left to the desk: %s", request, error)
+        return None
 
 
 # Steps 2 and 3, in the worker -------------------------------------------------------

@@ -20,6 +20,7 @@ from .enums import (
     Disposition,
     EventType,
     HandBackMethod,
+    Ineligibility,
     RefundMethod,
     RefundStatus,
     RequestStatus,
@@ -37,7 +38,12 @@ from .models import (
     RepairQuoteLine,
 )
 from .plugin import AftersalesSettings, get_settings
-from .policies import claimed_quantities, line_eligibility, paid_unit_prices
+from .policies import (
+    claimed_quantities,
+    line_eligibility,
+    paid_unit_prices,
+    policies_by_line,
+)
 from .webhooks import outgoing
 
 
@@ -153,9 +159,8 @@ def _stop_service_clocks(
     """The desk's first answer to the customer, and its conclusion, each once."""
     fields: Tuple[str, ...] = ()
     now = request.updated_at
-    answers = by.type in (ActorType.STAFF, ActorType.APP)
     if (
-        answers
+        by.is_staff_or_app
         and request.first_response_at is None
         and event_type not in EventType.STAFF_ONLY
     ):
@@ -241,8 +246,14 @@ def _validate_replacement(index, line: ClaimLineInput, settings) -> None:
 
 
 def _validate_claim_lines(
-    order, type: str, lines: List[ClaimLineInput], settings: AftersalesSettings
-) -> None:
+    order,
+    type: str,
+    lines: List[ClaimLineInput],
+    settings: AftersalesSettings,
+    may_override: bool = False,
+) -> Dict[int, str]:
+    """Refuse what can't be claimed; returns the policy exceptions staff opened
+    the claim with, by order line pk."""
     if not lines:
         raise _error("lines", "Choose at least one line.", Code.REQUIRED)
     seen = set()
@@ -269,14 +280,14 @@ def _validate_claim_lines(
 
     now = timezone.now()
     eligibility = line_eligibility([line.order_line for line in lines], settings)
+    exceptions: Dict[int, str] = {}
     for index, line in enumerate(lines):
         info = eligibility[line.order_line.pk]
-        if info.quantity_fulfilled < 1:
-            raise _error(
-                "lines",
-                f"Line {index + 1} has not been fulfilled yet.",
-                Code.NOT_FULFILLED,
-            )
+        refusal = info.refusal(type, line.reason, now)
+        if refusal in OVERRIDABLE and may_override:
+            exceptions[line.order_line.pk] = refusal
+        elif refusal:
+            raise _refusal_error(index, info, type, line.reason, refusal)
         if type == RequestType.REPAIR:
             # Any delivered unit can be repaired; warranty decides who pays.
             if line.quantity > info.quantity_fulfilled:
@@ -289,13 +300,6 @@ def _validate_claim_lines(
             continue
         if type == RequestType.EXCHANGE:
             _validate_replacement(index, line, settings)
-        if not info.is_open_for(line.reason, now):
-            raise _error(
-                "lines",
-                f"Line {index + 1}: the window for this reason closed on "
-                f"{info.deadline_for(line.reason):%Y-%m-%d}.",
-                Code.OUTSIDE_WINDOW,
-            )
         if line.quantity > info.quantity_available:
             raise _error(
                 "lines",
@@ -303,6 +307,39 @@ def _validate_claim_lines(
                 "unit(s) can be claimed.",
                 Code.QUANTITY_EXCEEDED,
             )
+    return exceptions
+
+
+# Policy refusals staff may open a claim despite; approving it then takes an
+# explicit override.
+OVERRIDABLE = (Ineligibility.FINAL_SALE, Ineligibility.WINDOW_CLOSED)
+
+
+def _refusal_error(index: int, info, type: str, reason: str, refusal: str):
+    where = f"Line {index + 1}"
+    if refusal == Ineligibility.NOT_FULFILLED:
+        return _error(
+            "lines", f"{where} has not been fulfilled yet.", Code.NOT_FULFILLED
+        )
+    if refusal == Ineligibility.FINAL_SALE:
+        return _error(
+            "lines",
+            f"{where} was a final sale: it can't be returned or exchanged.",
+            Code.FINAL_SALE,
+        )
+    if refusal == Ineligibility.WINDOW_CLOSED:
+        deadline = info.deadline_for(type, reason)
+        closed = f" on {deadline:%Y-%m-%d}" if deadline else ""
+        return _error(
+            "lines",
+            f"{where}: the window for this reason closed{closed}.",
+            Code.OUTSIDE_WINDOW,
+        )
+    return _error(
+        "lines",
+        f"{where}: every unit is already in another claim.",
+        Code.QUANTITY_EXCEEDED,
+    )
 
 
 def create_request(
@@ -329,7 +366,9 @@ def create_request(
             ).first()
             if existing is not None:
                 return existing
-        _validate_claim_lines(order, type, lines, settings)
+        exceptions = _validate_claim_lines(
+            order, type, lines, settings, may_override=by.is_staff_or_app
+        )
         warranty_fields = (
             _warranty_cover(warranty_card, lines, by)
             if type == RequestType.REPAIR
@@ -364,6 +403,7 @@ def create_request(
                     replacement_variant=line.replacement_variant,
                     serial_number=line.serial_number,
                     meter_reading=line.meter_reading,
+                    policy_exception=exceptions.get(line.order_line.pk, ""),
                 )
                 for line in lines
             ]
@@ -427,12 +467,16 @@ def approve(
     by: Actor,
     quantities: Optional[Dict[int, int]] = None,
     note: str = "",
+    override_policy: bool = False,
 ) -> Change:
     """Accept the claim, fully or in part.
 
     ``quantities`` maps claim line pks to approved units; lines left out are approved
     as requested, 0 declines a line. At least one unit must be approved, and units
     another claim took meanwhile (possible after an appeal) can't be approved twice.
+    Lines opened despite the policy need ``override_policy``, which is audited. A
+    return worth less than its policy's returnless threshold is approved without
+    the goods coming back.
     """
     quantities = quantities or {}
     with transaction.atomic():
@@ -480,18 +524,56 @@ def approve(
                     )
         if request.type == RequestType.EXCHANGE:
             _check_replacements_in_stock(lines)
+        exceptions = {
+            str(line.pk): line.policy_exception
+            for line in lines
+            if line.policy_exception and line.quantity_approved
+        }
+        if exceptions and not override_policy:
+            raise _error(
+                "overridePolicy",
+                "This claim is outside the return policy ("
+                + ", ".join(sorted(set(exceptions.values()))).replace("_", " ")
+                + "); approve it with overridePolicy to make an exception.",
+                Code.POLICY_OVERRIDE_REQUIRED,
+            )
         AftersalesLine.objects.bulk_update(lines, ["quantity_approved"])
+        if exceptions:
+            _record(
+                request,
+                by,
+                EventType.POLICY_OVERRIDDEN,
+                from_status=request.status,
+                message=note,
+                parameters={"lines": exceptions},
+            )
         request.approved_at = timezone.now()
         request.reject_reason = ""
+        request.returnless = _is_returnless(request, lines)
         return _move(
             request,
             RequestStatus.APPROVED,
             by,
             EventType.APPROVED,
             message=note,
-            parameters={"quantities": {str(l.pk): l.quantity_approved for l in lines}},
-            update_fields=("approved_at", "reject_reason"),
+            parameters={
+                "quantities": {str(l.pk): l.quantity_approved for l in lines},
+                "returnless": request.returnless,
+            },
+            update_fields=("approved_at", "reject_reason", "returnless"),
         )
+
+
+def _is_returnless(request: AftersalesRequest, lines: List[AftersalesLine]) -> bool:
+    """A return worth less than the lowest threshold of its lines' policies."""
+    if request.type != RequestType.RETURN:
+        return False
+    policies = policies_by_line([line.order_line for line in lines], get_settings())
+    threshold = min(
+        policies[line.order_line_id].returnless_refund_below for line in lines
+    )
+    value = sum(line.unit_price_gross_amount * line.quantity_approved for line in lines)
+    return value < threshold
 
 
 def _check_replacements_in_stock(lines: List[AftersalesLine]) -> None:

@@ -50,6 +50,8 @@ def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
     assert values == {
         "Return window days": "30",
         "Changed-mind window days": "14",
+        "Exchange window days": "30",
+        "Refund without return below": "0",
         "Refund shipping": "false",
         "Default restocking fee percent": "0",
         "Default warranty months": "12",

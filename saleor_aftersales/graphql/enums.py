@@ -64,3 +64,8 @@ RepairQuoteLineKind = _enum(
 AftersalesHandBackMethod = _enum(
     "AftersalesHandBackMethod", enums.HandBackMethod, "How a repaired item goes back."
 )
+AftersalesIneligibility = _enum(
+    "AftersalesIneligibility",
+    enums.Ineligibility,
+    "Why a line can't be returned or exchanged today.",
+)

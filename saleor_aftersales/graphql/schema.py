@@ -6,13 +6,19 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from graphql.error import GraphQLError
 
-from .. import host, models, selectors, throttle, warranty
+from .. import host, models, policies, selectors, throttle, warranty
+from ..enums import Reason, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..plugin import get_settings
 from ..policies import order_eligibility
 from .authorize import authorize_order, is_staff_viewer, viewer
 from .enums import AftersalesRequestStatus, AftersalesRequestType
 from .mutations.base import get_instance
+from .mutations.policies import (
+    AftersalesPolicyDelete,
+    AftersalesPolicyUpdate,
+    as_graphql,
+)
 from .mutations.staff import (
     AftersalesNoteAdd,
     AftersalesRequestApprove,
@@ -47,6 +53,7 @@ from .types import (
     AftersalesEligibility,
     AftersalesEligibilityLine,
     AftersalesError,
+    AftersalesPolicy,
     AftersalesRequest,
     AftersalesWebhook,
     AftersalesWebhookDelivery,
@@ -198,6 +205,15 @@ class AftersalesQueries(graphene.ObjectType):
         description="Every claim and repair of one unit, oldest first (MANAGE_ORDERS).",
     )
 
+    aftersales_policies = graphene.List(
+        graphene.NonNull(AftersalesPolicy),
+        required=True,
+        description=(
+            "The shop's after-sales terms, then each product type's own "
+            "(MANAGE_ORDERS)."
+        ),
+    )
+
     aftersales_webhooks = host.PrefetchingConnectionField(
         AftersalesWebhook, description="Webhook subscriptions (MANAGE_APPS)."
     )
@@ -208,6 +224,11 @@ class AftersalesQueries(graphene.ObjectType):
         ),
         description="The outbox, newest first (MANAGE_APPS).",
     )
+
+    def resolve_aftersales_policies(self, info):
+        if not is_staff_viewer(info):
+            raise host.PermissionDenied()
+        return [as_graphql(row) for row in policies.policy_overview(get_settings())]
 
     def resolve_aftersales_webhooks(self, info, **_kwargs):
         if not can_manage_webhooks(info):
@@ -299,9 +320,17 @@ class AftersalesQueries(graphene.ObjectType):
                     quantity_fulfilled=line.quantity_fulfilled,
                     quantity_in_claims=line.quantity_claimed,
                     returnable_quantity=line.returnable_quantity(now),
+                    exchangeable_quantity=line.claimable_quantity(
+                        RequestType.EXCHANGE, now
+                    ),
                     return_deadline=line.return_deadline,
                     changed_mind_deadline=line.changed_mind_deadline,
-                    exchange_deadline=line.return_deadline,
+                    exchange_deadline=line.exchange_deadline,
+                    final_sale=line.policy.final_sale,
+                    ineligible_reason=line.refusal(
+                        RequestType.RETURN, Reason.DEFECTIVE, now
+                    ),
+                    restocking_fee_percent=line.policy.restocking_fee_percent,
                     warranty_cards=cards.get(line.order_line.pk, []),
                 )
                 for line in lines
@@ -358,6 +387,9 @@ class AftersalesMutations(graphene.ObjectType):
     warranty_card_extend = WarrantyCardExtend.Field()
     warranty_card_void = WarrantyCardVoid.Field()
     warranty_card_update = WarrantyCardUpdate.Field()
+
+    aftersales_policy_update = AftersalesPolicyUpdate.Field()
+    aftersales_policy_delete = AftersalesPolicyDelete.Field()
 
     aftersales_webhook_create = AftersalesWebhookCreate.Field()
     aftersales_webhook_update = AftersalesWebhookUpdate.Field()

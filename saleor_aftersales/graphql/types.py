@@ -13,6 +13,7 @@ from .enums import (
     AftersalesErrorCode,
     AftersalesEventType,
     AftersalesHandBackMethod,
+    AftersalesIneligibility,
     AftersalesReason,
     AftersalesRefundMethod,
     AftersalesRefundStatus,
@@ -64,6 +65,9 @@ class AftersalesLine(host.CountableDjangoObjectType):
     replacement_variant = graphene.Field(
         host.ProductVariantType, description="Exchanges: the variant wanted instead."
     )
+    policy_exception = AftersalesIneligibility(
+        description="Staff opened this line despite the policy (staff only)."
+    )
 
     class Meta:
         model = models.AftersalesLine
@@ -81,6 +85,12 @@ class AftersalesLine(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_quantity(root: models.AftersalesLine, _info):
         return root.quantity_requested
+
+    @staticmethod
+    def resolve_policy_exception(root: models.AftersalesLine, info):
+        if not is_staff_viewer(info):
+            return None
+        return _blank_to_none(root.policy_exception)
 
     @staticmethod
     def resolve_replacement_variant(root: models.AftersalesLine, _info):
@@ -236,6 +246,10 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     can_appeal = graphene.Boolean(
         required=True, description="Whether the customer may still appeal."
     )
+    returnless = graphene.Boolean(
+        required=True,
+        description="Refunded without the goods coming back: keep them.",
+    )
     sla_response_due_at = graphene.DateTime(
         description="First answer due (business time; staff only)."
     )
@@ -372,6 +386,20 @@ class AftersalesEligibilityLine(graphene.ObjectType):
         description="Last moment to return a unit nothing is wrong with."
     )
     exchange_deadline = graphene.DateTime(description="Last moment to exchange.")
+    exchangeable_quantity = graphene.Int(
+        required=True, description="Units that can be exchanged today."
+    )
+    final_sale = graphene.Boolean(
+        required=True, description="Sold as final sale: no returns or exchanges."
+    )
+    ineligible_reason = AftersalesIneligibility(
+        description="Why nothing of the line can be returned today; null if it can."
+    )
+    restocking_fee_percent = graphene.Field(
+        host.DecimalScalar,
+        required=True,
+        description="Kept of the value on changed-mind and size returns.",
+    )
     warranty_cards = graphene.List(
         graphene.NonNull(lambda: WarrantyCard),
         required=True,
@@ -552,3 +580,32 @@ class AftersalesWebhookDelivery(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_webhook(root: models.WebhookDelivery, _info):
         return root.subscription
+
+
+class AftersalesPolicy(graphene.ObjectType):
+    product_type = graphene.Field(
+        host.ProductTypeType, description="The product type; null: the shop default."
+    )
+    final_sale = graphene.Boolean(required=True, description="No returns or exchanges.")
+    return_window_days = graphene.Int(required=True, description="Return window.")
+    changed_mind_window_days = graphene.Int(
+        required=True, description="Window for returns nothing is wrong with."
+    )
+    exchange_window_days = graphene.Int(required=True, description="Exchange window.")
+    restocking_fee_percent = graphene.Field(
+        host.DecimalScalar, required=True, description="On changed-mind returns."
+    )
+    returnless_refund_below = graphene.Field(
+        host.DecimalScalar,
+        required=True,
+        description="Returns worth less are refunded without coming back; 0: never.",
+    )
+    shipping_refundable = graphene.Boolean(
+        required=True, description="Whether refunds include the order's shipping."
+    )
+    warranty_months = graphene.Int(required=True, description="Warranty length.")
+
+    class Meta:
+        description = (
+            "After-sales terms of a product type, with the shop's defaults filled in."
+        )

@@ -87,9 +87,15 @@ class AftersalesRequestApprove(StaffRequestMutation):
             description="Approved units per line; lines left out: as requested.",
         )
         note = graphene.String(description="A message for the customer.")
+        override_policy = graphene.Boolean(
+            description="Approve lines the return policy refuses (recorded)."
+        )
 
     class Meta:
-        description = "Approve a claim, fully or in part."
+        description = (
+            "Approve a claim, fully or in part. A return below the returnless "
+            "threshold is refunded at once and the customer keeps the goods."
+        )
         permissions = (host.MANAGE_ORDERS,)
 
     @classmethod
@@ -97,9 +103,16 @@ class AftersalesRequestApprove(StaffRequestMutation):
         items = data.get("lines") or []
         lines = claim_lines_by_id(request, items)
         quantities = {lines[item["line"]].pk: item["quantity"] for item in items}
-        return workflow.approve(
-            request, by=actor, quantities=quantities, note=clean_text(data, "note")
+        change = workflow.approve(
+            request,
+            by=actor,
+            quantities=quantities,
+            note=clean_text(data, "note"),
+            override_policy=bool(data.get("override_policy")),
         )
+        if change.request.returnless:
+            refunds.refund_returnless(change.request, settings=get_settings())
+        return change
 
 
 class AftersalesRequestReject(StaffRequestMutation):
