@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Dict, Iterable, List, Optional, Tuple
 
-from django.db.models import Case, DecimalField, F, IntegerField, Sum, Value, When
+from django.db.models import Case, DecimalField, F, IntegerField, Max, Sum, Value, When
 
 # Models -------------------------------------------------------------------------
 from saleor.account.models import User  # noqa: F401
@@ -256,6 +256,29 @@ def fulfilled_dates(order_line_pks: Iterable[int]) -> Dict[int, object]:
     return dates
 
 
+def units_fulfilled_by_product(start, end) -> List[Tuple[Optional[int], str, int]]:
+    """(product pk, name, units fulfilled) of orders placed in [start, end)."""
+    return list(
+        OrderLine.objects.filter(order__created__gte=start, order__created__lt=end)
+        .exclude(order__status=OrderStatus.DRAFT)
+        .order_by()
+        .values("variant__product_id")
+        .annotate(name=Max("product_name"), units=Sum("quantity_fulfilled"))
+        .values_list("variant__product_id", "name", "units")
+    )
+
+
+def units_fulfilled_by_email(emails: List[str]) -> List[Tuple[str, int]]:
+    """(customer e-mail, units fulfilled to them) over all their orders."""
+    return list(
+        OrderLine.objects.filter(order__user_email__in=emails)
+        .order_by()
+        .values("order__user_email")
+        .annotate(units=Sum("quantity_fulfilled"))
+        .values_list("order__user_email", "units")
+    )
+
+
 def fulfillment_lines_of(fulfillment: Fulfillment):
     return FulfillmentLine.objects.filter(fulfillment=fulfillment).select_related(
         "fulfillment", "order_line__variant__product"
@@ -470,6 +493,7 @@ from saleor.graphql.account.types import User as UserType  # noqa: E402,F401
 from saleor.graphql.api import Mutation as SaleorMutation  # noqa: E402,F401
 from saleor.graphql.api import Query as SaleorQuery  # noqa: E402,F401
 from saleor.graphql.core.connection import CountableDjangoObjectType  # noqa: E402,F401
+from saleor.graphql.core.dataloaders import DataLoader  # noqa: E402,F401
 from saleor.graphql.core.fields import FilterInputConnectionField  # noqa: E402,F401
 from saleor.graphql.core.fields import PrefetchingConnectionField  # noqa: E402,F401
 from saleor.graphql.core.filters import ListObjectTypeFilter  # noqa: E402,F401

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from graphql.error import GraphQLError
 
-from .. import host, models, policies, selectors, throttle, warranty
+from .. import host, models, policies, selectors, stats, throttle, warranty
 from ..enums import Reason, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..plugin import get_settings
@@ -55,6 +55,7 @@ from .types import (
     AftersalesError,
     AftersalesPolicy,
     AftersalesRequest,
+    AftersalesStats,
     AftersalesWebhook,
     AftersalesWebhookDelivery,
     WarrantyCard,
@@ -126,6 +127,9 @@ class AftersalesRequestSortingInput(host.SortInputObjectType):
     class Meta:
         sort_enum = AftersalesRequestSortField
         type_name = "claims"
+
+
+MAX_DAYS = 3 * 366  # a stats period
 
 
 def verification_error(message: str, code: Code) -> WarrantyCardVerification:
@@ -205,6 +209,17 @@ class AftersalesQueries(graphene.ObjectType):
         description="Every claim and repair of one unit, oldest first (MANAGE_ORDERS).",
     )
 
+    aftersales_stats = graphene.Field(
+        graphene.NonNull(AftersalesStats),
+        period=host.DateRangeInput(
+            description="Days of claims counted (desk's time zone); default: the "
+            "last 30."
+        ),
+        top_products=graphene.Int(
+            description="How many products to rank by return rate (1-100, default 20)."
+        ),
+        description="After-sales figures over a period (MANAGE_ORDERS).",
+    )
     aftersales_policies = graphene.List(
         graphene.NonNull(AftersalesPolicy),
         required=True,
@@ -224,6 +239,23 @@ class AftersalesQueries(graphene.ObjectType):
         ),
         description="The outbox, newest first (MANAGE_APPS).",
     )
+
+    def resolve_aftersales_stats(self, info, period=None, top_products=20):
+        if not is_staff_viewer(info):
+            raise host.PermissionDenied()
+        settings = get_settings()
+        chosen = stats.default_period(settings)
+        period = period or {}
+        chosen = stats.Period(
+            start=period.get("gte") or chosen.start, end=period.get("lte") or chosen.end
+        )
+        if chosen.end < chosen.start or (chosen.end - chosen.start).days > MAX_DAYS:
+            raise GraphQLError(
+                f"Give a period of at most {MAX_DAYS} days, its start before its end."
+            )
+        if not 1 <= top_products <= 100:
+            raise GraphQLError("topProducts must be 1-100.")
+        return AftersalesStats.from_stats(stats.compute(chosen, settings, top_products))
 
     def resolve_aftersales_policies(self, info):
         if not is_staff_viewer(info):

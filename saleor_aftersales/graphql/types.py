@@ -3,8 +3,9 @@ from django.utils import timezone
 from graphene import relay
 from prices import Money
 
-from .. import host, models
+from .. import host, models, stats
 from ..enums import RefundStatus, RequestStatus
+from ..plugin import get_settings
 from ..warranty import display_code
 from .authorize import is_staff_viewer, may_see_account
 from .enums import (
@@ -250,6 +251,10 @@ class AftersalesRequest(host.CountableDjangoObjectType):
         required=True,
         description="Refunded without the goods coming back: keep them.",
     )
+    customer_history = graphene.Field(
+        lambda: AftersalesCustomerHistory,
+        description="The customer's claims and returns so far (staff only).",
+    )
     sla_response_due_at = graphene.DateTime(
         description="First answer due (business time; staff only)."
     )
@@ -288,6 +293,12 @@ class AftersalesRequest(host.CountableDjangoObjectType):
         ]
         convert_choices_to_enum = False
         description = "A customer's after-sales claim on an order."
+
+    @staticmethod
+    def resolve_customer_history(root: models.AftersalesRequest, info):
+        if not is_staff_viewer(info) or not root.user_email:
+            return None
+        return CustomerHistoryByEmail(info.context).load(root.user_email)
 
     @staticmethod
     def resolve_sla_response_due_at(root: models.AftersalesRequest, info):
@@ -608,4 +619,154 @@ class AftersalesPolicy(graphene.ObjectType):
     class Meta:
         description = (
             "After-sales terms of a product type, with the shop's defaults filled in."
+        )
+
+
+class CustomerHistoryByEmail(host.DataLoader):
+    """Histories of every customer on a page of claims, in one batch."""
+
+    context_key = "aftersales_customer_history_by_email"
+
+    def batch_load(self, keys):
+        histories = stats.customer_histories(list(keys), get_settings())
+        return [histories.get(key) for key in keys]
+
+
+class AftersalesCustomerHistory(graphene.ObjectType):
+    email = graphene.String(required=True, description="The customer's e-mail.")
+    claim_count = graphene.Int(required=True, description="Claims of any kind.")
+    units_bought = graphene.Int(required=True, description="Units delivered to them.")
+    units_returned = graphene.Int(
+        required=True,
+        description="Units in their returns and exchanges (not rejected).",
+    )
+    return_rate_percent = graphene.Float(
+        description="Units returned per 100 bought; null if nothing was delivered."
+    )
+    refunded = graphene.List(
+        graphene.NonNull(host.MoneyType),
+        required=True,
+        description="Refunded to them, per currency (store credit included).",
+    )
+    is_serial_returner = graphene.Boolean(
+        required=True,
+        description="At or above the shop's return-rate threshold, after enough claims.",
+    )
+
+    class Meta:
+        description = "A customer's after-sales record: the serial-returner signal."
+
+    @staticmethod
+    def resolve_return_rate_percent(root: stats.CustomerHistory, _info):
+        return root.return_rate_percent
+
+    @staticmethod
+    def resolve_refunded(root: stats.CustomerHistory, _info):
+        return [Money(total, currency) for currency, total in root.refunded]
+
+
+class AftersalesStatusCount(graphene.ObjectType):
+    status = AftersalesRequestStatus(required=True)
+    count = graphene.Int(required=True)
+
+
+class AftersalesTypeCount(graphene.ObjectType):
+    type = AftersalesRequestType(required=True)
+    count = graphene.Int(required=True)
+
+
+class AftersalesReasonCount(graphene.ObjectType):
+    reason = AftersalesReason(required=True)
+    units = graphene.Int(required=True, description="Units claimed for this reason.")
+
+
+class AftersalesProductReturnRate(graphene.ObjectType):
+    product_id = graphene.ID(description="The product's ID, if it still exists.")
+    product_name = graphene.String(required=True)
+    units_sold = graphene.Int(required=True, description="Units fulfilled.")
+    units_claimed = graphene.Int(
+        required=True, description="Units taken back by returns and exchanges."
+    )
+    rate_percent = graphene.Float(required=True, description="Claimed per 100 sold.")
+
+    @staticmethod
+    def resolve_product_id(root: stats.ProductReturnRate, _info):
+        if root.product_id is None:
+            return None
+        return graphene.Node.to_global_id("Product", root.product_id)
+
+
+class AftersalesRefundTotal(graphene.ObjectType):
+    method = AftersalesRefundMethod(required=True)
+    total = graphene.Field(host.MoneyType, required=True)
+    count = graphene.Int(required=True, description="Refunds.")
+
+
+class AftersalesStats(graphene.ObjectType):
+    period_start = graphene.Date(required=True, description="First day (desk's zone).")
+    period_end = graphene.Date(required=True, description="Last day, included.")
+    claim_count = graphene.Int(required=True, description="Claims opened.")
+    by_status = graphene.List(graphene.NonNull(AftersalesStatusCount), required=True)
+    by_type = graphene.List(graphene.NonNull(AftersalesTypeCount), required=True)
+    by_reason = graphene.List(graphene.NonNull(AftersalesReasonCount), required=True)
+    return_rates = graphene.List(
+        graphene.NonNull(AftersalesProductReturnRate),
+        required=True,
+        description="Per product, highest return rate first.",
+    )
+    refund_totals = graphene.List(
+        graphene.NonNull(AftersalesRefundTotal),
+        required=True,
+        description="Refunds completed in the period, per currency and method.",
+    )
+    median_first_response_hours = graphene.Float(
+        description="In business hours, of claims answered."
+    )
+    median_resolution_hours = graphene.Float(
+        description="In business hours, of claims concluded."
+    )
+    sla_evaluated_count = graphene.Int(
+        required=True,
+        description="Claims whose service level is decided (concluded or late).",
+    )
+    sla_compliance_percent = graphene.Float(
+        description="Of those, answered and concluded in time."
+    )
+    average_rating = graphene.Float(description="Customers' ratings, 1-5.")
+    rating_count = graphene.Int(required=True)
+
+    class Meta:
+        description = "After-sales figures over a period, computed by the database."
+
+    @staticmethod
+    def from_stats(figures: stats.Stats) -> "AftersalesStats":
+        return AftersalesStats(
+            period_start=figures.period.start,
+            period_end=figures.period.end,
+            claim_count=figures.claim_count,
+            by_status=[
+                AftersalesStatusCount(status=status, count=count)
+                for status, count in sorted(figures.by_status.items())
+            ],
+            by_type=[
+                AftersalesTypeCount(type=type_, count=count)
+                for type_, count in sorted(figures.by_type.items())
+            ],
+            by_reason=[
+                AftersalesReasonCount(reason=reason, units=units)
+                for reason, units in sorted(figures.by_reason.items())
+            ],
+            return_rates=figures.return_rates,
+            refund_totals=[
+                AftersalesRefundTotal(
+                    method=method, total=Money(total, currency), count=count
+                )
+                for currency, method, total, count in figures.refunds
+            ],
+            median_first_response_hours=figures.median_first_response_hours,
+            median_resolution_hours=figures.median_resolution_hours,
+            sla_evaluated_count=figures.sla_evaluated,
+            sla_compliance_percent=figures.sla_compliance_percent,
+            average_rating=figures.average_rating,
+            rating_count=figures.rating_count,
         )

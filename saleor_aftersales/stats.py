@@ -1,0 +1,292 @@
+"""What the after-sales manager watches, computed by the database.
+
+Every figure is one aggregate query over the period's claims (or refunds, or order
+lines), so the cost does not depend on how many rows there are in Python. Claims
+belong to the period they were opened in, measured in the desk's time zone.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Dict, List, Optional, Tuple
+
+import pytz
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    Count,
+    F,
+    FloatField,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
+from django.utils import timezone
+
+from . import host
+from .enums import RefundStatus, RequestStatus, RequestType
+from .models import AftersalesLine, AftersalesRefund, AftersalesRequest
+from .plugin import AftersalesSettings
+
+DEFAULT_PERIOD_DAYS = 30
+# Return and exchange claims take goods back; rejected or cancelled ones took none.
+GOODS_BACK = (RequestType.RETURN, RequestType.EXCHANGE)
+
+
+class Median(Aggregate):
+    """PostgreSQL's exact median of a column."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def units_taken_back():
+    """Units a return/exchange line holds: requested while pending, then approved;
+    none once rejected or cancelled."""
+    return Case(
+        When(request__status__in=RequestStatus.PENDING, then="quantity_requested"),
+        When(request__status__in=RequestStatus.RELEASED, then=Value(0)),
+        default="quantity_approved",
+        output_field=IntegerField(),
+    )
+
+
+@dataclass
+class Period:
+    start: date
+    end: date  # inclusive
+
+    def bounds(self, zone_name: str) -> Tuple[datetime, datetime]:
+        zone = pytz.timezone(zone_name)
+        return (
+            zone.localize(datetime.combine(self.start, time.min)),
+            zone.localize(datetime.combine(self.end + timedelta(days=1), time.min)),
+        )
+
+
+def default_period(settings: AftersalesSettings) -> Period:
+    today = timezone.now().astimezone(pytz.timezone(settings.business_time_zone))
+    return Period(today.date() - timedelta(days=DEFAULT_PERIOD_DAYS - 1), today.date())
+
+
+@dataclass
+class ProductReturnRate:
+    product_id: Optional[int]
+    product_name: str
+    units_sold: int
+    units_claimed: int
+
+    @property
+    def rate_percent(self) -> float:
+        return round(100.0 * self.units_claimed / self.units_sold, 2)
+
+
+@dataclass
+class Stats:
+    period: Period
+    claim_count: int
+    by_status: Dict[str, int]
+    by_type: Dict[str, int]
+    by_reason: Dict[str, int]  # units claimed per reason
+    return_rates: List[ProductReturnRate]
+    refunds: List[Tuple[str, str, Decimal, int]]  # currency, method, total, count
+    median_first_response_hours: Optional[float]
+    median_resolution_hours: Optional[float]
+    sla_evaluated: int
+    sla_met: int
+    average_rating: Optional[float]
+    rating_count: int
+
+    @property
+    def sla_compliance_percent(self) -> Optional[float]:
+        if not self.sla_evaluated:
+            return None
+        return round(100.0 * self.sla_met / self.sla_evaluated, 2)
+
+
+def _hours(seconds: Optional[float]) -> Optional[float]:
+    return None if seconds is None else round(seconds / 3600, 2)
+
+
+def compute(
+    period: Period, settings: AftersalesSettings, top_products: int = 20
+) -> Stats:
+    start, end = period.bounds(settings.business_time_zone)
+    now = timezone.now()
+    claims = AftersalesRequest.objects.filter(created_at__gte=start, created_at__lt=end)
+
+    by_status = dict(
+        claims.order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    by_type = dict(
+        claims.order_by()
+        .values("type")
+        .annotate(n=Count("pk"))
+        .values_list("type", "n")
+    )
+    lines = AftersalesLine.objects.filter(
+        request__created_at__gte=start, request__created_at__lt=end
+    ).order_by()
+    by_reason = dict(
+        lines.values("reason")
+        .annotate(units=Sum("quantity_requested"))
+        .values_list("reason", "units")
+    )
+
+    evaluated = (
+        Q(concluded_at__isnull=False)
+        | Q(sla_resolution_due_at__lt=now)
+        | Q(first_response_at__isnull=True, sla_response_due_at__lt=now)
+    )
+    met = Q(first_response_at__lte=F("sla_response_due_at")) & Q(
+        concluded_at__lte=F("sla_resolution_due_at")
+    )
+    figures = claims.order_by().aggregate(
+        claim_count=Count("pk"),
+        median_response=Median("response_business_seconds"),
+        median_resolution=Median("resolution_business_seconds"),
+        sla_evaluated=Count(
+            "pk", filter=evaluated & Q(sla_response_due_at__isnull=False)
+        ),
+        sla_met=Count("pk", filter=evaluated & met),
+        average_rating=Avg("rating"),
+        rating_count=Count("rating"),
+    )
+
+    refunds = list(
+        AftersalesRefund.objects.filter(
+            status=RefundStatus.SUCCESS, completed_at__gte=start, completed_at__lt=end
+        )
+        .order_by("currency", "method")
+        .values_list("currency", "method")
+        .annotate(total=Sum("amount"), n=Count("pk"))
+    )
+
+    return Stats(
+        period=period,
+        claim_count=figures["claim_count"],
+        by_status=by_status,
+        by_type=by_type,
+        by_reason=by_reason,
+        return_rates=_return_rates(start, end, lines, top_products),
+        refunds=refunds,
+        median_first_response_hours=_hours(figures["median_response"]),
+        median_resolution_hours=_hours(figures["median_resolution"]),
+        sla_evaluated=figures["sla_evaluated"],
+        sla_met=figures["sla_met"],
+        average_rating=(
+            None
+            if figures["average_rating"] is None
+            else round(float(figures["average_rating"]), 2)
+        ),
+        rating_count=figures["rating_count"],
+    )
+
+
+def _return_rates(start, end, lines, top_products: int) -> List[ProductReturnRate]:
+    """Units taken back by claims opened in the period over units fulfilled by
+    orders placed in it, per product; highest rate first."""
+    sold = {
+        product_id: (name, units)
+        for product_id, name, units in host.units_fulfilled_by_product(start, end)
+    }
+    claimed = dict(
+        lines.filter(request__type__in=GOODS_BACK)
+        .values("order_line__variant__product_id")
+        .annotate(units=Sum(units_taken_back()))
+        .values_list("order_line__variant__product_id", "units")
+    )
+    rates = [
+        ProductReturnRate(
+            product_id=product_id,
+            product_name=name,
+            units_sold=units,
+            units_claimed=claimed.get(product_id) or 0,
+        )
+        for product_id, (name, units) in sold.items()
+        if units
+    ]
+    rates.sort(key=lambda r: (-r.units_claimed / r.units_sold, -r.units_sold))
+    return rates[:top_products]
+
+
+# A customer's history, for staff looking at one of their claims ------------------
+
+
+@dataclass
+class CustomerHistory:
+    email: str
+    claim_count: int
+    units_bought: int
+    units_returned: int
+    refunded: List[Tuple[str, Decimal]]  # per currency
+    is_serial_returner: bool
+
+    @property
+    def return_rate_percent(self) -> Optional[float]:
+        if not self.units_bought:
+            return None
+        return round(100.0 * self.units_returned / self.units_bought, 2)
+
+
+def customer_histories(
+    emails: List[str], settings: AftersalesSettings
+) -> Dict[str, CustomerHistory]:
+    """History per customer e-mail, in four queries whatever the number of
+    customers (a page of claims asks for all of theirs at once)."""
+    emails = sorted({email for email in emails if email})
+    if not emails:
+        return {}
+    claim_counts = dict(
+        AftersalesRequest.objects.filter(user_email__in=emails)
+        .order_by()
+        .values("user_email")
+        .annotate(n=Count("pk"))
+        .values_list("user_email", "n")
+    )
+    bought = dict(host.units_fulfilled_by_email(emails))
+    returned = dict(
+        AftersalesLine.objects.filter(
+            request__user_email__in=emails, request__type__in=GOODS_BACK
+        )
+        .order_by()
+        .values("request__user_email")
+        .annotate(units=Sum(units_taken_back()))
+        .values_list("request__user_email", "units")
+    )
+    refunded: Dict[str, List[Tuple[str, Decimal]]] = {}
+    for email, currency, total in (
+        AftersalesRefund.objects.filter(
+            request__user_email__in=emails, status=RefundStatus.SUCCESS
+        )
+        .order_by("request__user_email", "currency")
+        .values_list("request__user_email", "currency")
+        .annotate(total=Sum("amount"))
+    ):
+        refunded.setdefault(email, []).append((currency, total))
+
+    result = {}
+    for email in emails:
+        history = CustomerHistory(
+            email=email,
+            claim_count=claim_counts.get(email, 0),
+            units_bought=bought.get(email) or 0,
+            units_returned=returned.get(email) or 0,
+            refunded=refunded.get(email, []),
+            is_serial_returner=False,
+        )
+        rate = history.return_rate_percent
+        history.is_serial_returner = (
+            history.claim_count >= settings.serial_returner_min_claims
+            and rate is not None
+            and rate >= float(settings.serial_returner_rate_percent)
+        )
+        result[email] = history
+    return result
