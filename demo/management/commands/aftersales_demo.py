@@ -9,7 +9,8 @@ from saleor.account.models import User
 from saleor.product.models import ProductVariant
 
 from demo import shop
-from saleor_aftersales import refunds, workflow
+from saleor_aftersales import policies, refunds, workflow
+from saleor_aftersales.enums import RefundMethod
 from saleor_aftersales.models import AftersalesRequest, WarrantyCard
 from saleor_aftersales.plugin import get_settings
 from saleor_aftersales.warranty import display_code
@@ -119,6 +120,26 @@ class Command(BaseCommand):
         workflow.receive(repair, by=as_staff, condition="Light scratches")
         workflow.create_quote(repair, by=as_staff, lines=[], under_warranty=True)
 
+        # The first product's type has terms of its own; a changed-mind return of
+        # the last order settled as store credit (a Saleor gift card).
+        policies.save_policy(
+            variants[0].product.product_type,
+            {"return_window_days": 60, "restocking_fee_percent": Decimal("10")},
+        )
+        credit_line = orders[2].lines.order_by("pk").last()
+        credit = workflow.create_request(
+            orders[2],
+            type="return",
+            lines=[workflow.ClaimLineInput(credit_line, 1, "changed_mind")],
+            by=as_customer,
+            settings=settings,
+            customer_note="Store credit is fine.",
+        )
+        workflow.approve(credit, by=as_staff)
+        store_credit = refunds.refund_request(
+            credit, by=as_staff, settings=settings, method=RefundMethod.STORE_CREDIT
+        )
+
         for order in orders:
             self.stdout.write(
                 f"Order #{order.pk} (token {order.token}) total "
@@ -130,3 +151,4 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Warranty card to verify: {display_code(card.code)} (warrantyCardVerify)"
         )
+        self.stdout.write(f"Store credit gift card: {store_credit.gift_card.code}")
