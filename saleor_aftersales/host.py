@@ -93,6 +93,22 @@ def issue_gift_card(
     )
 
 
+STORE_CREDIT_METADATA_KEY = "aftersales_store_credit"
+
+
+def note_store_credit(order_pk: int, amount: Decimal, currency: str) -> None:
+    """Saleor's refund screens only see the payment's captured amount, which store
+    credit leaves alone: keep a running total, per currency, in the order's private
+    metadata where staff see it (the caller holds the order's lock)."""
+    order = Order.objects.only("pk", "private_metadata").get(pk=order_pk)
+    totals = dict(
+        order.get_value_from_private_metadata(STORE_CREDIT_METADATA_KEY) or {}
+    )
+    totals[currency] = str(Decimal(totals.get(currency, "0")) + amount)
+    order.store_value_in_private_metadata({STORE_CREDIT_METADATA_KEY: totals})
+    order.save(update_fields=["private_metadata"])
+
+
 STRIPE_GATEWAY = "mirumee.payments.stripe"
 
 

@@ -131,6 +131,9 @@ class AftersalesRequest(models.Model):
     concluded_at = models.DateTimeField(null=True, blank=True)
     response_business_seconds = models.PositiveIntegerField(null=True, blank=True)
     resolution_business_seconds = models.PositiveIntegerField(null=True, blank=True)
+    # While the claim waits on the customer the resolution clock stands still.
+    sla_paused_at = models.DateTimeField(null=True, blank=True)
+    sla_paused_seconds = models.PositiveIntegerField(default=0)
     # When the sweeper found each target missed (and escalated), once each.
     response_breached_at = models.DateTimeField(null=True, blank=True)
     resolution_breached_at = models.DateTimeField(null=True, blank=True)

@@ -544,6 +544,16 @@ class AftersalesPlugin(host.BasePlugin):
             item["name"]: item["value"] for item in plugin_configuration.configuration
         }
         settings = settings_from_configuration(configuration)
+        from .sla import check_calendar
+
+        try:
+            check_calendar(settings)
+        except ValueError:
+            raise _invalid(
+                WORKING_DAYS,
+                "The service levels can't be met in this calendar: add working "
+                "days or hours, or lower the targets.",
+            )
         email = settings.escalation_staff_email
         if email and host.staff_user_by_email(email) is None:
             raise _invalid(

@@ -271,8 +271,12 @@ def _check(field: str, kind: str, value) -> None:
 def save_policy(product_type, values: dict, warranty_months: Optional[int] = None):
     """Set a product type's terms; fields not given keep their value. All values
     are checked before anything is written."""
+    values = dict(values)
+    if values.get("final_sale", False) is None:
+        values["final_sale"] = False
     for field, value in values.items():
-        _check(field, POLICY_FIELDS[field], value)
+        if value is not None:
+            _check(field, POLICY_FIELDS[field], value)
     if warranty_months is not None:
         _check("warranty_months", "months", warranty_months)
     with transaction.atomic():

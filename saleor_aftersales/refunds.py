@@ -45,6 +45,12 @@ CENT = Decimal("0.01")
 MAX_KEY_LENGTH = 255
 MAX_AMOUNT = Decimal("1000000000")
 REFUNDABLE_STATUSES = (RequestStatus.APPROVED, RequestStatus.RECEIVED)
+# Keys the plugin makes for itself; the API refuses them from callers.
+SYSTEM_KEY_PREFIX = "aftersales:"
+
+
+def system_key(*parts) -> str:
+    return SYSTEM_KEY_PREFIX + ":".join(str(part) for part in parts)
 
 
 @dataclass
@@ -172,10 +178,14 @@ def _validate_arguments(
         )
 
 
-def _replayed(existing: AftersalesRefund, request, amount) -> AftersalesRefund:
+def _replayed(
+    existing: AftersalesRefund, request, amount, method: str
+) -> AftersalesRefund:
     """The first refund made with this key, if the retry asks for the same thing."""
-    if existing.request_id != request.pk or (
-        amount is not None and amount != existing.amount
+    if (
+        existing.request_id != request.pk
+        or existing.method != method
+        or (amount is not None and amount != existing.amount)
     ):
         raise _error(
             "idempotencyKey",
@@ -214,7 +224,7 @@ def _reserve_refund(
             idempotency_key=idempotency_key
         ).first()
         if existing is not None:
-            return _replayed(existing, request, amount), False
+            return _replayed(existing, request, amount, method), False
         if quote is None and request.type != RequestType.RETURN:
             raise _error(
                 None,
@@ -343,6 +353,7 @@ def _issue_store_credit(
     refund.status = RefundStatus.SUCCESS
     refund.completed_at = timezone.now()
     refund.save(update_fields=["gift_card", "credit_amount", "status", "completed_at"])
+    host.note_store_credit(request.order_id, refund.amount, refund.currency)
     workflow.record_refund(request, refund, by=by)
 
 
@@ -400,7 +411,7 @@ def refund_returnless(
             request,
             by=workflow.Actor.system(),
             settings=settings,
-            idempotency_key=f"returnless-{request.pk}",
+            idempotency_key=system_key("returnless", request.pk),
         )
     except ValidationError as error:
         logger.info("Returnless refund of %s left to the desk: %s", request, error)
@@ -730,7 +741,7 @@ def _record_external_refund(request, payment, paid) -> str:
     with transaction.atomic():
         payment = host.lock_payment(payment.pk)
         refund, created = AftersalesRefund.objects.get_or_create(
-            idempotency_key=f"stripe:{paid.id}",
+            idempotency_key=system_key("stripe", paid.id),
             defaults={
                 "request": request,
                 "payment": payment,
@@ -782,7 +793,7 @@ def settle_exchange(
         by=by,
         settings=settings,
         amount=difference,
-        idempotency_key=f"exchange-{request.pk}-difference-{attempt}",
+        idempotency_key=system_key("exchange", request.pk, "difference", attempt),
         quote=RefundQuote(
             line_quantities={},
             goods_amount=difference,

@@ -1,7 +1,7 @@
 """Read paths: every query set the API returns is built here, prefetches included,
 so the number of SQL queries doesn't grow with rows or lines."""
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from .enums import RequestStatus
 from .models import (
@@ -95,7 +95,7 @@ def overdue(now) -> Q:
     """Claims the desk still owes something and whose first answer or resolution
     is late."""
     return ~Q(status__in=RequestStatus.FINISHED) & (
-        Q(sla_resolution_due_at__lt=now)
+        Q(sla_resolution_due_at__lt=now, sla_paused_at__isnull=True)
         | Q(first_response_at__isnull=True, sla_response_due_at__lt=now)
     )
 
@@ -103,16 +103,22 @@ def overdue(now) -> Q:
 def sla_breaches(now, limit: int = 500):
     """(claim, target) pairs whose breach has not been recorded yet, oldest due
     first; the sweeper rechecks each under its lock."""
-    open_claims = AftersalesRequest.objects.exclude(
-        status__in=RequestStatus.FINISHED
-    ).order_by()
-    late_answers = open_claims.filter(
-        first_response_at__isnull=True,
-        response_breached_at__isnull=True,
-        sla_response_due_at__lt=now,
-    ).order_by("sla_response_due_at", "pk")[:limit]
-    late_resolutions = open_claims.filter(
-        resolution_breached_at__isnull=True, sla_resolution_due_at__lt=now
+    open_claims = ~Q(status__in=RequestStatus.FINISHED)
+    late_answers = (
+        AftersalesRequest.objects.filter(
+            response_breached_at__isnull=True, sla_response_due_at__lt=now
+        )
+        .filter(
+            (Q(first_response_at__isnull=True) & open_claims)
+            | Q(first_response_at__gt=F("sla_response_due_at"))
+        )
+        .order_by("sla_response_due_at", "pk")[:limit]
+    )
+    late_resolutions = AftersalesRequest.objects.filter(
+        open_claims,
+        resolution_breached_at__isnull=True,
+        sla_resolution_due_at__lt=now,
+        sla_paused_at__isnull=True,
     ).order_by("sla_resolution_due_at", "pk")[:limit]
     return [(claim, "response") for claim in late_answers] + [
         (claim, "resolution") for claim in late_resolutions

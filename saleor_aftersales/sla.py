@@ -1,21 +1,32 @@
 """Service levels in business time: when a claim must be answered and settled.
 
 The desk's calendar (time zone, opening hours, working days, holidays) turns
-"24 hours" into 24 hours of the desk being open. Due times are computed once, when
-the claim is made, and stored in UTC; the elapsed business time of the first answer
-and of the resolution is stored when they happen, so statistics are plain SQL.
+"24 hours" into 24 hours of the desk being open. Due times are computed when the
+claim is made and stored in UTC. The resolution clock stops while the claim waits
+on the customer (an answer, the goods, a quote decision): leaving such a state
+pushes the resolution due time back by the business time spent there. The
+business time of the first answer and of the resolution is stored when they
+happen, so statistics are plain SQL.
 """
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import FrozenSet, Iterator, Tuple
+from typing import Callable, FrozenSet, Iterator, Optional, Tuple
 
 import pytz
 
+from .enums import RequestStatus
 from .plugin import AftersalesSettings
 
 # A calendar with no open day for this long is a misconfiguration, not a wait.
-MAX_DAYS_SEARCHED = 3 * 366
+MAX_DAYS_SEARCHED = 10 * 366
+
+# The customer owes the next step: answer, send the goods, accept the quote.
+WAITING_ON_CUSTOMER = (
+    RequestStatus.NEEDS_INFO,
+    RequestStatus.APPROVED,
+    RequestStatus.QUOTED,
+)
 
 
 @dataclass(frozen=True)
@@ -83,8 +94,8 @@ class BusinessCalendar:
 
 @dataclass(frozen=True)
 class DueTimes:
-    response: datetime
-    resolution: datetime
+    response: Optional[datetime]
+    resolution: Optional[datetime]
 
 
 def due_times(created_at: datetime, settings: AftersalesSettings) -> DueTimes:
@@ -102,3 +113,93 @@ def due_times(created_at: datetime, settings: AftersalesSettings) -> DueTimes:
 def business_seconds(start: datetime, end: datetime, settings: AftersalesSettings):
     calendar = BusinessCalendar.from_settings(settings)
     return int(calendar.elapsed(start, end).total_seconds())
+
+
+def shift(moment: datetime, seconds: int, settings: AftersalesSettings) -> datetime:
+    """``moment`` pushed back by ``seconds`` of open time."""
+    calendar = BusinessCalendar.from_settings(settings)
+    return calendar.add(moment, timedelta(seconds=seconds))
+
+
+def check_calendar(settings: AftersalesSettings) -> None:
+    """Raises ValueError if the targets can't be met in this calendar at all."""
+    due_times(datetime.now(pytz.utc), settings)
+
+
+def is_overdue(request, now: datetime) -> bool:
+    if request.status in RequestStatus.FINISHED:
+        return False
+    late_answer = (
+        request.first_response_at is None
+        and request.sla_response_due_at is not None
+        and request.sla_response_due_at < now
+    )
+    late_resolution = (
+        request.sla_paused_at is None
+        and request.sla_resolution_due_at is not None
+        and request.sla_resolution_due_at < now
+    )
+    return late_answer or late_resolution
+
+
+def track_step(
+    request,
+    from_status: str,
+    answers: bool,
+    now: datetime,
+    settings: Callable[[], AftersalesSettings],
+) -> Tuple[str, ...]:
+    """Move the claim's clocks for one step (``answers``: a public step by the
+    desk); returns the fields it changed. ``settings`` is called only when the
+    calendar is needed."""
+    fields: Tuple[str, ...] = ()
+    was_waiting = from_status in WAITING_ON_CUSTOMER
+    waiting = request.status in WAITING_ON_CUSTOMER
+    if was_waiting and not waiting and request.sla_paused_at is not None:
+        paused = business_seconds(request.sla_paused_at, now, settings())
+        request.sla_paused_seconds += paused
+        if request.sla_resolution_due_at is not None:
+            request.sla_resolution_due_at = shift(
+                request.sla_resolution_due_at, paused, settings()
+            )
+        request.sla_paused_at = None
+        fields += ("sla_paused_at", "sla_paused_seconds", "sla_resolution_due_at")
+    elif waiting and not was_waiting:
+        request.sla_paused_at = now
+        fields += ("sla_paused_at",)
+    if answers and request.first_response_at is None:
+        request.first_response_at = now
+        request.response_business_seconds = business_seconds(
+            request.created_at, now, settings()
+        )
+        fields += ("first_response_at", "response_business_seconds")
+    if request.concluded_at is None and request.status in RequestStatus.CONCLUDED:
+        request.concluded_at = now
+        request.resolution_business_seconds = max(
+            0,
+            business_seconds(request.created_at, now, settings())
+            - request.sla_paused_seconds,
+        )
+        fields += ("concluded_at", "resolution_business_seconds")
+    return fields
+
+
+def reopen(request, now: datetime, settings: AftersalesSettings) -> Tuple[str, ...]:
+    """An appeal reopens a concluded claim: a new resolution target from now."""
+    request.concluded_at = None
+    request.resolution_business_seconds = None
+    request.resolution_breached_at = None
+    request.sla_resolution_due_at = resolution_due(now, settings)
+    return (
+        "concluded_at",
+        "resolution_business_seconds",
+        "resolution_breached_at",
+        "sla_resolution_due_at",
+    )
+
+
+def resolution_due(start: datetime, settings: AftersalesSettings) -> Optional[datetime]:
+    try:
+        return due_times(start, settings).resolution
+    except ValueError:
+        return None

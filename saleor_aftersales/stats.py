@@ -32,6 +32,7 @@ from .models import AftersalesLine, AftersalesRefund, AftersalesRequest
 from .plugin import AftersalesSettings
 
 DEFAULT_PERIOD_DAYS = 30
+DELETED_PRODUCTS = "(deleted products)"
 # Return and exchange claims take goods back; rejected or cancelled ones took none.
 GOODS_BACK = (RequestType.RETURN, RequestType.EXCHANGE)
 
@@ -140,10 +141,14 @@ def compute(
         .values_list("reason", "units")
     )
 
-    evaluated = (
-        Q(concluded_at__isnull=False)
-        | Q(sla_resolution_due_at__lt=now)
-        | Q(first_response_at__isnull=True, sla_response_due_at__lt=now)
+    # Decided: concluded by the desk, or still open and already late. Claims the
+    # customer cancelled are neither.
+    evaluated = Q(concluded_at__isnull=False) | (
+        ~Q(status__in=RequestStatus.FINISHED)
+        & (
+            Q(sla_resolution_due_at__lt=now, sla_paused_at__isnull=True)
+            | Q(first_response_at__isnull=True, sla_response_due_at__lt=now)
+        )
     )
     met = Q(first_response_at__lte=F("sla_response_due_at")) & Q(
         concluded_at__lte=F("sla_resolution_due_at")
@@ -175,7 +180,7 @@ def compute(
         by_status=by_status,
         by_type=by_type,
         by_reason=by_reason,
-        return_rates=_return_rates(start, end, lines, top_products),
+        return_rates=_return_rates(start, end, top_products),
         refunds=refunds,
         median_first_response_hours=_hours(figures["median_response"]),
         median_resolution_hours=_hours(figures["median_resolution"]),
@@ -190,15 +195,21 @@ def compute(
     )
 
 
-def _return_rates(start, end, lines, top_products: int) -> List[ProductReturnRate]:
-    """Units taken back by claims opened in the period over units fulfilled by
-    orders placed in it, per product; highest rate first."""
+def _return_rates(start, end, top_products: int) -> List[ProductReturnRate]:
+    """Of the units fulfilled by orders placed in the period, the share returns and
+    exchanges took back (whenever they were opened), per product; highest first.
+    Lines of deleted products are counted together."""
     sold = {
-        product_id: (name, units)
+        product_id: (name if product_id else DELETED_PRODUCTS, units)
         for product_id, name, units in host.units_fulfilled_by_product(start, end)
     }
     claimed = dict(
-        lines.filter(request__type__in=GOODS_BACK)
+        AftersalesLine.objects.filter(
+            order_line__order__created__gte=start,
+            order_line__order__created__lt=end,
+            request__type__in=GOODS_BACK,
+        )
+        .order_by()
         .values("order_line__variant__product_id")
         .annotate(units=Sum(units_taken_back()))
         .values_list("order_line__variant__product_id", "units")

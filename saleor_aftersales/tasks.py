@@ -1,5 +1,7 @@
 """Celery tasks; Saleor's Celery app discovers this module."""
 
+import logging
+
 from django.conf import settings
 from django.utils import timezone
 
@@ -7,6 +9,8 @@ from . import host, refunds, selectors, workflow
 from .models import WebhookDelivery
 from .plugin import get_settings
 from .webhooks import outgoing
+
+logger = logging.getLogger(__name__)
 
 
 def queue_options() -> dict:
@@ -69,6 +73,11 @@ def find_sla_breaches() -> int:
     escalate_to = host.staff_user_by_email(settings.escalation_staff_email)
     found = 0
     for request, target in selectors.sla_breaches(timezone.now()):
-        if workflow.record_sla_breach(request, target=target, escalate_to=escalate_to):
-            found += 1
+        try:
+            if workflow.record_sla_breach(
+                request, target=target, escalate_to=escalate_to
+            ):
+                found += 1
+        except Exception:  # noqa: BLE001 - one bad claim must not block the rest
+            logger.exception("Could not record the SLA breach of claim %s", request.pk)
     return found

@@ -140,7 +140,13 @@ def _move(
     from_status = request.status
     request.status = to_status
     request.updated_at = timezone.now()
-    clock_fields = _stop_service_clocks(request, by, event_type)
+    clock_fields = sla.track_step(
+        request,
+        from_status,
+        answers=by.is_staff_or_app and event_type not in EventType.STAFF_ONLY,
+        now=request.updated_at,
+        settings=get_settings,
+    )
     request.save(update_fields=["status", "updated_at", *update_fields, *clock_fields])
     event = _record(
         request,
@@ -151,31 +157,6 @@ def _move(
         parameters=parameters,
     )
     return Change(request, event)
-
-
-def _stop_service_clocks(
-    request: AftersalesRequest, by: Actor, event_type: str
-) -> Tuple[str, ...]:
-    """The desk's first answer to the customer, and its conclusion, each once."""
-    fields: Tuple[str, ...] = ()
-    now = request.updated_at
-    if (
-        by.is_staff_or_app
-        and request.first_response_at is None
-        and event_type not in EventType.STAFF_ONLY
-    ):
-        request.first_response_at = now
-        request.response_business_seconds = sla.business_seconds(
-            request.created_at, now, get_settings()
-        )
-        fields += ("first_response_at", "response_business_seconds")
-    if request.concluded_at is None and request.status in RequestStatus.CONCLUDED:
-        request.concluded_at = now
-        request.resolution_business_seconds = sla.business_seconds(
-            request.created_at, now, get_settings()
-        )
-        fields += ("concluded_at", "resolution_business_seconds")
-    return fields
 
 
 def _warranty_cover(card, lines: List[ClaimLineInput], by: Actor) -> dict:
@@ -376,7 +357,10 @@ def create_request(
         )
         unit_prices = paid_unit_prices(order, [line.order_line for line in lines])
         created_at = timezone.now()
-        due = sla.due_times(created_at, settings)
+        try:
+            due = sla.due_times(created_at, settings)
+        except ValueError:  # a calendar without open days: no targets
+            due = sla.DueTimes(response=None, resolution=None)
         request = AftersalesRequest.objects.create(
             created_at=created_at,
             updated_at=created_at,
@@ -565,8 +549,10 @@ def approve(
 
 
 def _is_returnless(request: AftersalesRequest, lines: List[AftersalesLine]) -> bool:
-    """A return worth less than the lowest threshold of its lines' policies."""
-    if request.type != RequestType.RETURN:
+    """A return worth less than the lowest threshold of its approved lines'
+    policies; never one approved against the policy."""
+    lines = [line for line in lines if line.quantity_approved]
+    if request.type != RequestType.RETURN or any(l.policy_exception for l in lines):
         return False
     policies = policies_by_line([line.order_line for line in lines], get_settings())
     threshold = min(
@@ -620,13 +606,14 @@ def appeal(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
                 None, "This claim has already been appealed.", Code.ALREADY_APPEALED
             )
         request.appealed_at = timezone.now()
+        reopened = sla.reopen(request, request.appealed_at, get_settings())
         return _move(
             request,
             RequestStatus.APPEALED,
             by,
             EventType.APPEALED,
             message=note,
-            update_fields=("appealed_at",),
+            update_fields=("appealed_at", *reopened),
         )
 
 
@@ -1252,17 +1239,23 @@ def record_sla_breach(
         request = _lock(request, dict(RequestStatus.CHOICES))
         due = getattr(request, due_field)
         now = timezone.now()
-        if (
-            due is None
-            or due >= now
-            or getattr(request, breached_field) is not None
-            or request.status in RequestStatus.FINISHED
-            or (target == "response" and request.first_response_at is not None)
-        ):
+        if due is None or due >= now or getattr(request, breached_field) is not None:
             return None
+        answered = request.first_response_at
+        # A late first answer given between two sweeps still counts, once.
+        answered_late = target == "response" and answered is not None and answered > due
+        if target == "response" and answered is not None and not answered_late:
+            return None
+        if request.status in RequestStatus.FINISHED and not answered_late:
+            return None
+        if target == "resolution" and request.sla_paused_at is not None:
+            return None  # waiting on the customer
         setattr(request, breached_field, now)
         fields: Tuple[str, ...] = (breached_field,)
         message = f"{label} was due {due:%Y-%m-%d %H:%M} UTC"
+        if answered_late:
+            message += f"; answered {answered:%Y-%m-%d %H:%M} UTC"
+            escalate_to = None
         if escalate_to is not None and request.assignee_id != escalate_to.pk:
             request.assignee = escalate_to
             fields += ("assignee",)

@@ -120,6 +120,27 @@ def test_plugin_update_refuses_bad_values_and_keeps_the_old_ones(
     assert get_settings().restocking_fee_percent == 0
 
 
+def test_a_calendar_that_cannot_meet_the_targets_is_refused(plugin_admin_api, db):
+    settings = {
+        "Working days": "Sun",
+        "Business hours": "09:00-09:30",
+        "First response within business hours": "10000",
+    }
+    result = plugin_admin_api.data(
+        PLUGIN_UPDATE,
+        {
+            "id": PLUGIN_ID,
+            "input": {
+                "configuration": [
+                    {"name": name, "value": value} for name, value in settings.items()
+                ]
+            },
+        },
+    )["pluginUpdate"]
+    assert result["pluginsErrors"][0]["field"] == "Working days"
+    assert get_settings().working_days == (0, 1, 2, 3, 4)
+
+
 def test_escalation_contact_must_be_an_active_staff_member(plugin_admin_api, customer):
     for value in (customer.email, "nobody@example.com"):
         result = plugin_admin_api.data(

@@ -338,6 +338,25 @@ def test_staff_open_claims_outside_policy_and_approve_only_with_an_override(
     assert "POLICY_OVERRIDDEN" not in [e["type"] for e in mine["events"]]
 
 
+def test_a_claim_approved_against_the_policy_is_never_returnless(
+    staff_api, mixed_order, final_sale_variant
+):
+    policies.save_policy(
+        final_sale_variant.product.product_type,
+        {"returnless_refund_below": Decimal("100")},
+    )
+    _normal, final = lines_of(mixed_order)
+    claim = create_return(staff_api, mixed_order, [line_input(final, 1)])[
+        "aftersalesRequest"
+    ]
+    approved = staff_api.data(APPROVE_OVERRIDE, {"id": claim["id"], "override": True})[
+        "aftersalesRequestApprove"
+    ]["aftersalesRequest"]
+    assert approved["status"] == "APPROVED"
+    assert approved["refunds"] == []
+    assert AftersalesRequest.objects.get().returnless is False
+
+
 def test_customers_claims_never_carry_a_policy_exception(customer_api, order):
     claim = create_return(customer_api, order, [line_input(lines_of(order)[0], 1)])
     assert claim["errors"] == []
@@ -382,8 +401,16 @@ def test_staff_set_read_and_reset_a_product_types_terms(staff_api, variants):
     assert listed[0]["returnWindowDays"] == 21
     assert listed[0]["warrantyMonths"] == 12
 
+    # null puts one field back on the shop's setting; the others stay.
+    partly = staff_api.data(
+        POLICY_UPDATE, {"type": type_id, "input": {"restockingFeePercent": None}}
+    )["aftersalesPolicyUpdate"]["policy"]
+    assert partly["restockingFeePercent"] == 0
+    assert partly["returnlessRefundBelow"] == 15.0
+    assert ReturnPolicy.objects.get().restocking_fee_percent is None
+
     reset = staff_api.data(POLICY_DELETE, {"type": type_id})["aftersalesPolicyDelete"]
-    assert reset["policy"]["restockingFeePercent"] == 0
+    assert reset["policy"]["returnlessRefundBelow"] == 0
     assert reset["policy"]["warrantyMonths"] == 24  # warranty terms stay
     assert not ReturnPolicy.objects.exists()
 

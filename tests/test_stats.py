@@ -145,6 +145,23 @@ def test_stats_match_the_hand_computed_figures(staff_api, month_of_claims):
     assert stats["ratingCount"] == 1
 
 
+def test_cancelled_claims_do_not_count_against_the_service_level(
+    customer_api, staff_api, order
+):
+    from .queries import CANCEL
+
+    with freeze_time("2026-11-02 09:00:00"):
+        claim = create_return(customer_api, order, [line_input(order.lines.first(), 1)])
+        customer_api.data(CANCEL, {"id": claim["aftersalesRequest"]["id"]})
+    with freeze_time("2026-11-20 12:00:00"):
+        stats = staff_api.data(STATS, {"period": NOVEMBER, "top": None})[
+            "aftersalesStats"
+        ]
+    assert stats["claimCount"] == 1
+    assert stats["slaEvaluatedCount"] == 0
+    assert stats["slaCompliancePercent"] is None
+
+
 def test_a_period_without_claims_has_empty_figures(staff_api, month_of_claims):
     stats = staff_api.data(
         STATS, {"period": {"gte": "2026-10-01", "lte": "2026-10-31"}}
@@ -237,6 +254,7 @@ def test_customers_never_see_histories_or_stats(
     [
         {"period": {"gte": "2026-11-30", "lte": "2026-11-01"}},
         {"period": {"gte": "2020-01-01", "lte": "2026-11-01"}},
+        {"period": {"gte": "9999-12-30", "lte": "9999-12-31"}},
         {"top": 0},
         {"top": 1000},
     ],

@@ -78,13 +78,34 @@ def test_store_credit_issues_a_saleor_gift_card_with_the_bonus(
     assert mine["refunds"][0]["giftCardCode"] == card.code
 
 
-def test_store_credit_retried_with_its_key_issues_one_card(staff_api, received_claim):
+def test_store_credit_retried_with_its_key_issues_one_card(
+    staff_api, received_claim, order
+):
     first = store_credit(staff_api, received_claim["id"], key="credit-1")
     again = store_credit(staff_api, received_claim["id"], key="credit-1")
     assert again["errors"] == []
     assert again["refund"]["id"] == first["refund"]["id"]
     assert again["refund"]["giftCardCode"] == first["refund"]["giftCardCode"]
     assert GiftCard.objects.count() == 1
+    # The same key asking for money instead is another request, refused.
+    other = staff_api.data(REFUND, {"id": received_claim["id"], "key": "credit-1"})[
+        "aftersalesRequestRefund"
+    ]
+    assert other["errors"][0]["code"] == "IDEMPOTENCY_KEY_REUSED"
+    # Saleor's own screens see the credit on the order.
+    order.refresh_from_db()
+    assert order.private_metadata["aftersales_store_credit"] == {"USD": "50.00"}
+
+
+def test_keys_of_the_plugins_own_are_refused(staff_api, received_claim, order):
+    before = db_state(order)
+    result = staff_api.data(
+        REFUND,
+        {"id": received_claim["id"], "key": "aftersales:returnless:1"},
+    )["aftersalesRequestRefund"]
+    assert result["errors"][0]["code"] == "INVALID"
+    assert result["errors"][0]["field"] == "idempotencyKey"
+    assert db_state(order) == before
 
 
 def test_store_credit_counts_against_what_the_payment_can_still_refund(

@@ -240,16 +240,21 @@ class AftersalesQueries(graphene.ObjectType):
         description="The outbox, newest first (MANAGE_APPS).",
     )
 
-    def resolve_aftersales_stats(self, info, period=None, top_products=20):
+    def resolve_aftersales_stats(self, info, period=None, top_products=None):
         if not is_staff_viewer(info):
             raise host.PermissionDenied()
+        top_products = 20 if top_products is None else top_products
         settings = get_settings()
         chosen = stats.default_period(settings)
         period = period or {}
         chosen = stats.Period(
             start=period.get("gte") or chosen.start, end=period.get("lte") or chosen.end
         )
-        if chosen.end < chosen.start or (chosen.end - chosen.start).days > MAX_DAYS:
+        if (
+            chosen.end < chosen.start
+            or (chosen.end - chosen.start).days > MAX_DAYS
+            or chosen.end.year > 9000
+        ):
             raise GraphQLError(
                 f"Give a period of at most {MAX_DAYS} days, its start before its end."
             )

@@ -3,8 +3,8 @@ from django.utils import timezone
 from graphene import relay
 from prices import Money
 
-from .. import host, models, stats
-from ..enums import RefundStatus, RequestStatus
+from .. import host, models, sla, stats
+from ..enums import RefundStatus
 from ..plugin import get_settings
 from ..warranty import display_code
 from .authorize import is_staff_viewer, may_see_account
@@ -316,18 +316,7 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     def resolve_is_overdue(root: models.AftersalesRequest, info):
         if not is_staff_viewer(info):
             return None
-        now = timezone.now()
-        if root.status in RequestStatus.FINISHED:
-            return False
-        late_answer = (
-            root.first_response_at is None
-            and root.sla_response_due_at is not None
-            and root.sla_response_due_at < now
-        )
-        late_resolution = (
-            root.sla_resolution_due_at is not None and root.sla_resolution_due_at < now
-        )
-        return late_answer or late_resolution
+        return sla.is_overdue(root, timezone.now())
 
     @staticmethod
     def resolve_reject_reason(root: models.AftersalesRequest, _info):

@@ -152,7 +152,7 @@ def handle(body: bytes, header: str, settings: AftersalesSettings) -> Outcome:
                 request,
                 by=by,
                 settings=settings,
-                idempotency_key=f"logistics-{event_id}",
+                idempotency_key=refunds.system_key("logistics", event_id),
                 limit=settings.auto_refund_limit,
             )
             outcome.refund_status = refund.status

@@ -9,6 +9,8 @@ from .base import AftersalesMutation, get_instance
 
 
 class AftersalesPolicyInput(graphene.InputObjectType):
+    """Fields left out keep their value; null puts one back on the shop's."""
+
     final_sale = graphene.Boolean(description="No returns or exchanges at all.")
     return_window_days = graphene.Int(description="Days to return a faulty item.")
     changed_mind_window_days = graphene.Int(
@@ -80,10 +82,11 @@ class AftersalesPolicyUpdate(AftersalesMutation):
         product_type = get_instance(
             host.ProductType, product_type, "ProductType", "productType"
         )
+        # An explicit null puts a field back on the shop's setting.
         values = {
             name: value
             for name, value in input.items()
-            if name in policies.POLICY_FIELDS and value is not None
+            if name in policies.POLICY_FIELDS
         }
         policies.save_policy(
             product_type, values, warranty_months=input.get("warranty_months")

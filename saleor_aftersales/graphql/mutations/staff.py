@@ -62,6 +62,17 @@ def claim_lines_by_id(request, items, field="lines"):
     return lines
 
 
+def caller_key(data) -> str:
+    key = clean_text(data, "idempotency_key", max_length=MAX_KEY_LENGTH)
+    if key.startswith(refunds.SYSTEM_KEY_PREFIX):
+        raise aftersales_error(
+            "idempotencyKey",
+            f"Keys starting with {refunds.SYSTEM_KEY_PREFIX!r} are the plugin's own.",
+            Code.INVALID,
+        )
+    return key
+
+
 def refund_errors(refund):
     """A refund the gateway refused is returned, with PAYMENT_FAILED."""
     if refund is None or refund.status != RefundStatus.FAILED:
@@ -251,9 +262,7 @@ class AftersalesRequestRefund(AftersalesMutation):
             include_shipping=data.get("include_shipping"),
             restocking_fee_percent=data.get("restocking_fee"),
             method=data.get("method") or RefundMethod.REFUND,
-            idempotency_key=clean_text(
-                data, "idempotency_key", max_length=MAX_KEY_LENGTH
-            ),
+            idempotency_key=caller_key(data),
         )
         errors = refund_errors(refund)
         return cls(
