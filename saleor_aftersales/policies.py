@@ -300,9 +300,27 @@ def delete_policy(product_type) -> bool:
     return bool(deleted)
 
 
-def policy_overview(settings: AftersalesSettings) -> List[dict]:
-    """The shop's default, then every product type with its own terms (two
-    queries)."""
+@dataclass
+class Terms:
+    """What a product type (None: the shop) offers, as it applies today."""
+
+    product_type: Optional["host.ProductType"]
+    policy: Policy
+    warranty_months: int
+
+
+def terms_of(product_type, settings: AftersalesSettings) -> Terms:
+    row = ReturnPolicy.objects.filter(product_type=product_type).first()
+    warranty = WarrantyPolicy.objects.filter(product_type=product_type).first()
+    return Terms(
+        product_type,
+        policy_of(row, settings),
+        warranty.months if warranty else settings.warranty_months,
+    )
+
+
+def all_terms(settings: AftersalesSettings) -> List[Terms]:
+    """The shop's, then every product type with terms of its own (two queries)."""
     returns = {
         row.product_type_id: row
         for row in ReturnPolicy.objects.select_related("product_type")
@@ -311,23 +329,14 @@ def policy_overview(settings: AftersalesSettings) -> List[dict]:
         row.product_type_id: row
         for row in WarrantyPolicy.objects.select_related("product_type")
     }
-    rows = [
-        {
-            "policy": shop_policy(settings),
-            "product_type": None,
-            "warranty_months": settings.warranty_months,
-        }
-    ]
+    result = [Terms(None, shop_policy(settings), settings.warranty_months)]
     for type_id in sorted(set(returns) | set(warranties)):
-        source = returns.get(type_id) or warranties.get(type_id)
-        warranty_row = warranties.get(type_id)
-        rows.append(
-            {
-                "policy": policy_of(returns.get(type_id), settings),
-                "product_type": source.product_type,
-                "warranty_months": (
-                    warranty_row.months if warranty_row else settings.warranty_months
-                ),
-            }
+        row, warranty = returns.get(type_id), warranties.get(type_id)
+        result.append(
+            Terms(
+                (row or warranty).product_type,
+                policy_of(row, settings),
+                warranty.months if warranty else settings.warranty_months,
+            )
         )
-    return rows
+    return result

@@ -265,7 +265,7 @@ class AftersalesQueries(graphene.ObjectType):
     def resolve_aftersales_policies(self, info):
         if not is_staff_viewer(info):
             raise host.PermissionDenied()
-        return [as_graphql(row) for row in policies.policy_overview(get_settings())]
+        return [as_graphql(terms) for terms in policies.all_terms(get_settings())]
 
     def resolve_aftersales_webhooks(self, info, **_kwargs):
         if not can_manage_webhooks(info):

@@ -34,6 +34,16 @@ def _blank_to_none(value):
     return value or None
 
 
+def staff_only(attribute: str):
+    """A resolver that shows ``attribute`` to staff (MANAGE_ORDERS) and null to
+    anyone else."""
+
+    def resolve(root, info):
+        return getattr(root, attribute) if is_staff_viewer(info) else None
+
+    return staticmethod(resolve)
+
+
 class AftersalesError(graphene.ObjectType):
     field = graphene.String(
         description="Name of the input field the error is about; null for the whole."
@@ -199,17 +209,9 @@ class AftersalesRefund(host.CountableDjangoObjectType):
         # Only the claim's owner, a guest with its token or staff reach a refund.
         return root.gift_card.code if root.gift_card_id else None
 
-    @staticmethod
-    def resolve_error(root: models.AftersalesRefund, info):
-        return root.error if is_staff_viewer(info) else None
-
-    @staticmethod
-    def resolve_idempotency_key(root: models.AftersalesRefund, info):
-        return root.idempotency_key if is_staff_viewer(info) else None
-
-    @staticmethod
-    def resolve_gateway_reference(root: models.AftersalesRefund, info):
-        return root.gateway_reference if is_staff_viewer(info) else None
+    resolve_error = staff_only("error")
+    resolve_idempotency_key = staff_only("idempotency_key")
+    resolve_gateway_reference = staff_only("gateway_reference")
 
 
 class AftersalesRequest(host.CountableDjangoObjectType):
@@ -300,17 +302,9 @@ class AftersalesRequest(host.CountableDjangoObjectType):
             return None
         return CustomerHistoryByEmail(info.context).load(root.user_email)
 
-    @staticmethod
-    def resolve_sla_response_due_at(root: models.AftersalesRequest, info):
-        return root.sla_response_due_at if is_staff_viewer(info) else None
-
-    @staticmethod
-    def resolve_sla_resolution_due_at(root: models.AftersalesRequest, info):
-        return root.sla_resolution_due_at if is_staff_viewer(info) else None
-
-    @staticmethod
-    def resolve_first_response_at(root: models.AftersalesRequest, info):
-        return root.first_response_at if is_staff_viewer(info) else None
+    resolve_sla_response_due_at = staff_only("sla_response_due_at")
+    resolve_sla_resolution_due_at = staff_only("sla_resolution_due_at")
+    resolve_first_response_at = staff_only("first_response_at")
 
     @staticmethod
     def resolve_is_overdue(root: models.AftersalesRequest, info):

@@ -1,5 +1,7 @@
 """The shop's return policies per product type (MANAGE_ORDERS)."""
 
+from dataclasses import asdict
+
 import graphene
 
 from ... import host, policies
@@ -29,36 +31,18 @@ class AftersalesPolicyInput(graphene.InputObjectType):
     warranty_months = graphene.Int(description="Warranty of each sold unit.")
 
 
-def policy_result(product_type) -> AftersalesPolicy:
-    """The product type's terms as they now apply, defaults filled in."""
-    for row in policies.policy_overview(get_settings()):
-        if (
-            row["product_type"] is not None
-            and row["product_type"].pk == product_type.pk
-        ):
-            return as_graphql(row)
-    return as_graphql(
-        {
-            "policy": policies.shop_policy(get_settings()),
-            "product_type": product_type,
-            "warranty_months": get_settings().warranty_months,
-        }
-    )
-
-
-def as_graphql(row) -> AftersalesPolicy:
-    policy = row["policy"]
+def as_graphql(terms: policies.Terms) -> AftersalesPolicy:
+    fields = asdict(terms.policy)
+    del fields["product_type_id"]
     return AftersalesPolicy(
-        product_type=row["product_type"],
-        final_sale=policy.final_sale,
-        return_window_days=policy.return_window_days,
-        changed_mind_window_days=policy.changed_mind_window_days,
-        exchange_window_days=policy.exchange_window_days,
-        restocking_fee_percent=policy.restocking_fee_percent,
-        returnless_refund_below=policy.returnless_refund_below,
-        shipping_refundable=policy.shipping_refundable,
-        warranty_months=row["warranty_months"],
+        product_type=terms.product_type,
+        warranty_months=terms.warranty_months,
+        **fields,
     )
+
+
+def terms_now(product_type) -> AftersalesPolicy:
+    return as_graphql(policies.terms_of(product_type, get_settings()))
 
 
 class AftersalesPolicyUpdate(AftersalesMutation):
@@ -91,7 +75,7 @@ class AftersalesPolicyUpdate(AftersalesMutation):
         policies.save_policy(
             product_type, values, warranty_months=input.get("warranty_months")
         )
-        return cls.success(policy=policy_result(product_type))
+        return cls.success(policy=terms_now(product_type))
 
 
 class AftersalesPolicyDelete(AftersalesMutation):
@@ -110,4 +94,4 @@ class AftersalesPolicyDelete(AftersalesMutation):
             host.ProductType, product_type, "ProductType", "productType"
         )
         policies.delete_policy(product_type)
-        return cls.success(policy=policy_result(product_type))
+        return cls.success(policy=terms_now(product_type))
