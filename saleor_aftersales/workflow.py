@@ -388,6 +388,7 @@ def create_request(
                     serial_number=line.serial_number,
                     meter_reading=line.meter_reading,
                     policy_exception=exceptions.get(line.order_line.pk, ""),
+                    created_at=created_at,
                 )
                 for line in lines
             ]

@@ -3,7 +3,7 @@ from django.utils import timezone
 from graphene import relay
 from prices import Money
 
-from .. import host, models, sla, stats
+from .. import host, models, selectors, sla, stats
 from ..enums import RefundStatus
 from ..plugin import get_settings
 from ..warranty import display_code
@@ -322,23 +322,27 @@ class AftersalesRequest(host.CountableDjangoObjectType):
 
     @staticmethod
     def resolve_lines(root: models.AftersalesRequest, _info):
-        return root.lines.all()
+        return selectors.related(root, "lines")
 
     @staticmethod
     def resolve_events(root: models.AftersalesRequest, info):
-        events = root.events.all()
+        events = selectors.related(root, "events")
         if is_staff_viewer(info):
             return events
         return [event for event in events if event.is_public]
 
     @staticmethod
     def resolve_refunds(root: models.AftersalesRequest, _info):
-        return root.refunds.all()
+        return selectors.related(root, "refunds")
 
     @staticmethod
     def resolve_refunded_amount(root: models.AftersalesRequest, _info):
         total = sum(
-            (r.amount for r in root.refunds.all() if r.status == RefundStatus.SUCCESS),
+            (
+                r.amount
+                for r in selectors.related(root, "refunds")
+                if r.status == RefundStatus.SUCCESS
+            ),
             0,
         )
         return Money(total, root.currency)
