@@ -19,9 +19,16 @@ import threading
 import time
 from pathlib import Path
 
-from graphql_jwt.shortcuts import get_token
-
-from benchmarks.harness import Shop, gid, median, migrate, percentile, section, table
+from benchmarks.harness import (
+    Shop,
+    get_token,
+    gid,
+    median,
+    migrate,
+    percentile,
+    section,
+    table,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS_PER_ORDER = 400
@@ -61,7 +68,7 @@ def start_uwsgi(port: int, workers: int) -> subprocess.Popen:
     process = subprocess.Popen(
         [
             str(uwsgi),
-            "--http-socket",
+            "--http11-socket",
             f"127.0.0.1:{port}",
             "--module",
             "saleor.wsgi:application",

@@ -10,8 +10,16 @@ from demo import shop
 from saleor_aftersales import workflow
 from saleor_aftersales.plugin import get_settings
 
-from .conftest import gid, line_input
-from .queries import APPROVE, RECEIVE, REFUND, RETURN_REQUEST_CREATE, STAFF_REQUESTS
+from .conftest import ApiClient, gid, line_input
+from .queries import (
+    APPROVE,
+    ELIGIBILITY,
+    MY_REQUESTS,
+    RECEIVE,
+    REFUND,
+    RETURN_REQUEST_CREATE,
+    STAFF_REQUESTS,
+)
 
 
 @pytest.fixture
@@ -87,6 +95,58 @@ def test_staff_list_costs_the_same_for_10_and_100_rows(
     large, data = staff_api.count_queries(STAFF_REQUESTS, {"first": 100})
     assert len(data["aftersalesRequests"]["edges"]) == 100
     assert small == large, (small, large)
+
+    # The desk's queue as the console asks for it: overdue first, with the SLA
+    # fields and each customer's history.
+    queue = STAFF_REQUESTS.replace(
+        "userEmail", "userEmail isOverdue slaResolutionDueAt customerHistory "
+        "{ claimCount returnRatePercent isSerialReturner }"
+    )
+    sort = {"field": "RESOLUTION_DUE_AT", "direction": "ASC"}
+    small, _ = staff_api.count_queries(queue, {"first": 10, "sortBy": sort})
+    large, _ = staff_api.count_queries(queue, {"first": 100, "sortBy": sort})
+    assert small == large, (small, large)
+
+    # The customer's own list.
+    mine = ApiClient(customer)
+    small, data = mine.count_queries(MY_REQUESTS, {"first": 10})
+    assert len(data["myAftersalesRequests"]["edges"]) == 10
+    large, data = mine.count_queries(MY_REQUESTS, {"first": 100})
+    assert len(data["myAftersalesRequests"]["edges"]) == 100
+    assert small == large, (small, large)
+
+
+def test_eligibility_costs_the_same_for_1_and_20_lines(customer_api, wide_orders):
+    narrow, wide = wide_orders
+    counts = [
+        customer_api.count_queries(ELIGIBILITY, {"order": gid("Order", order.pk)})[0]
+        for order in (narrow, wide)
+    ]
+    assert counts[0] == counts[1], counts
+
+
+def test_stats_cost_the_same_for_few_and_many_claims(
+    customer_api, staff_api, wide_orders
+):
+    narrow, wide = wide_orders
+    query = """{ aftersalesStats { claimCount returnRates { ratePercent }
+                 byReason { units } refundTotals { count } } }"""
+    create_counts(customer_api, narrow)
+    few, data = staff_api.count_queries(query)
+    assert data["aftersalesStats"]["claimCount"] == 1
+    for line in wide.lines.all():
+        customer_api.data(
+            RETURN_REQUEST_CREATE,
+            {
+                "input": {
+                    "order": gid("Order", wide.pk),
+                    "lines": [line_input(line, 1, "CHANGED_MIND")],
+                }
+            },
+        )
+    many, data = staff_api.count_queries(query)
+    assert data["aftersalesStats"]["claimCount"] == 21
+    assert few == many, (few, many)
 
 
 def test_issuing_cards_costs_the_same_for_1_and_20_lines(wide_orders):
