@@ -22,6 +22,13 @@ INSTALLED_APPS += ["demo"]
 PLUGINS = PLUGINS + ["saleor_aftersales.plugin.AftersalesPlugin"]  # noqa: F405
 ROOT_URLCONF = "saleor_aftersales.urls"
 
+# Claim photos (and Saleor's media) in the project's own folder, not in
+# site-packages where Saleor's default points.
+MEDIA_ROOT = os.environ.get(
+    "MEDIA_ROOT",
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "media"),
+)
+
 # Saleor 2.10.1 is tested against plain HTTP on localhost.
 SECURE_SSL_REDIRECT = False
 

@@ -40,6 +40,9 @@ class AftersalesErrorCode(Enum):
     QUOTE_NOT_PAID = "quote_not_paid"
     ALREADY_RATED = "already_rated"
     THROTTLED = "throttled"
+    FILE_TOO_LARGE = "file_too_large"
+    INVALID_FILE_TYPE = "invalid_file_type"
+    TOO_MANY_FILES = "too_many_files"
 
 
 def aftersales_error(

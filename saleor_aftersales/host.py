@@ -463,6 +463,15 @@ def plugin_configuration(plugin_id: str) -> Dict[str, object]:
     return {item["name"]: item["value"] for item in plugin.configuration}
 
 
+def order_by_number_and_email(number: str, email: str) -> Optional[Order]:
+    """A guest's own order, found the way a shop's "find my order" form does."""
+    number = (number or "").strip().lstrip("#")
+    email = (email or "").strip()
+    if not number.isdigit() or len(number) > 12 or not email:
+        return None
+    return Order.objects.filter(pk=int(number), user_email__iexact=email).first()
+
+
 def staff_user_by_email(email: str) -> Optional[User]:
     if not email:
         return None
@@ -520,6 +529,7 @@ from saleor.graphql.core.types import FilterInputObjectType  # noqa: E402,F401
 from saleor.graphql.core.types import SortInputObjectType  # noqa: E402,F401
 from saleor.graphql.core.types import Money as MoneyType  # noqa: E402,F401
 from saleor.graphql.core.types.common import DateRangeInput  # noqa: E402,F401
+from saleor.graphql.core.types.upload import Upload  # noqa: E402,F401
 from saleor.graphql.order.types import Order as OrderType  # noqa: E402,F401
 from saleor.graphql.order.types import OrderLine as OrderLineType  # noqa: E402,F401
 from saleor.graphql.product.types import ProductType as ProductTypeType  # noqa

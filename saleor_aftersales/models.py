@@ -326,6 +326,22 @@ class AftersalesEvent(ImmutableEvent):
         return self.type not in EventType.STAFF_ONLY
 
 
+class AftersalesPhoto(models.Model):
+    """Evidence the customer (or the desk) attached to a claim."""
+
+    request = models.ForeignKey(
+        AftersalesRequest, related_name="photos", on_delete=models.CASCADE
+    )
+    file = models.FileField(upload_to="aftersales/photos/", max_length=255)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveIntegerField()
+    actor_type = models.CharField(max_length=16, choices=ActorType.CHOICES)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("pk",)
+
+
 class AftersalesRefund(models.Model):
     """Money sent back for a claim. Written PENDING before the gateway is called."""
 

@@ -145,6 +145,28 @@ def quote_refund(
     )
 
 
+def preview(
+    request: AftersalesRequest,
+    settings: AftersalesSettings,
+    include_shipping: Optional[bool] = None,
+    restocking_fee_percent: Optional[Decimal] = None,
+) -> RefundQuote:
+    """What a refund of the claim would pay now; refuses as the refund would."""
+    _validate_arguments(None, restocking_fee_percent, "")
+    if request.status not in REFUNDABLE_STATUSES:
+        raise _error(
+            None,
+            "Only approved or received claims can be refunded.",
+            Code.INVALID_STATUS,
+        )
+    return quote_refund(
+        request,
+        settings=settings,
+        include_shipping=include_shipping,
+        restocking_fee_percent=restocking_fee_percent,
+    )
+
+
 def _validate_arguments(
     amount: Optional[Decimal],
     restocking_fee_percent: Optional[Decimal],

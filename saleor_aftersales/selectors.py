@@ -13,7 +13,12 @@ from .models import (
     parse_number,
 )
 
-PREFETCHED = {"lines": "api_lines", "events": "api_events", "refunds": "api_refunds"}
+PREFETCHED = {
+    "lines": "api_lines",
+    "events": "api_events",
+    "refunds": "api_refunds",
+    "photos": "api_photos",
+}
 
 
 def related(request: AftersalesRequest, name: str) -> list:
@@ -53,6 +58,7 @@ def requests_for_api() -> QuerySet:
             queryset=AftersalesRefund.objects.select_related("gift_card"),
             to_attr=PREFETCHED["refunds"],
         ),
+        Prefetch("photos", to_attr=PREFETCHED["photos"]),
         "quote__lines",
     )
 

@@ -2,6 +2,7 @@ from django.conf.urls import include, url
 from django.views.decorators.csrf import csrf_exempt
 
 from . import host
+from . import views as pages
 from .graphql.schema import schema
 from .webhooks import views
 
@@ -18,6 +19,18 @@ urlpatterns = [
         r"^aftersales/webhooks/stripe/$",
         views.stripe_webhook,
         name="aftersales-webhook-stripe",
+    ),
+    url(r"^aftersales/portal/$", pages.portal, name="aftersales-portal"),
+    url(r"^aftersales/console/$", pages.console, name="aftersales-console"),
+    url(
+        r"^aftersales/assets/(?P<name>[a-z-]+\.(?:js|css))$",
+        pages.asset,
+        name="aftersales-asset",
+    ),
+    url(
+        r"^aftersales/photos/(?P<token>[\w:-]+)/$",
+        pages.photo,
+        name="aftersales-photo",
     ),
     url(r"^", include(host.saleor_urls)),
 ]

@@ -1,6 +1,7 @@
 """Test settings: the demo shop's settings against the test database."""
 
 import os
+import tempfile
 
 os.environ.setdefault(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/saleor_aftersales"
@@ -36,3 +37,6 @@ AFTERSALES_REFUND_BACKOFF_SECONDS = 0.2
 AFTERSALES_REFUND_LEASE_SECONDS = 2
 # Stripe calls go to localstripe (behind the tests' proxy), never to Stripe.
 AFTERSALES_STRIPE_API_BASE = os.environ.get("AFTERSALES_STRIPE_API_BASE")
+
+# Uploaded claim photos of this run.
+MEDIA_ROOT = tempfile.mkdtemp(prefix="aftersales-test-media-")

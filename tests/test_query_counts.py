@@ -99,8 +99,9 @@ def test_staff_list_costs_the_same_for_10_and_100_rows(
     # The desk's queue as the console asks for it: overdue first, with the SLA
     # fields and each customer's history.
     queue = STAFF_REQUESTS.replace(
-        "userEmail", "userEmail isOverdue slaResolutionDueAt customerHistory "
-        "{ claimCount returnRatePercent isSerialReturner }"
+        "userEmail",
+        "userEmail isOverdue slaResolutionDueAt customerHistory "
+        "{ claimCount returnRatePercent isSerialReturner }",
     )
     sort = {"field": "RESOLUTION_DUE_AT", "direction": "ASC"}
     small, _ = staff_api.count_queries(queue, {"first": 10, "sortBy": sort})

@@ -5,15 +5,16 @@ import graphene
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from graphql.error import GraphQLError
+from prices import Money
 
-from .. import host, models, policies, selectors, stats, throttle, warranty
+from .. import host, models, policies, refunds, selectors, stats, throttle, warranty
 from ..enums import Reason, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..plugin import get_settings
 from ..policies import order_eligibility
 from .authorize import authorize_order, is_staff_viewer, viewer
 from .enums import AftersalesRequestStatus, AftersalesRequestType
-from .mutations.base import get_instance
+from .mutations.base import errors_of, get_instance
 from .mutations.policies import (
     AftersalesPolicyDelete,
     AftersalesPolicyUpdate,
@@ -33,6 +34,7 @@ from .mutations.staff import (
     RepairStatusUpdate,
 )
 from .mutations.storefront import (
+    AftersalesPhotoUpload,
     AftersalesRequestAppeal,
     AftersalesRequestCancel,
     AftersalesRequestProvideInfo,
@@ -53,7 +55,9 @@ from .types import (
     AftersalesEligibility,
     AftersalesEligibilityLine,
     AftersalesError,
+    AftersalesOrderLookup,
     AftersalesPolicy,
+    AftersalesRefundPreview,
     AftersalesRequest,
     AftersalesStats,
     AftersalesWebhook,
@@ -209,6 +213,19 @@ class AftersalesQueries(graphene.ObjectType):
         description="Every claim and repair of one unit, oldest first (MANAGE_ORDERS).",
     )
 
+    aftersales_order_lookup = graphene.Field(
+        graphene.NonNull(AftersalesOrderLookup),
+        number=graphene.Argument(graphene.String, required=True),
+        email=graphene.Argument(graphene.String, required=True),
+        description="Find a guest's order by its number and e-mail (throttled).",
+    )
+    aftersales_refund_preview = graphene.Field(
+        graphene.NonNull(AftersalesRefundPreview),
+        id=graphene.Argument(graphene.ID, required=True),
+        include_shipping=graphene.Argument(graphene.Boolean),
+        restocking_fee=graphene.Argument(host.DecimalScalar),
+        description="The amounts a refund of the claim would pay now (MANAGE_ORDERS).",
+    )
     aftersales_stats = graphene.Field(
         graphene.NonNull(AftersalesStats),
         period=host.DateRangeInput(
@@ -239,6 +256,68 @@ class AftersalesQueries(graphene.ObjectType):
         ),
         description="The outbox, newest first (MANAGE_APPS).",
     )
+
+    def resolve_aftersales_order_lookup(self, info, number, email):
+        settings = get_settings()
+        client = throttle.client_id(info.context)
+        if not throttle.allow(
+            "order-lookup", client, settings.verifications_per_minute
+        ):
+            return AftersalesOrderLookup(
+                errors=[
+                    AftersalesError(
+                        message="Too many attempts; try again in a minute.",
+                        code=Code.THROTTLED.value,
+                    )
+                ]
+            )
+        order = host.order_by_number_and_email(number, email)
+        if order is None:
+            return AftersalesOrderLookup(
+                errors=[
+                    AftersalesError(
+                        message="No order has this number and e-mail.",
+                        code=Code.NOT_FOUND.value,
+                    )
+                ]
+            )
+        return AftersalesOrderLookup(
+            order_token=order.token, order_number=str(order.pk), errors=[]
+        )
+
+    def resolve_aftersales_refund_preview(
+        self, info, id, include_shipping=None, restocking_fee=None
+    ):
+        if not is_staff_viewer(info):
+            raise host.PermissionDenied()
+        request = lookup(
+            models.AftersalesRequest,
+            id,
+            "AftersalesRequest",
+            qs=models.AftersalesRequest.objects.select_related("order"),
+        )
+        if request is None:
+            raise GraphQLError(f"Couldn't resolve to a claim: {id}")
+        try:
+            quote = refunds.preview(
+                request, get_settings(), include_shipping, restocking_fee
+            )
+        except ValidationError as error:
+            return AftersalesRefundPreview(
+                errors=[
+                    AftersalesError(field=field, message=message, code=code)
+                    for field, message, code in errors_of(error)
+                ]
+            )
+        money = lambda amount: Money(amount, request.currency)  # noqa: E731
+        return AftersalesRefundPreview(
+            goods=money(quote.goods_amount),
+            restocking_fee=money(quote.restocking_fee_amount),
+            shipping=money(quote.shipping_amount),
+            amount=money(max(quote.default_amount, 0)),
+            maximum=money(quote.maximum_amount),
+            errors=[],
+        )
 
     def resolve_aftersales_stats(self, info, period=None, top_products=None):
         if not is_staff_viewer(info):
@@ -373,6 +452,7 @@ class AftersalesQueries(graphene.ObjectType):
                 for line in lines
             ],
             is_returnable=any(line.returnable_quantity(now) for line in lines),
+            requests=selectors.requests_for_api().filter(order=order),
         )
 
     def resolve_aftersales_request(self, info, id, order_token=None):
@@ -408,6 +488,7 @@ class AftersalesMutations(graphene.ObjectType):
     aftersales_request_cancel = AftersalesRequestCancel.Field()
     aftersales_request_appeal = AftersalesRequestAppeal.Field()
     aftersales_request_provide_info = AftersalesRequestProvideInfo.Field()
+    aftersales_photo_upload = AftersalesPhotoUpload.Field()
 
     aftersales_request_approve = AftersalesRequestApprove.Field()
     aftersales_request_reject = AftersalesRequestReject.Field()

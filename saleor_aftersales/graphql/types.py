@@ -3,7 +3,7 @@ from django.utils import timezone
 from graphene import relay
 from prices import Money
 
-from .. import host, models, selectors, sla, stats
+from .. import host, models, photos, selectors, sla, stats
 from ..enums import RefundStatus
 from ..plugin import get_settings
 from ..warranty import display_code
@@ -214,6 +214,32 @@ class AftersalesRefund(host.CountableDjangoObjectType):
     resolve_gateway_reference = staff_only("gateway_reference")
 
 
+class AftersalesPhoto(graphene.ObjectType):
+    id = graphene.ID(required=True)
+    url = graphene.String(
+        required=True, description="A link to the photo, valid for an hour."
+    )
+    content_type = graphene.String(required=True)
+    size = graphene.Int(required=True, description="Bytes.")
+    uploaded_by = AftersalesActorType(required=True)
+    created_at = graphene.DateTime(required=True)
+
+    class Meta:
+        description = "A photo attached to a claim as evidence."
+
+    @staticmethod
+    def resolve_id(root: models.AftersalesPhoto, _info):
+        return graphene.Node.to_global_id("AftersalesPhoto", root.pk)
+
+    @staticmethod
+    def resolve_url(root: models.AftersalesPhoto, _info):
+        return photos.signed_url(root)
+
+    @staticmethod
+    def resolve_uploaded_by(root: models.AftersalesPhoto, _info):
+        return root.actor_type
+
+
 class AftersalesRequest(host.CountableDjangoObjectType):
     number = graphene.String(required=True, description="Human number, RMA-000123.")
     type = AftersalesRequestType(required=True, description="Kind of claim.")
@@ -252,6 +278,11 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     returnless = graphene.Boolean(
         required=True,
         description="Refunded without the goods coming back: keep them.",
+    )
+    photos = graphene.List(
+        graphene.NonNull(AftersalesPhoto),
+        required=True,
+        description="Photos attached as evidence.",
     )
     customer_history = graphene.Field(
         lambda: AftersalesCustomerHistory,
@@ -295,6 +326,10 @@ class AftersalesRequest(host.CountableDjangoObjectType):
         ]
         convert_choices_to_enum = False
         description = "A customer's after-sales claim on an order."
+
+    @staticmethod
+    def resolve_photos(root: models.AftersalesRequest, _info):
+        return selectors.related(root, "photos")
 
     @staticmethod
     def resolve_customer_history(root: models.AftersalesRequest, info):
@@ -413,6 +448,11 @@ class AftersalesEligibility(graphene.ObjectType):
     lines = graphene.List(graphene.NonNull(AftersalesEligibilityLine), required=True)
     is_returnable = graphene.Boolean(
         required=True, description="Whether any unit can be returned today."
+    )
+    requests = graphene.List(
+        graphene.NonNull(lambda: AftersalesRequest),
+        required=True,
+        description="The order's claims so far, newest first.",
     )
 
     class Meta:
@@ -578,6 +618,27 @@ class AftersalesWebhookDelivery(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_webhook(root: models.WebhookDelivery, _info):
         return root.subscription
+
+
+class AftersalesOrderLookup(graphene.ObjectType):
+    order_token = graphene.UUID(description="The order's token, to act as its guest.")
+    order_number = graphene.String(description="The order's number.")
+    errors = graphene.List(graphene.NonNull(AftersalesError), required=True)
+
+    class Meta:
+        description = "A guest's order, found by its number and e-mail."
+
+
+class AftersalesRefundPreview(graphene.ObjectType):
+    goods = graphene.Field(host.MoneyType, description="The units' value.")
+    restocking_fee = graphene.Field(host.MoneyType, description="Kept.")
+    shipping = graphene.Field(host.MoneyType, description="Shipping included.")
+    amount = graphene.Field(host.MoneyType, description="Refunded by default.")
+    maximum = graphene.Field(host.MoneyType, description="At most, by hand.")
+    errors = graphene.List(graphene.NonNull(AftersalesError), required=True)
+
+    class Meta:
+        description = "What aftersalesRequestRefund would pay now, before paying."
 
 
 class AftersalesPolicy(graphene.ObjectType):

@@ -6,14 +6,14 @@ with MANAGE_ORDERS may act for them (claims taken by phone or at the desk).
 
 import graphene
 
-from ... import host, warranty, workflow
+from ... import host, photos, warranty, workflow
 from ...enums import RequestType
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...plugin import get_settings
 from ..authorize import authorize_order
 from ..enums import AftersalesReason
-from ..types import AftersalesRequest
+from ..types import AftersalesPhoto, AftersalesRequest
 from .base import (
     MAX_KEY_LENGTH,
     AftersalesMutation,
@@ -22,6 +22,7 @@ from .base import (
     clean_text,
     get_instance,
     get_instances,
+    get_request,
     reload_for_api,
 )
 
@@ -265,3 +266,29 @@ class AftersalesRequestRate(CustomerRequestMutation):
             rating=data["rating"],
             comment=clean_text(data, "comment"),
         )
+
+
+class AftersalesPhotoUpload(AftersalesMutation):
+    aftersales_request = graphene.Field(AftersalesRequest, description="The claim.")
+    photo = graphene.Field(AftersalesPhoto, description="The photo kept.")
+
+    class Arguments:
+        id = graphene.ID(required=True, description="ID of the claim.")
+        file = host.Upload(
+            required=True,
+            description="A JPEG, PNG or WebP photo of at most 5 MB (multipart).",
+        )
+        order_token = graphene.UUID(description=ORDER_TOKEN_HELP)
+
+    class Meta:
+        description = "Attach a photo to a claim as evidence (at most 5 per claim)."
+
+    @classmethod
+    def perform_mutation(cls, _root, info, **data):
+        request = get_request(data["id"])
+        actor = authorize_order(info, request.order, data.get("order_token"))
+        # Saleor's view puts the multipart part's name in the variable; the file
+        # itself is in the request's FILES, as for its own image uploads.
+        upload = info.context.FILES.get(data.get("file") or "")
+        photo = photos.attach(request, upload, by=actor)
+        return cls.success(aftersales_request=reload_for_api(request), photo=photo)

@@ -1,0 +1,274 @@
+// Shared by the portal and the console: GraphQL over this origin's /graphql/,
+// English and Simplified Chinese texts, and DOM building that never parses HTML
+// (customer text is always shown as text).
+"use strict";
+
+const API = "/graphql/";
+
+const TEXTS = {
+  en: {
+    language: "Language", portal: "Returns & repairs", console: "After-sales desk",
+    findOrder: "Find your order", orderNumber: "Order number", email: "E-mail",
+    find: "Find", orSignIn: "Or sign in", password: "Password", signIn: "Sign in",
+    signOut: "Sign out", yourOrders: "Your orders", order: "Order", open: "Open",
+    warrantyCheck: "Check a warranty", code: "Card code", check: "Check",
+    valid: "Valid", notValid: "Not valid", validUntil: "Valid until",
+    product: "Product", delivered: "Delivered", returnable: "Returnable",
+    exchangeable: "Exchangeable", returnBy: "Return by", exchangeBy: "Exchange by",
+    finalSale: "Final sale", claimType: "What do you need?", RETURN: "Return",
+    EXCHANGE: "Exchange", REPAIR: "Repair", quantity: "Quantity", reason: "Reason",
+    comment: "Comment", replacement: "Replacement", serialNumber: "Serial number",
+    photos: "Photos (up to 5, JPEG/PNG/WebP, 5 MB each)", note: "Note",
+    submit: "Send request", submitted: "Your request {number} was received.",
+    nothingReturnable: "Nothing of this order can be returned or exchanged now.",
+    chooseLines: "Choose at least one unit.", claims: "Your requests",
+    claim: "Request", status: "Status", timeline: "Timeline", lines: "Lines",
+    refunds: "Refunds", cancel: "Cancel request", appeal: "Appeal",
+    provideInfo: "Send information", acceptQuote: "Accept quote",
+    declineQuote: "Decline quote", rate: "Rate", rating: "Rating (1-5)",
+    quote: "Quote", total: "Total", back: "Back", giftCard: "Gift card",
+    approved: "Approved", received: "Received", refunded: "Refunded",
+    queue: "Queue", all: "All", overdue: "Overdue", search: "Search", type: "Type",
+    customer: "Customer", created: "Created", due: "Due", assignee: "Assignee",
+    sort: "Sort", newest: "Newest", dueFirst: "Due first", approve: "Approve",
+    reject: "Reject", requestInfo: "Ask for information", receive: "Receive",
+    refund: "Refund", preview: "Preview", includeShipping: "Include shipping",
+    restockingFee: "Restocking fee %", amount: "Amount", method: "Method",
+    REFUNDM: "Original payment", STORE_CREDIT: "Store credit", addNote: "Add note",
+    assignToMe: "Assign to me", unassign: "Unassign", close: "Close",
+    fulfillExchange: "Send replacement", createQuote: "Create quote",
+    underWarranty: "Under warranty", diagnosis: "Diagnosis", addLine: "Add line",
+    repairStatus: "Repair update", disposition: "Disposition", history: "Customer history",
+    claimCount: "Claims", returnRate: "Return rate", serialReturner: "Serial returner",
+    description: "Description", unitPrice: "Unit price", kind: "Kind", done: "Done.",
+    notStaff: "This account can't manage claims.", loading: "Loading…",
+    noClaims: "No claims match.", goods: "Goods", shipping: "Shipping",
+    fee: "Fee", maximum: "Maximum", rejectReason: "Reason",
+    handBack: "Hand back", tracking: "Tracking number",
+    errors: {
+      NOT_FOUND: "Not found. Check the number and e-mail.",
+      OUTSIDE_WINDOW: "The time to return this item has passed.",
+      FINAL_SALE: "This item was a final sale and can't be returned.",
+      QUANTITY_EXCEEDED: "That is more units than can be claimed.",
+      NOT_FULFILLED: "This item hasn't been delivered yet.",
+      THROTTLED: "Too many attempts. Wait a minute and try again.",
+      INVALID_STATUS: "This step isn't possible now.",
+      FILE_TOO_LARGE: "That photo is larger than 5 MB.",
+      INVALID_FILE_TYPE: "Only JPEG, PNG or WebP photos are accepted.",
+      TOO_MANY_FILES: "A request holds at most 5 photos.",
+      REQUIRED: "Please fill in what is missing.",
+      PERMISSION_DENIED: "You aren't allowed to do this.",
+      NOT_STAFF: "This account can't manage claims.",
+      INVALID_CREDENTIALS: "Wrong e-mail or password.",
+      AMOUNT_EXCEEDED: "That amount is more than can be refunded.",
+      NOTHING_TO_REFUND: "Nothing is left to refund.",
+      POLICY_OVERRIDE_REQUIRED: "Outside the policy: approving needs an override.",
+      REPLACEMENT_NOT_ALLOWED: "That replacement isn't allowed.",
+      OUT_OF_STOCK: "The replacement is out of stock.",
+      NETWORK: "The shop can't be reached. Try again.",
+    },
+    status_: {
+      REQUESTED: "Requested", NEEDS_INFO: "Needs information", APPEALED: "Appealed",
+      APPROVED: "Approved", REJECTED: "Rejected", CANCELLED: "Cancelled",
+      RECEIVED: "Received", QUOTED: "Quoted", IN_REPAIR: "In repair",
+      RESOLVED: "Resolved", CLOSED: "Closed",
+    },
+    reason_: {
+      DEFECTIVE: "Defective", DAMAGED_IN_TRANSIT: "Damaged in transit",
+      WRONG_ITEM: "Wrong item", NOT_AS_DESCRIBED: "Not as described",
+      SIZE_OR_FIT: "Size or fit", CHANGED_MIND: "Changed my mind",
+      MISSING_PARTS: "Missing parts", OTHER: "Other",
+    },
+  },
+  "zh-Hans": {
+    language: "语言", portal: "退换货与维修", console: "售后服务台",
+    findOrder: "查找您的订单", orderNumber: "订单号", email: "电子邮箱",
+    find: "查找", orSignIn: "或登录", password: "密码", signIn: "登录",
+    signOut: "退出", yourOrders: "您的订单", order: "订单", open: "打开",
+    warrantyCheck: "查询保修", code: "保修卡号", check: "查询",
+    valid: "有效", notValid: "无效", validUntil: "有效期至",
+    product: "商品", delivered: "已发货", returnable: "可退货",
+    exchangeable: "可换货", returnBy: "退货截止", exchangeBy: "换货截止",
+    finalSale: "最终销售", claimType: "您需要什么服务？", RETURN: "退货",
+    EXCHANGE: "换货", REPAIR: "维修", quantity: "数量", reason: "原因",
+    comment: "说明", replacement: "更换为", serialNumber: "序列号",
+    photos: "照片（最多 5 张，JPEG/PNG/WebP，每张 5 MB 以内）", note: "备注",
+    submit: "提交申请", submitted: "已收到您的申请 {number}。",
+    nothingReturnable: "此订单目前没有可退换的商品。",
+    chooseLines: "请至少选择一件商品。", claims: "您的申请",
+    claim: "申请", status: "状态", timeline: "进度", lines: "商品",
+    refunds: "退款", cancel: "撤销申请", appeal: "申诉",
+    provideInfo: "补充信息", acceptQuote: "接受报价",
+    declineQuote: "拒绝报价", rate: "评价", rating: "评分（1-5）",
+    quote: "报价", total: "合计", back: "返回", giftCard: "礼品卡",
+    approved: "已批准", received: "已收货", refunded: "已退款",
+    queue: "工单队列", all: "全部", overdue: "已超时", search: "搜索", type: "类型",
+    customer: "客户", created: "创建时间", due: "截止", assignee: "负责人",
+    sort: "排序", newest: "最新", dueFirst: "最早截止", approve: "批准",
+    reject: "拒绝", requestInfo: "要求补充信息", receive: "收货",
+    refund: "退款", preview: "预览", includeShipping: "包含运费",
+    restockingFee: "重新上架费 %", amount: "金额", method: "方式",
+    REFUNDM: "原支付方式", STORE_CREDIT: "商店余额", addNote: "添加备注",
+    assignToMe: "分配给我", unassign: "取消分配", close: "关闭",
+    fulfillExchange: "发出换货", createQuote: "创建报价",
+    underWarranty: "保修范围内", diagnosis: "诊断", addLine: "添加一行",
+    repairStatus: "维修进度", disposition: "处理方式", history: "客户记录",
+    claimCount: "申请数", returnRate: "退货率", serialReturner: "频繁退货",
+    description: "描述", unitPrice: "单价", kind: "类别", done: "完成。",
+    notStaff: "此账户无权处理售后申请。", loading: "加载中…",
+    noClaims: "没有符合条件的申请。", goods: "商品金额", shipping: "运费",
+    fee: "手续费", maximum: "最多", rejectReason: "原因",
+    handBack: "交还方式", tracking: "运单号",
+    errors: {
+      NOT_FOUND: "未找到。请检查订单号和电子邮箱。",
+      OUTSIDE_WINDOW: "此商品已超过退货期限。",
+      FINAL_SALE: "此商品为最终销售，不可退货。",
+      QUANTITY_EXCEEDED: "数量超过可申请的件数。",
+      NOT_FULFILLED: "此商品尚未发货。",
+      THROTTLED: "尝试次数过多，请一分钟后再试。",
+      INVALID_STATUS: "当前无法进行此操作。",
+      FILE_TOO_LARGE: "照片超过 5 MB。",
+      INVALID_FILE_TYPE: "只接受 JPEG、PNG 或 WebP 照片。",
+      TOO_MANY_FILES: "每个申请最多 5 张照片。",
+      REQUIRED: "请填写缺少的内容。",
+      PERMISSION_DENIED: "您无权进行此操作。",
+      NOT_STAFF: "此账户无权处理售后申请。",
+      INVALID_CREDENTIALS: "电子邮箱或密码错误。",
+      AMOUNT_EXCEEDED: "金额超过可退款金额。",
+      NOTHING_TO_REFUND: "没有可退款的金额。",
+      POLICY_OVERRIDE_REQUIRED: "超出政策范围：批准需要特批。",
+      REPLACEMENT_NOT_ALLOWED: "不允许更换为此商品。",
+      OUT_OF_STOCK: "更换商品缺货。",
+      NETWORK: "无法连接商店，请重试。",
+    },
+    status_: {
+      REQUESTED: "已提交", NEEDS_INFO: "待补充信息", APPEALED: "申诉中",
+      APPROVED: "已批准", REJECTED: "已拒绝", CANCELLED: "已撤销",
+      RECEIVED: "已收货", QUOTED: "已报价", IN_REPAIR: "维修中",
+      RESOLVED: "已解决", CLOSED: "已关闭",
+    },
+    reason_: {
+      DEFECTIVE: "质量问题", DAMAGED_IN_TRANSIT: "运输损坏",
+      WRONG_ITEM: "发错商品", NOT_AS_DESCRIBED: "与描述不符",
+      SIZE_OR_FIT: "尺码不合适", CHANGED_MIND: "不想要了",
+      MISSING_PARTS: "缺少配件", OTHER: "其他",
+    },
+  },
+};
+
+function pickLanguage() {
+  const saved = localStorage.getItem("aftersales-language");
+  if (saved && TEXTS[saved]) return saved;
+  const wanted = navigator.languages || [navigator.language || "en"];
+  return wanted.some((l) => l.toLowerCase().startsWith("zh")) ? "zh-Hans" : "en";
+}
+
+let LANGUAGE = pickLanguage();
+
+function t(key, params) {
+  let text = TEXTS[LANGUAGE][key] || TEXTS.en[key] || key;
+  Object.entries(params || {}).forEach(([k, v]) => { text = text.replace(`{${k}}`, v); });
+  return text;
+}
+
+function label(group, value) {
+  return (TEXTS[LANGUAGE][group] || {})[value] || (TEXTS.en[group] || {})[value] || value;
+}
+
+// A GraphQL error as the reader's language says it; the server's message, in
+// English, when the code has no translation.
+function errorText(error) {
+  const known = TEXTS[LANGUAGE].errors[error.code];
+  return known || error.message;
+}
+
+class ApiError extends Error {
+  constructor(errors) {
+    super(errors.map((e) => e.message).join("; "));
+    this.errors = errors;
+  }
+}
+
+async function gql(query, variables, options) {
+  const opts = options || {};
+  const headers = {};
+  if (opts.token) headers.Authorization = `JWT ${opts.token}`;
+  let body;
+  if (opts.files) {
+    // The GraphQL multipart request spec, as Saleor's view reads it.
+    body = new FormData();
+    const map = {};
+    Object.keys(opts.files).forEach((name, i) => { map[i] = [`variables.${name}`]; });
+    body.append("operations", JSON.stringify({ query, variables }));
+    body.append("map", JSON.stringify(map));
+    Object.values(opts.files).forEach((file, i) => body.append(String(i), file));
+  } else {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify({ query, variables: variables || {} });
+  }
+  let response;
+  try {
+    response = await fetch(API, { method: "POST", headers, body });
+  } catch (e) {
+    throw new ApiError([{ code: "NETWORK", message: String(e) }]);
+  }
+  const content = await response.json().catch(() => ({}));
+  if (content.errors && content.errors.length) {
+    throw new ApiError(content.errors.map((e) => ({
+      code: /permission/i.test(e.message) ? "PERMISSION_DENIED" : "GRAPHQL_ERROR",
+      message: e.message,
+    })));
+  }
+  return content.data;
+}
+
+// Raise the mutation's own typed errors.
+function payload(data, name) {
+  const result = data[name];
+  if (result.errors && result.errors.length) throw new ApiError(result.errors);
+  return result;
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  Object.entries(attrs || {}).forEach(([key, value]) => {
+    if (value === null || value === undefined || value === false) return;
+    if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+    else if (key === "class") node.className = value;
+    else node.setAttribute(key, value === true ? "" : value);
+  });
+  children.flat().forEach((child) => {
+    if (child === null || child === undefined || child === false) return;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  });
+  return node;
+}
+
+function money(m) {
+  return m ? `${Number(m.amount).toFixed(2)} ${m.currency || ""}`.trim() : "";
+}
+
+function date(value) {
+  return value ? new Date(value).toLocaleString(LANGUAGE === "zh-Hans" ? "zh-CN" : "en-GB") : "";
+}
+
+function showErrors(container, error) {
+  const errors = error instanceof ApiError ? error.errors : [{ message: String(error) }];
+  container.replaceChildren(...errors.map((e) =>
+    el("p", { class: "error", role: "alert", "data-code": e.code || "" }, errorText(e))));
+}
+
+function languageSwitcher(onChange) {
+  return el("label", { class: "language" }, t("language"), " ",
+    el("select", {
+      id: "language",
+      onchange: (event) => {
+        LANGUAGE = event.target.value;
+        localStorage.setItem("aftersales-language", LANGUAGE);
+        document.documentElement.lang = LANGUAGE;
+        onChange();
+      },
+    },
+    el("option", { value: "en", selected: LANGUAGE === "en" }, "English"),
+    el("option", { value: "zh-Hans", selected: LANGUAGE === "zh-Hans" }, "简体中文")));
+}

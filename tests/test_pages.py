@@ -1,0 +1,293 @@
+"""The portal and the console in a real browser: Debian's Chromium driven by
+Playwright, against the shop served by Django's live server on the test database.
+
+Screenshots go to a temporary folder, or to AFTERSALES_SCREENSHOTS (the README's
+pictures are made with `AFTERSALES_SCREENSHOTS=docs/screenshots make test`).
+"""
+
+import io
+import os
+import tempfile
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from saleor.order.models import Fulfillment
+
+from demo import shop
+from saleor_aftersales.models import AftersalesPhoto, AftersalesRequest
+
+# Playwright's sync API keeps an event loop on this thread; the test's own ORM
+# calls are synchronous all the same.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("AFTERSALES_CHROMIUM", "/usr/bin/chromium")
+SHOTS = Path(
+    os.environ.get("AFTERSALES_SCREENSHOTS")
+    or tempfile.mkdtemp(prefix="aftersales-shots-")
+)
+DESKTOP = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run bin/bootstrap.")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox"]
+        )
+        yield browser
+        browser.close()
+
+
+def open_page(browser, url, locale="en-US", viewport=DESKTOP):
+    context = browser.new_context(locale=locale, viewport=viewport)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on(
+        "console",
+        lambda message: message.type == "error" and problems.append(message.text),
+    )
+    page.goto(url)
+    page.problems = problems
+    return page
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def fits(page):
+    """Nothing sticks out sideways (no horizontal scrolling)."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= window.innerWidth + 1"
+    )
+
+
+def photo_file(tmp_path, name="broken-zip.png"):
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(buffer, "PNG")
+    path = tmp_path / name
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+def find_as_guest(page, order, email):
+    page.fill("#guest-form [name=number]", str(order.pk))
+    page.fill("#guest-form [name=email]", email)
+    page.click("#find")
+
+
+def staff_sign_in(page, email="staff@example.com"):
+    page.fill("#signin-form [name=email]", email)
+    page.fill("#signin-form [name=password]", "password")
+    page.click("#signin-form button[type=submit]")
+    page.wait_for_selector("#queue table, #queue p")
+
+
+def test_a_guest_return_goes_through_the_desk_and_back_to_the_portal(
+    browser, live_server, guest_order, staff_user, tmp_path
+):
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
+    assert portal.inner_text("h1") == "Returns & repairs"
+    shot(portal, "portal-find")
+    find_as_guest(portal, guest_order, "guest@example.com")
+    portal.wait_for_selector("#claim-form")
+    line = portal.locator("fieldset.line").first
+    assert "Return by" in line.inner_text()
+    line.locator(".qty").fill("2")
+    line.locator(".reason").select_option("DEFECTIVE")
+    line.locator(".comment").fill("The zip broke")
+    portal.set_input_files("#photos", str(photo_file(tmp_path)))
+    portal.fill("#claim-form [name=note]", "<img src=x onerror=alert(1)> please help")
+    shot(portal, "portal-claim-form")
+    portal.click("#submit")
+    portal.wait_for_selector("#claim-status")
+    claim = AftersalesRequest.objects.get()
+    assert portal.inner_text("#claim-number") == claim.number
+    assert claim.number in portal.inner_text(".notice")
+    assert portal.get_attribute("#claim-status", "data-status") == "REQUESTED"
+    assert AftersalesPhoto.objects.filter(request=claim).count() == 1
+    shot(portal, "portal-claim-status")
+
+    console = open_page(browser, f"{live_server.url}/aftersales/console/")
+    staff_sign_in(console)
+    row = console.locator(f"tr[data-number='{claim.number}']")
+    assert "Requested" in row.inner_text()
+    shot(console, "console-queue")
+    row.locator(".open-claim").click()
+    console.wait_for_selector("#claim-status")
+    # The customer's words are text, never markup.
+    assert console.inner_text("#customer-note") == (
+        "<img src=x onerror=alert(1)> please help"
+    )
+    assert console.locator("#customer-note img").count() == 0
+    assert console.evaluate(
+        "[...document.querySelectorAll('#photos img')].every(i => i.naturalWidth > 0)"
+    )
+    assert "Claims 1" in console.inner_text("#history")
+    console.click("#approve")
+    console.wait_for_selector("#claim-status[data-status=APPROVED]")
+    console.click("#receive")
+    console.wait_for_selector("#claim-status[data-status=RECEIVED]")
+    console.wait_for_selector("#preview-amount")
+    # 2 units at 25.00, no fee or shipping by default.
+    assert console.inner_text("#preview-amount") == "50.00 USD"
+    shot(console, "console-claim")
+    console.click("#refund")
+    console.wait_for_selector("#claim-status[data-status=RESOLVED]")
+    claim.refresh_from_db()
+    assert claim.status == "resolved"
+    assert claim.refunds.get().amount == 50
+
+    portal.reload()
+    portal.click(f"#claims button:has-text('{claim.number}')")
+    portal.wait_for_selector("#claim-status[data-status=RESOLVED]")
+    assert "50.00 USD" in portal.inner_text("#refunds")
+    assert portal.problems == [] and console.problems == []
+
+
+def test_the_portal_speaks_chinese_and_translates_the_apis_errors(
+    browser, live_server, guest_order, order
+):
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/", locale="zh-CN")
+    assert portal.inner_text("h1") == "退换货与维修"
+    find_as_guest(portal, guest_order, "someone-else@example.com")
+    portal.wait_for_selector("#find-errors .error")
+    assert portal.inner_text("#find-errors") == "未找到。请检查订单号和电子邮箱。"
+
+    # A changed-mind return after 14 days: the API refuses it, in Chinese here.
+    Fulfillment.objects.filter(order=order).update(
+        created=Fulfillment.objects.get(order=order).created - timedelta(days=20)
+    )
+    find_as_guest(portal, order, order.user_email)
+    portal.wait_for_selector("#claim-form")
+    line = portal.locator("fieldset.line").first
+    assert "退货截止" in line.inner_text()
+    line.locator(".qty").fill("1")
+    line.locator(".reason").select_option("CHANGED_MIND")
+    portal.click("#submit")
+    portal.wait_for_selector("#claim-errors .error")
+    assert portal.inner_text("#claim-errors") == "此商品已超过退货期限。"
+    assert not AftersalesRequest.objects.exists()
+    shot(portal, "portal-zh")
+
+    # Switching language keeps the page where it is.
+    portal.select_option("#language", "en")
+    assert portal.inner_text("h1") == "Returns & repairs"
+    assert portal.problems == []
+
+
+def test_nothing_returnable_and_expired_windows_are_said_plainly(
+    browser, live_server, customer, staff_user, warehouse, variants
+):
+    unshipped = shop.place_order(customer, [(variants[0], 1)])
+    shop.pay_with_dummy(unshipped)
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
+    find_as_guest(portal, unshipped, customer.email)
+    portal.wait_for_selector("#nothing-returnable")
+    assert (
+        portal.inner_text("#nothing-returnable")
+        == "Nothing of this order can be returned or exchanged now."
+    )
+
+    old = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variants[1], 1)])
+    Fulfillment.objects.filter(order=old).update(
+        created=Fulfillment.objects.get(order=old).created - timedelta(days=40)
+    )
+    portal.click("#nav-find")
+    find_as_guest(portal, old, customer.email)
+    portal.wait_for_selector("#nothing-returnable")
+    # A repair is still possible after the return window.
+    portal.select_option("#claim-type", "REPAIR")
+    assert portal.locator("fieldset.line").count() == 1
+    assert portal.problems == []
+
+
+def test_a_signed_in_customer_follows_and_answers_a_claim(
+    browser, live_server, order, customer, staff_user
+):
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
+    portal.fill("#signin-form [name=email]", customer.email)
+    portal.fill("#signin-form [name=password]", "password")
+    portal.click("#signin-form button[type=submit]")
+    portal.click(f"#orders button:has-text('#{order.pk}')")
+    portal.wait_for_selector("#claim-form")
+    portal.locator("fieldset.line .qty").first.fill("1")
+    portal.click("#submit")
+    portal.wait_for_selector("#claim-status[data-status=REQUESTED]")
+    claim = AftersalesRequest.objects.get()
+
+    console = open_page(browser, f"{live_server.url}/aftersales/console/")
+    staff_sign_in(console)
+    console.locator(f"tr[data-number='{claim.number}'] .open-claim").click()
+    console.fill("#staff-note", "A photo of the label, please.")
+    console.click("#request-info")
+    console.wait_for_selector("#claim-status[data-status=NEEDS_INFO]")
+
+    portal.reload()
+    portal.click(f"#claims button:has-text('{claim.number}')")
+    portal.fill("#customer-note", "Label photo attached.")
+    portal.click("#provide-info")
+    portal.wait_for_selector("#claim-status[data-status=REQUESTED]")
+    assert "A photo of the label, please." in portal.inner_text("#timeline")
+    portal.click("#cancel")
+    portal.wait_for_selector("#claim-status[data-status=CANCELLED]")
+    assert portal.problems == [] and console.problems == []
+
+
+@pytest.mark.parametrize("viewport, name", [(DESKTOP, "desktop"), (PHONE, "phone")])
+def test_the_console_fits_a_laptop_and_a_phone(
+    browser, live_server, customer_api, order, staff_user, viewport, name
+):
+    from .conftest import create_return, line_input
+
+    create_return(customer_api, order, [line_input(order.lines.first(), 1)])
+    console = open_page(
+        browser, f"{live_server.url}/aftersales/console/", viewport=viewport
+    )
+    staff_sign_in(console)
+    assert fits(console)
+    console.locator(".open-claim").first.click()
+    console.wait_for_selector("#actions")
+    assert fits(console)
+    shot(console, f"console-{name}")
+    portal = open_page(
+        browser, f"{live_server.url}/aftersales/portal/", viewport=viewport
+    )
+    assert fits(portal)
+
+
+def test_customers_are_refused_by_the_console(browser, live_server, customer):
+    console = open_page(browser, f"{live_server.url}/aftersales/console/")
+    console.fill("#signin-form [name=email]", customer.email)
+    console.fill("#signin-form [name=password]", "password")
+    console.click("#signin-form button[type=submit]")
+    console.wait_for_selector("#signin-errors .error")
+    assert "can't manage claims" in console.inner_text("#signin-errors")
+
+
+def test_warranty_check_page(browser, live_server, order):
+    from saleor_aftersales.models import WarrantyCard
+    from saleor_aftersales.warranty import display_code
+
+    card = WarrantyCard.objects.filter(order=order).first()
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
+    portal.click("#nav-warranty")
+    portal.fill("#warranty-form [name=code]", display_code(card.code))
+    portal.click("#warranty-form button")
+    portal.wait_for_selector("#warranty-valid")
+    assert portal.inner_text("#warranty-valid") == "Valid"
+    portal.fill("#warranty-form [name=code]", "AAAA-BBBB-CCCC-DDDD")
+    portal.click("#warranty-form button")
+    portal.wait_for_selector("#warranty-result .error")
+    shot(portal, "portal-warranty")
