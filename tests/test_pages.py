@@ -94,22 +94,43 @@ def staff_sign_in(page, email="staff@example.com"):
     page.wait_for_selector("#queue table, #queue p")
 
 
+# What each language shows at the steps the main test checks.
+WORDS = {
+    "en-US": {
+        "title": "Returns & repairs",
+        "return_by": "Return by",
+        "requested": "Requested",
+        "claims": "Claims 1",
+        "suffix": "",
+    },
+    "zh-CN": {
+        "title": "退换货与维修",
+        "return_by": "退货截止",
+        "requested": "已提交",
+        "claims": "申请数 1",
+        "suffix": "-zh",
+    },
+}
+
+
+@pytest.mark.parametrize("locale", ["en-US", "zh-CN"])
 def test_a_guest_return_goes_through_the_desk_and_back_to_the_portal(
-    browser, live_server, guest_order, staff_user, tmp_path
+    browser, live_server, guest_order, staff_user, tmp_path, locale
 ):
-    portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
-    assert portal.inner_text("h1") == "Returns & repairs"
-    shot(portal, "portal-find")
+    words = WORDS[locale]
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/", locale=locale)
+    assert portal.inner_text("h1") == words["title"]
+    shot(portal, "portal-find" + words["suffix"])
     find_as_guest(portal, guest_order, "guest@example.com")
     portal.wait_for_selector("#claim-form")
     line = portal.locator("fieldset.line").first
-    assert "Return by" in line.inner_text()
+    assert words["return_by"] in line.inner_text()
     line.locator(".qty").fill("2")
     line.locator(".reason").select_option("DEFECTIVE")
     line.locator(".comment").fill("The zip broke")
     portal.set_input_files("#photos", str(photo_file(tmp_path)))
     portal.fill("#claim-form [name=note]", "<img src=x onerror=alert(1)> please help")
-    shot(portal, "portal-claim-form")
+    shot(portal, "portal-claim-form" + words["suffix"])
     portal.click("#submit")
     portal.wait_for_selector("#claim-status")
     claim = AftersalesRequest.objects.get()
@@ -117,13 +138,15 @@ def test_a_guest_return_goes_through_the_desk_and_back_to_the_portal(
     assert claim.number in portal.inner_text(".notice")
     assert portal.get_attribute("#claim-status", "data-status") == "REQUESTED"
     assert AftersalesPhoto.objects.filter(request=claim).count() == 1
-    shot(portal, "portal-claim-status")
+    shot(portal, "portal-claim-status" + words["suffix"])
 
-    console = open_page(browser, f"{live_server.url}/aftersales/console/")
+    console = open_page(
+        browser, f"{live_server.url}/aftersales/console/", locale=locale
+    )
     staff_sign_in(console)
     row = console.locator(f"tr[data-number='{claim.number}']")
-    assert "Requested" in row.inner_text()
-    shot(console, "console-queue")
+    assert words["requested"] in row.inner_text()
+    shot(console, "console-queue" + words["suffix"])
     row.locator(".open-claim").click()
     console.wait_for_selector("#claim-status")
     # The customer's words are text, never markup.
@@ -134,7 +157,7 @@ def test_a_guest_return_goes_through_the_desk_and_back_to_the_portal(
     assert console.evaluate(
         "[...document.querySelectorAll('#photos img')].every(i => i.naturalWidth > 0)"
     )
-    assert "Claims 1" in console.inner_text("#history")
+    assert words["claims"] in console.inner_text("#history")
     console.click("#approve")
     console.wait_for_selector("#claim-status[data-status=APPROVED]")
     console.click("#receive")
@@ -142,7 +165,8 @@ def test_a_guest_return_goes_through_the_desk_and_back_to_the_portal(
     console.wait_for_selector("#preview-amount")
     # 2 units at 25.00, no fee or shipping by default.
     assert console.inner_text("#preview-amount") == "50.00 USD"
-    shot(console, "console-claim")
+    assert "null" not in console.inner_text("#view")
+    shot(console, "console-claim" + words["suffix"])
     console.click("#refund")
     console.wait_for_selector("#claim-status[data-status=RESOLVED]")
     claim.refresh_from_db()
@@ -153,6 +177,7 @@ def test_a_guest_return_goes_through_the_desk_and_back_to_the_portal(
     portal.click(f"#claims button:has-text('{claim.number}')")
     portal.wait_for_selector("#claim-status[data-status=RESOLVED]")
     assert "50.00 USD" in portal.inner_text("#refunds")
+    assert "null" not in portal.inner_text("#view")
     assert portal.problems == [] and console.problems == []
 
 
@@ -291,3 +316,97 @@ def test_warranty_check_page(browser, live_server, order):
     portal.click("#warranty-form button")
     portal.wait_for_selector("#warranty-result .error")
     shot(portal, "portal-warranty")
+
+
+def test_a_repair_is_quoted_accepted_finished_and_rated(
+    browser, live_server, order, customer, staff_user
+):
+    from saleor_aftersales import workflow
+    from saleor_aftersales.plugin import get_settings
+
+    from .conftest import configure
+
+    line = order.lines.order_by("pk").first()
+    claim = workflow.create_request(
+        order,
+        type="repair",
+        lines=[workflow.ClaimLineInput(line, 1, "defective", serial_number="SN-1")],
+        by=workflow.Actor.customer(customer),
+        settings=get_settings(),
+    )
+    console = open_page(browser, f"{live_server.url}/aftersales/console/")
+    staff_sign_in(console)
+    console.select_option("#filter-type", "REPAIR")
+    console.wait_for_selector(f"tr[data-number='{claim.number}']")
+    console.locator(f"tr[data-number='{claim.number}'] .open-claim").click()
+    console.click("#approve")
+    console.wait_for_selector("#claim-status[data-status=APPROVED]")
+    console.click("#receive")
+    console.wait_for_selector("#claim-status[data-status=RECEIVED]")
+    console.fill("#quote-lines .description", "New zip")
+    console.fill("#quote-lines .price", "12.50")
+    console.fill("#diagnosis", "Zip slider broken")
+    console.click("#create-quote")
+    console.wait_for_selector("#claim-status[data-status=QUOTED]")
+    console.click("#assign-me")
+    console.wait_for_selector("#unassign")
+
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
+    find_as_guest(portal, order, order.user_email)
+    portal.click(f"#claims button:has-text('{claim.number}')")
+    assert "12.50 USD" in portal.inner_text("#quote")
+    portal.click("#accept-quote")
+    portal.wait_for_selector("#claim-status[data-status=IN_REPAIR]")
+
+    console.reload()
+    console.fill("#staff-note", "Replaced and tested")
+    console.select_option("#repair-status", "RESOLVED")
+    console.click("#repair-update")
+    # The accepted quote's order isn't paid: the desk is told so.
+    console.wait_for_selector("#action-errors .error[data-code=QUOTE_NOT_PAID]")
+    configure(**{"Repairs paid on collection": True})
+    console.click("#repair-update")
+    console.wait_for_selector("#claim-status[data-status=RESOLVED]")
+
+    portal.reload()
+    portal.click(f"#claims button:has-text('{claim.number}')")
+    portal.fill("#rating", "4")
+    portal.click("#rate")
+    portal.wait_for_selector(".notice")
+    claim.refresh_from_db()
+    assert (claim.status, claim.rating) == ("resolved", 4)
+    assert claim.assignee == staff_user
+    assert portal.problems == [] and console.problems == []
+
+
+def test_a_rejection_is_appealed_and_the_queue_filters_find_it(
+    browser, live_server, order, customer_api, staff_user
+):
+    from .conftest import create_return, line_input
+
+    claim = create_return(customer_api, order, [line_input(order.lines.first(), 1)])[
+        "aftersalesRequest"
+    ]
+    console = open_page(browser, f"{live_server.url}/aftersales/console/")
+    staff_sign_in(console)
+    console.fill("#filter-search", claim["number"])
+    console.click("#filters button[type=submit]")
+    console.locator(".open-claim").first.click()
+    console.select_option("#reject-reason", "NO_DEFECT_FOUND")
+    console.fill("#staff-note", "Works as designed")
+    console.click("#reject")
+    console.wait_for_selector("#claim-status[data-status=REJECTED]")
+
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
+    find_as_guest(portal, order, order.user_email)
+    portal.click(f"#claims button:has-text('{claim['number']}')")
+    assert "Works as designed" in portal.inner_text("#timeline")
+    portal.fill("#customer-note", "It really is broken")
+    portal.click("#appeal")
+    portal.wait_for_selector("#claim-status[data-status=APPEALED]")
+
+    console.click("#nav-queue")
+    console.select_option("#filter-status", "APPEALED")
+    console.wait_for_selector(f"tr[data-number='{claim['number']}']")
+    assert console.locator("#queue tbody tr").count() == 1
+    assert portal.problems == [] and console.problems == []

@@ -66,6 +66,9 @@ const TEXTS = {
       REPLACEMENT_NOT_ALLOWED: "That replacement isn't allowed.",
       OUT_OF_STOCK: "The replacement is out of stock.",
       NETWORK: "The shop can't be reached. Try again.",
+      QUOTE_NOT_PAID: "The repair quote hasn't been paid yet.",
+      ALREADY_RATED: "This request has already been rated.",
+      ALREADY_APPEALED: "This request has already been appealed.",
     },
     status_: {
       REQUESTED: "Requested", NEEDS_INFO: "Needs information", APPEALED: "Appealed",
@@ -140,6 +143,9 @@ const TEXTS = {
       REPLACEMENT_NOT_ALLOWED: "不允许更换为此商品。",
       OUT_OF_STOCK: "更换商品缺货。",
       NETWORK: "无法连接商店，请重试。",
+      QUOTE_NOT_PAID: "维修报价尚未付款。",
+      ALREADY_RATED: "此申请已评价过。",
+      ALREADY_APPEALED: "此申请已申诉过。",
     },
     status_: {
       REQUESTED: "已提交", NEEDS_INFO: "待补充信息", APPEALED: "申诉中",
@@ -242,6 +248,11 @@ function el(tag, attrs, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   });
   return node;
+}
+
+// append() would print null as "null": leave out what isn't there.
+function put(parent, ...children) {
+  parent.append(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
 }
 
 function money(m) {

@@ -32,9 +32,17 @@ const desk = {
   me: null,
   filter: { status: "", type: "", overdue: false, search: "" },
   sort: "CREATED_AT:DESC",
-  claimId: null,
+  // The open claim lives in the address, so a reload or a shared link keeps it.
+  claimId: decodeURIComponent((location.hash.match(/^#claim=(.+)$/) || [])[1] || "") || null,
   notice: null,
 };
+
+function openClaim(id) {
+  desk.claimId = id;
+  desk.notice = null;
+  history.replaceState(null, "", id ? `#claim=${encodeURIComponent(id)}` : location.pathname);
+  render();
+}
 
 const call = (query, variables) => gql(query, variables, { token: desk.token });
 
@@ -43,10 +51,10 @@ function render() {
   const app = document.getElementById("app");
   const main = el("main", { id: "view" });
   app.replaceChildren(el("header", {}, el("h1", {}, t("console")), el("nav", {},
-    desk.token ? el("button", { type: "button", class: "link", id: "nav-queue", onclick: () => { desk.claimId = null; render(); } }, t("queue")) : null,
+    desk.token ? el("button", { type: "button", class: "link", id: "nav-queue", onclick: () => openClaim(null) }, t("queue")) : null,
     desk.token ? el("button", { type: "button", class: "link", id: "sign-out", onclick: signOut }, t("signOut")) : null,
     languageSwitcher(render))), main);
-  if (desk.notice) main.append(el("p", { class: "notice", role: "status" }, desk.notice));
+  if (desk.notice) put(main, el("p", { class: "notice", role: "status" }, desk.notice));
   if (!desk.token) signInView(main);
   else if (desk.claimId) claimView(main);
   else queueView(main);
@@ -60,7 +68,7 @@ function signOut() {
 
 function signInView(main) {
   const errors = el("div", { id: "signin-errors" });
-  main.append(el("form", {
+  put(main, el("form", {
     id: "signin-form",
     onsubmit: async (event) => {
       event.preventDefault();
@@ -86,7 +94,7 @@ function signInView(main) {
 async function queueView(main) {
   const f = desk.filter;
   const rerun = () => render();
-  main.append(el("form", { id: "filters", class: "filters", onsubmit: (e) => { e.preventDefault(); rerun(); } },
+  put(main, el("form", { id: "filters", class: "filters", onsubmit: (e) => { e.preventDefault(); rerun(); } },
     el("label", {}, t("status"), el("select", { id: "filter-status", onchange: (e) => { f.status = e.target.value; rerun(); } },
       el("option", { value: "" }, t("all")), STATUSES.map((s) => el("option", { value: s, selected: f.status === s }, label("status_", s))))),
     el("label", {}, t("type"), el("select", { id: "filter-type", onchange: (e) => { f.type = e.target.value; rerun(); } },
@@ -105,14 +113,14 @@ async function queueView(main) {
   if (f.search) filter.search = f.search;
   const [field, direction] = desk.sort.split(":");
   const holder = el("div", { id: "queue" }, t("loading"));
-  main.append(holder);
+  put(main, holder);
   try {
     const data = await call(QUEUE, { filter, sort: { field, direction } });
     const rows = data.aftersalesRequests.edges.map((e) => e.node);
     holder.replaceChildren(rows.length ? el("table", {}, el("thead", {}, el("tr", {},
       [t("claim"), t("type"), t("status"), t("customer"), t("created"), t("due"), t("assignee")].map((h) => el("th", {}, h)))),
     el("tbody", {}, rows.map((c) => el("tr", { class: c.isOverdue ? "overdue" : "", "data-number": c.number },
-      el("td", {}, el("button", { type: "button", class: "link open-claim", onclick: () => { desk.claimId = c.id; desk.notice = null; render(); } }, c.number)),
+      el("td", {}, el("button", { type: "button", class: "link open-claim", onclick: () => openClaim(c.id) }, c.number)),
       el("td", {}, t(c.type)), el("td", { class: "status" }, label("status_", c.status)), el("td", {}, c.userEmail),
       el("td", {}, date(c.createdAt)), el("td", {}, date(c.slaResolutionDueAt), c.isOverdue ? el("span", { class: "badge" }, t("overdue")) : null),
       el("td", {}, c.assignee ? c.assignee.email : ""))))) : el("p", {}, t("noClaims")));
@@ -137,7 +145,7 @@ async function claimView(main) {
   };
   const note = el("textarea", { id: "staff-note", maxlength: 5000 });
   const h = claim.customerHistory;
-  main.append(
+  put(main, 
     el("h2", {}, `${t("claim")} `, el("span", { id: "claim-number" }, claim.number), " · ", t(claim.type)),
     el("p", {}, `${t("status")}: `, el("strong", { id: "claim-status", "data-status": claim.status }, label("status_", claim.status)),
       claim.isOverdue ? el("span", { class: "badge" }, t("overdue")) : null),

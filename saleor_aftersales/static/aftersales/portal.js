@@ -74,7 +74,7 @@ function render() {
   document.documentElement.lang = LANGUAGE;
   const main = el("main", { id: "view" });
   root().replaceChildren(header(), main);
-  if (state.notice) main.append(el("p", { class: "notice", role: "status" }, state.notice));
+  if (state.notice) put(main, el("p", { class: "notice", role: "status" }, state.notice));
   ({ find: findView, order: orderView, claim: claimView, warranty: warrantyView })[state.view](main);
 }
 
@@ -123,7 +123,7 @@ function findView(main) {
   el("label", {}, t("password"), el("input", { name: "password", type: "password", required: true })),
   el("button", { type: "submit" }, t("signIn")));
 
-  main.append(el("section", { class: "cards" }, guest, state.token ? ordersList() : signIn), errors);
+  put(main, el("section", { class: "cards" }, guest, state.token ? ordersList() : signIn), errors);
 }
 
 function ordersList() {
@@ -149,17 +149,17 @@ function openOrder(found) {
 // The order: what can be claimed, the claim form, earlier claims ---------------
 
 async function orderView(main) {
-  main.append(el("p", {}, t("loading")));
+  put(main, el("p", {}, t("loading")));
   let eligibility;
   try {
     eligibility = (await call(ELIGIBILITY, access())).aftersalesEligibility;
   } catch (e) { showErrors(main, e); return; }
   main.replaceChildren();
-  if (state.notice) main.append(el("p", { class: "notice", role: "status" }, state.notice));
-  main.append(el("h2", {}, `${t("order")} #${eligibility.order.number}`));
-  main.append(claimForm(eligibility));
+  if (state.notice) put(main, el("p", { class: "notice", role: "status" }, state.notice));
+  put(main, el("h2", {}, `${t("order")} #${eligibility.order.number}`));
+  put(main, claimForm(eligibility));
   if (eligibility.requests.length) {
-    main.append(el("h2", {}, t("claims")), el("ul", { id: "claims" }, eligibility.requests.map((c) =>
+    put(main, el("h2", {}, t("claims")), el("ul", { id: "claims" }, eligibility.requests.map((c) =>
       el("li", {}, el("button", { type: "button", class: "link", onclick: () => go("claim", c.id) },
         `${c.number}`), " ", label("status_", c.status), " · ", t(c.type)))));
   }
@@ -304,7 +304,7 @@ async function claimView(main) {
       `mutation($id: ID!, $token: UUID, $rating: Int!) { aftersalesRequestRate(id: $id, rating: $rating, orderToken: $token) { errors { code message } } }`,
       { rating: Number(stars.value) })() }, t("rate")));
   }
-  main.append(
+  put(main, 
     el("p", {}, el("button", { type: "button", class: "link", id: "back", onclick: () => go("order") }, t("back"))),
     el("h2", {}, `${t("claim")} `, el("span", { id: "claim-number" }, claim.number)),
     el("p", {}, `${t("status")}: `, el("strong", { id: "claim-status", "data-status": claim.status }, label("status_", claim.status)), ` · ${t(claim.type)}`),
@@ -328,7 +328,7 @@ async function claimView(main) {
 
 function warrantyView(main) {
   const result = el("div", { id: "warranty-result" });
-  main.append(el("form", {
+  put(main, el("form", {
     id: "warranty-form",
     onsubmit: async (event) => {
       event.preventDefault();
