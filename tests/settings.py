@@ -40,3 +40,8 @@ AFTERSALES_STRIPE_API_BASE = os.environ.get("AFTERSALES_STRIPE_API_BASE")
 
 # Uploaded claim photos of this run.
 MEDIA_ROOT = tempfile.mkdtemp(prefix="aftersales-test-media-")
+
+# Saleor keeps connections for 10 minutes; the live server's request threads
+# would each keep one open until PostgreSQL runs out (the race tests start
+# hundreds). Close them at the end of every request, as a worker pool would reuse.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

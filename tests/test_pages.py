@@ -410,3 +410,31 @@ def test_a_rejection_is_appealed_and_the_queue_filters_find_it(
     console.wait_for_selector(f"tr[data-number='{claim['number']}']")
     assert console.locator("#queue tbody tr").count() == 1
     assert portal.problems == [] and console.problems == []
+
+
+def test_approving_outside_the_policy_takes_an_explicit_override(
+    browser, live_server, customer, staff_user, staff_api, warehouse
+):
+    from saleor_aftersales import policies
+
+    from .conftest import create_return, line_input
+
+    (variant,) = shop.make_variants(1, warehouse)
+    policies.save_policy(variant.product.product_type, {"final_sale": True})
+    order = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variant, 1)])
+    claim = create_return(staff_api, order, [line_input(order.lines.get(), 1)])[
+        "aftersalesRequest"
+    ]
+    console = open_page(browser, f"{live_server.url}/aftersales/console/")
+    staff_sign_in(console)
+    console.locator(f"tr[data-number='{claim['number']}'] .open-claim").click()
+    console.click("#approve")
+    console.wait_for_selector(
+        "#action-errors .error[data-code=POLICY_OVERRIDE_REQUIRED]"
+    )
+    assert AftersalesRequest.objects.get().status == "requested"
+    console.check("#override-policy")
+    console.click("#approve")
+    console.wait_for_selector("#claim-status[data-status=APPROVED]")
+    assert "POLICY_OVERRIDDEN" in console.inner_text("#timeline")
+    assert console.problems == []

@@ -187,10 +187,15 @@ function actionsFor(claim, act, note) {
   const box = el("section", { class: "actions", id: "actions" }, el("label", {}, t("note"), note));
   const button = (id, text, handler) => el("button", { type: "button", id, onclick: handler }, text);
   if (["REQUESTED", "APPEALED", "NEEDS_INFO"].includes(s)) {
+    // Outside the policy only by an explicit, audited choice.
+    const override = el("input", { type: "checkbox", id: "override-policy" });
+    if (claim.lines.some((l) => l.policyException)) {
+      box.append(el("label", { class: "inline" }, override, t("overridePolicy")));
+    }
     box.append(button("approve", t("approve"), () => act("aftersalesRequestApprove",
       `mutation($id: ID!, $lines: [AftersalesApproveLineInput!], $note: String, $override: Boolean) {
         aftersalesRequestApprove(id: $id, lines: $lines, note: $note, overridePolicy: $override) { errors { code message } } }`,
-      { lines: perLine(".approve-qty"), note: note.value, override: claim.lines.some((l) => l.policyException) })()));
+      { lines: perLine(".approve-qty"), note: note.value, override: override.checked })()));
     const reason = el("select", { id: "reject-reason" }, ["OUTSIDE_WINDOW", "NOT_ELIGIBLE", "FINAL_SALE", "NO_DEFECT_FOUND", "OTHER"].map((r) => el("option", { value: r }, r)));
     box.append(reason, button("reject", t("reject"), () => act("aftersalesRequestReject",
       `mutation($id: ID!, $reason: AftersalesRejectReason!, $note: String) { aftersalesRequestReject(id: $id, reason: $reason, note: $note) { errors { code message } } }`,
