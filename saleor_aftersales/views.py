@@ -29,14 +29,18 @@ def _secured(response):
     return response
 
 
+def _page(request, script: str):
+    return _secured(render(request, "aftersales/page.html", {"script": script}))
+
+
 @require_GET
 def portal(request):
-    return _secured(render(request, "aftersales/portal.html"))
+    return _page(request, "portal.js")
 
 
 @require_GET
 def console(request):
-    return _secured(render(request, "aftersales/console.html"))
+    return _page(request, "console.js")
 
 
 @require_GET

@@ -222,11 +222,12 @@ def test_refund_preview_is_for_staff_only(customer_api, anonymous_api, claim):
 
 
 def test_the_pages_are_served_with_a_strict_policy(client, db):
-    for path in ("/aftersales/portal/", "/aftersales/console/"):
-        response = client.get(path)
+    for page in ("portal", "console"):
+        response = client.get(f"/aftersales/{page}/")
         assert response.status_code == 200
         assert "default-src 'self'" in response["Content-Security-Policy"]
         assert b"common.js" in response.content
+        assert f"{page}.js".encode() in response.content
     assert client.get("/aftersales/assets/portal.js").status_code == 200
     assert client.get("/aftersales/assets/..%2Fviews.py").status_code == 404
     assert client.get("/aftersales/assets/nothing.js").status_code == 404
