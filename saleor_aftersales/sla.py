@@ -110,17 +110,6 @@ def due_times(created_at: datetime, settings: AftersalesSettings) -> DueTimes:
     )
 
 
-def business_seconds(start: datetime, end: datetime, settings: AftersalesSettings):
-    calendar = BusinessCalendar.from_settings(settings)
-    return int(calendar.elapsed(start, end).total_seconds())
-
-
-def shift(moment: datetime, seconds: int, settings: AftersalesSettings) -> datetime:
-    """``moment`` pushed back by ``seconds`` of open time."""
-    calendar = BusinessCalendar.from_settings(settings)
-    return calendar.add(moment, timedelta(seconds=seconds))
-
-
 def check_calendar(settings: AftersalesSettings) -> None:
     """Raises ValueError if the targets can't be met in this calendar at all."""
     due_times(datetime.now(pytz.utc), settings)
@@ -153,14 +142,23 @@ def track_step(
     desk); returns the fields it changed. ``settings`` is called only when the
     calendar is needed."""
     fields: Tuple[str, ...] = ()
+    calendar: Optional[BusinessCalendar] = None
+
+    def open_seconds(start: datetime) -> int:
+        # The plugin's settings (a query) are read once per step, if at all.
+        nonlocal calendar
+        if calendar is None:
+            calendar = BusinessCalendar.from_settings(settings())
+        return int(calendar.elapsed(start, now).total_seconds())
+
     was_waiting = from_status in WAITING_ON_CUSTOMER
     waiting = request.status in WAITING_ON_CUSTOMER
     if was_waiting and not waiting and request.sla_paused_at is not None:
-        paused = business_seconds(request.sla_paused_at, now, settings())
+        paused = open_seconds(request.sla_paused_at)
         request.sla_paused_seconds += paused
         if request.sla_resolution_due_at is not None:
-            request.sla_resolution_due_at = shift(
-                request.sla_resolution_due_at, paused, settings()
+            request.sla_resolution_due_at = calendar.add(
+                request.sla_resolution_due_at, timedelta(seconds=paused)
             )
         request.sla_paused_at = None
         fields += ("sla_paused_at", "sla_paused_seconds", "sla_resolution_due_at")
@@ -169,16 +167,12 @@ def track_step(
         fields += ("sla_paused_at",)
     if answers and request.first_response_at is None:
         request.first_response_at = now
-        request.response_business_seconds = business_seconds(
-            request.created_at, now, settings()
-        )
+        request.response_business_seconds = open_seconds(request.created_at)
         fields += ("first_response_at", "response_business_seconds")
     if request.concluded_at is None and request.status in RequestStatus.CONCLUDED:
         request.concluded_at = now
         request.resolution_business_seconds = max(
-            0,
-            business_seconds(request.created_at, now, settings())
-            - request.sla_paused_seconds,
+            0, open_seconds(request.created_at) - request.sla_paused_seconds
         )
         fields += ("concluded_at", "resolution_business_seconds")
     return fields
