@@ -16,7 +16,6 @@ import time
 from datetime import timedelta
 
 from django.db import connection
-from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -30,6 +29,8 @@ from benchmarks.harness import (
     section,
     table,
 )
+from saleor_aftersales import selectors
+from saleor_aftersales.enums import RequestStatus
 from saleor_aftersales.models import AftersalesRequest
 
 POOL_ORDERS = 100
@@ -272,13 +273,9 @@ def main() -> None:
     total = AftersalesRequest.objects.count()
     now = timezone.now()
     open_claims = AftersalesRequest.objects.exclude(
-        status__in=("rejected", "cancelled", "resolved", "closed")
+        status__in=RequestStatus.FINISHED
     ).count()
-    overdue = AftersalesRequest.objects.filter(
-        ~Q(status__in=("rejected", "cancelled", "resolved", "closed")),
-        Q(sla_resolution_due_at__lt=now, sla_paused_at__isnull=True)
-        | Q(first_response_at__isnull=True, sla_response_due_at__lt=now),
-    ).count()
+    overdue = AftersalesRequest.objects.filter(selectors.overdue(now)).count()
     print(f"\n{total:,} claims, {open_claims:,} open, {overdue:,} overdue.")
 
     shop = Shop()

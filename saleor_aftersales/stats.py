@@ -27,7 +27,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import host
+from . import host, selectors
 from .enums import RefundStatus, RequestStatus, RequestType
 from .models import AftersalesLine, AftersalesRefund, AftersalesRequest
 from .plugin import AftersalesSettings
@@ -123,13 +123,7 @@ def compute(
 
     # Decided: concluded by the desk, or still open and already late. Claims the
     # customer cancelled are neither.
-    evaluated = Q(concluded_at__isnull=False) | (
-        ~Q(status__in=RequestStatus.FINISHED)
-        & (
-            Q(sla_resolution_due_at__lt=now, sla_paused_at__isnull=True)
-            | Q(first_response_at__isnull=True, sla_response_due_at__lt=now)
-        )
-    )
+    evaluated = Q(concluded_at__isnull=False) | selectors.overdue(now)
     met = Q(first_response_at__lte=F("sla_response_due_at")) & Q(
         concluded_at__lte=F("sla_resolution_due_at")
     )
