@@ -86,19 +86,17 @@ DEFAULTS = AftersalesSettings()
 DEFAULT_HOURS = "08:00-20:00"
 
 
+def _invalid(name: str, message: str) -> ValidationError:
+    return ValidationError({name: ValidationError(message, code="invalid")})
+
+
 def _parse_count(name: str, value, maximum: int) -> int:
     try:
         count = int(str(value).strip())
     except (TypeError, ValueError):
         count = -1
     if count < 0 or count > maximum:
-        raise ValidationError(
-            {
-                name: ValidationError(
-                    f"{name} must be a whole number, 0-{maximum}.", code="invalid"
-                )
-            }
-        )
+        raise _invalid(name, f"{name} must be a whole number, 0-{maximum}.")
     return count
 
 
@@ -112,9 +110,7 @@ def _parse_percent(name: str, value) -> Decimal:
     except (InvalidOperation, TypeError):
         percent = Decimal("-1")
     if not percent.is_finite() or percent < 0 or percent > 100:
-        raise ValidationError(
-            {name: ValidationError(f"{name} must be 0-100.", code="invalid")}
-        )
+        raise _invalid(name, f"{name} must be 0-100.")
     return percent
 
 
@@ -124,14 +120,8 @@ def _parse_amount(name: str, value) -> Decimal:
     except (InvalidOperation, TypeError):
         amount = Decimal("-1")
     if not amount.is_finite() or amount < 0 or amount > 1000000:
-        raise ValidationError(
-            {name: ValidationError(f"{name} must be 0-1000000.", code="invalid")}
-        )
+        raise _invalid(name, f"{name} must be 0-1000000.")
     return amount
-
-
-def _invalid(name: str, message: str) -> ValidationError:
-    return ValidationError({name: ValidationError(message, code="invalid")})
 
 
 def _parse_time_zone(name: str, value) -> str:
