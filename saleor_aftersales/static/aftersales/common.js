@@ -271,6 +271,31 @@ function showErrors(container, error) {
     el("p", { class: "error", role: "alert", "data-code": e.code || "" }, errorText(e))));
 }
 
+// Sign in with a Saleor account (tokenCreate). ``onSignedIn`` gets the token and
+// the user, and may refuse them by throwing an ApiError.
+function signInForm(title, errors, onSignedIn) {
+  return el("form", {
+    id: "signin-form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      const form = new FormData(event.target);
+      try {
+        const data = await gql(`mutation($e: String!, $p: String!) {
+          tokenCreate(email: $e, password: $p) {
+            token user { id email isStaff } accountErrors { code message } } }`,
+        { e: form.get("email"), p: form.get("password") });
+        const result = data.tokenCreate;
+        if (result.accountErrors.length) throw new ApiError(result.accountErrors);
+        onSignedIn(result);
+      } catch (e) { showErrors(errors, e); }
+    },
+  },
+  el("h2", {}, title),
+  el("label", {}, t("email"), el("input", { name: "email", type: "email", required: true })),
+  el("label", {}, t("password"), el("input", { name: "password", type: "password", required: true })),
+  el("button", { type: "submit" }, t("signIn")));
+}
+
 function languageSwitcher(onChange) {
   return el("label", { class: "language" }, t("language"), " ",
     el("select", {

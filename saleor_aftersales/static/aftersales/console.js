@@ -68,27 +68,12 @@ function signOut() {
 
 function signInView(main) {
   const errors = el("div", { id: "signin-errors" });
-  put(main, el("form", {
-    id: "signin-form",
-    onsubmit: async (event) => {
-      event.preventDefault();
-      const form = new FormData(event.target);
-      try {
-        const data = await gql(`mutation($e: String!, $p: String!) {
-          tokenCreate(email: $e, password: $p) { token user { id email isStaff } accountErrors { code message } } }`,
-        { e: form.get("email"), p: form.get("password") });
-        const result = data.tokenCreate;
-        if (result.accountErrors.length) throw new ApiError(result.accountErrors);
-        if (!result.user.isStaff) throw new ApiError([{ code: "NOT_STAFF", message: t("notStaff") }]);
-        desk.token = result.token;
-        sessionStorage.setItem("aftersales-staff-token", desk.token);
-        render();
-      } catch (e) { showErrors(errors, e); }
-    },
-  }, el("h2", {}, t("signIn")),
-  el("label", {}, t("email"), el("input", { name: "email", type: "email", required: true })),
-  el("label", {}, t("password"), el("input", { name: "password", type: "password", required: true })),
-  el("button", { type: "submit" }, t("signIn"))), errors);
+  put(main, signInForm(t("signIn"), errors, (result) => {
+    if (!result.user.isStaff) throw new ApiError([{ code: "NOT_STAFF", message: t("notStaff") }]);
+    desk.token = result.token;
+    sessionStorage.setItem("aftersales-staff-token", desk.token);
+    render();
+  }), errors);
 }
 
 async function queueView(main) {

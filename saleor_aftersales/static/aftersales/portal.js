@@ -101,27 +101,11 @@ function findView(main) {
   el("label", {}, t("email"), el("input", { name: "email", type: "email", required: true })),
   el("button", { type: "submit", id: "find" }, t("find")));
 
-  const signIn = el("form", {
-    id: "signin-form",
-    onsubmit: async (event) => {
-      event.preventDefault();
-      const form = new FormData(event.target);
-      try {
-        const data = await gql(`mutation($e: String!, $p: String!) {
-          tokenCreate(email: $e, password: $p) { token accountErrors { code message } } }`,
-        { e: form.get("email"), p: form.get("password") });
-        const result = data.tokenCreate;
-        if (result.accountErrors.length) throw new ApiError(result.accountErrors);
-        state.token = result.token;
-        sessionStorage.setItem("aftersales-customer-token", state.token);
-        render();
-      } catch (e) { showErrors(errors, e); }
-    },
-  },
-  el("h2", {}, t("orSignIn")),
-  el("label", {}, t("email"), el("input", { name: "email", type: "email", required: true })),
-  el("label", {}, t("password"), el("input", { name: "password", type: "password", required: true })),
-  el("button", { type: "submit" }, t("signIn")));
+  const signIn = signInForm(t("orSignIn"), errors, (result) => {
+    state.token = result.token;
+    sessionStorage.setItem("aftersales-customer-token", state.token);
+    render();
+  });
 
   put(main, el("section", { class: "cards" }, guest, state.token ? ordersList() : signIn), errors);
 }
