@@ -136,10 +136,15 @@ class AftersalesRequestSortingInput(host.SortInputObjectType):
 MAX_DAYS = 3 * 366  # a stats period
 
 
-def verification_error(message: str, code: Code) -> WarrantyCardVerification:
-    return WarrantyCardVerification(
-        valid=False, errors=[AftersalesError(message=message, code=code.value)]
+def refused(result_type, message: str, code: Code, **fields):
+    """A query's typed answer carrying one error instead of a result."""
+    return result_type(
+        errors=[AftersalesError(message=message, code=code.value)], **fields
     )
+
+
+def verification_error(message: str, code: Code) -> WarrantyCardVerification:
+    return refused(WarrantyCardVerification, message, code, valid=False)
 
 
 def can_manage_webhooks(info) -> bool:
@@ -263,23 +268,17 @@ class AftersalesQueries(graphene.ObjectType):
         if not throttle.allow(
             "order-lookup", client, settings.verifications_per_minute
         ):
-            return AftersalesOrderLookup(
-                errors=[
-                    AftersalesError(
-                        message="Too many attempts; try again in a minute.",
-                        code=Code.THROTTLED.value,
-                    )
-                ]
+            return refused(
+                AftersalesOrderLookup,
+                "Too many attempts; try again in a minute.",
+                Code.THROTTLED,
             )
         order = host.order_by_number_and_email(number, email)
         if order is None:
-            return AftersalesOrderLookup(
-                errors=[
-                    AftersalesError(
-                        message="No order has this number and e-mail.",
-                        code=Code.NOT_FOUND.value,
-                    )
-                ]
+            return refused(
+                AftersalesOrderLookup,
+                "No order has this number and e-mail.",
+                Code.NOT_FOUND,
             )
         return AftersalesOrderLookup(
             order_token=order.token, order_number=str(order.pk), errors=[]
