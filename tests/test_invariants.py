@@ -97,7 +97,9 @@ class ClaimHistories(RuleBasedStateMachine):
         quantities = {
             line.pk: min(line.quantity_requested, share) for line in request.lines.all()
         }
-        self.attempt(lambda: workflow.approve(request, by=self.staff, quantities=quantities))
+        self.attempt(
+            lambda: workflow.approve(request, by=self.staff, quantities=quantities)
+        )
 
     @rule(pk=claims)
     def reject(self, pk):
@@ -186,7 +188,10 @@ class ClaimHistories(RuleBasedStateMachine):
         shipping = self.order.shipping_price_gross_amount
         for request in AftersalesRequest.objects.filter(order=self.order):
             worth = sum(
-                (l.unit_price_gross_amount * l.quantity_approved for l in request.lines.all()),
+                (
+                    l.unit_price_gross_amount * l.quantity_approved
+                    for l in request.lines.all()
+                ),
                 Decimal("0"),
             )
             paid = request.refunds.filter(status="success").aggregate(
@@ -196,9 +201,9 @@ class ClaimHistories(RuleBasedStateMachine):
 
     @invariant()
     def units_add_up(self):
-        lines = AftersalesLine.objects.filter(
-            request__order=self.order
-        ).select_related("request", "order_line")
+        lines = AftersalesLine.objects.filter(request__order=self.order).select_related(
+            "request", "order_line"
+        )
         approved = {}
         for line in lines:
             assert line.quantity_received <= line.quantity_approved
@@ -228,9 +233,7 @@ class ClaimHistories(RuleBasedStateMachine):
                 AftersalesEvent.objects.filter(request=request).order_by("pk")
             )
             assert events[0].type == "created"
-            assert all(
-                a.created_at <= b.created_at for a, b in zip(events, events[1:])
-            )
+            assert all(a.created_at <= b.created_at for a, b in zip(events, events[1:]))
             assert events[-1].to_status == request.status
 
 

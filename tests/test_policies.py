@@ -443,6 +443,17 @@ def test_unknown_product_type_is_not_found(staff_api):
         {"type": gid("ProductType", 999999), "input": {"finalSale": True}},
     )["aftersalesPolicyUpdate"]
     assert result["errors"][0]["code"] == "NOT_FOUND"
+    for product_type, code in (
+        (gid("ProductType", 999999), "NOT_FOUND"),
+        (gid("Order", 1), "GRAPHQL_ERROR"),
+        ("garbage", "GRAPHQL_ERROR"),
+    ):
+        deleted = staff_api.data(POLICY_DELETE, {"type": product_type})[
+            "aftersalesPolicyDelete"
+        ]
+        assert [(e["field"], e["code"]) for e in deleted["errors"]] == [
+            ("productType", code)
+        ]
 
 
 def test_strangers_cannot_read_or_change_policies(
