@@ -145,6 +145,16 @@ def quote_refund(
     )
 
 
+def _check_refundable(request: AftersalesRequest) -> None:
+    if request.status not in REFUNDABLE_STATUSES:
+        raise _error(
+            None,
+            f"Claim {request.number} is {request.get_status_display().lower()}; "
+            "only approved or received claims can be refunded.",
+            Code.INVALID_STATUS,
+        )
+
+
 def preview(
     request: AftersalesRequest,
     settings: AftersalesSettings,
@@ -153,12 +163,7 @@ def preview(
 ) -> RefundQuote:
     """What a refund of the claim would pay now; refuses as the refund would."""
     _validate_arguments(None, restocking_fee_percent, "")
-    if request.status not in REFUNDABLE_STATUSES:
-        raise _error(
-            None,
-            "Only approved or received claims can be refunded.",
-            Code.INVALID_STATUS,
-        )
+    _check_refundable(request)
     return quote_refund(
         request,
         settings=settings,
@@ -254,13 +259,7 @@ def _reserve_refund(
                 "quote; only returns are refunded by hand.",
                 Code.INVALID_STATUS,
             )
-        if request.status not in REFUNDABLE_STATUSES:
-            raise _error(
-                None,
-                f"Claim {request.number} is {request.get_status_display().lower()}; "
-                "only approved or received claims can be refunded.",
-                Code.INVALID_STATUS,
-            )
+        _check_refundable(request)
         host.lock_order(request.order_id)
         payment = host.refundable_payment(request.order)
         if payment is None:
