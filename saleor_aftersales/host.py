@@ -365,6 +365,7 @@ def allocate_lines(order_lines: List[OrderLine], country_code: str) -> None:
     stocks = list(stocks.order_by("pk"))
     allocated = dict(
         Allocation.objects.filter(stock__in=stocks)
+        .order_by()  # else Django 3.0 groups by Allocation's ordering (pk) too
         .values("stock")
         .annotate(total=Sum("quantity_allocated"))
         .values_list("stock", "total")

@@ -182,7 +182,8 @@ def claimed_quantities(
     )
     if exclude_request_pk is not None:
         lines = lines.exclude(request_id=exclude_request_pk)
-    rows = lines.values("order_line_id").annotate(held=Sum(held))
+    # order_by(): Django 3.0 would group by the model's ordering (pk) too.
+    rows = lines.order_by().values("order_line_id").annotate(held=Sum(held))
     return {row["order_line_id"]: row["held"] or 0 for row in rows}
 
 

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from saleor.order.models import Order
+from saleor.warehouse.management import allocate_stock
 from saleor.warehouse.models import Allocation, Stock
 
 from demo import shop
@@ -239,3 +240,27 @@ def test_missing_units_are_neither_credited_nor_replaced(
     )
     assert replacement.lines.get().quantity == 1
     assert result["refund"] is None
+
+
+def test_units_allocated_to_several_other_orders_all_count_when_shipping(
+    customer, customer_api, staff_api, order, variants
+):
+    """Every allocation counts, not only the last row of the sum (Django 3.0
+    grouped it by Allocation's Meta.ordering too, so a replacement could take
+    units other orders hold)."""
+    Stock.objects.filter(product_variant=variants[1]).update(quantity=3)
+    first = order.lines.order_by("pk")[0]  # 2 units delivered
+    claim = create_exchange(
+        customer_api, order, [exchange_line(first, variants[1], quantity=2)]
+    )["aftersalesRequest"]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    staff_api.data(RECEIVE, {"id": claim["id"]})
+    for _ in range(2):  # meanwhile two other orders take one unit each
+        other = shop.place_order(customer, [(variants[1], 1)])
+        allocate_stock(other.lines.get(), "GB", 1)
+    before = db_state(order)
+    result = fulfill(staff_api, claim)  # 3 in stock - 2 allocated = 1 free
+    assert result["errors"][0]["code"] == "OUT_OF_STOCK"
+    assert db_state(order) == before
+    held = Allocation.objects.filter(stock__product_variant=variants[1])
+    assert sum(a.quantity_allocated for a in held) == 2
