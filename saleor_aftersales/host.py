@@ -519,6 +519,7 @@ from saleor.graphql.account.types import User as UserType  # noqa: E402,F401
 from saleor.graphql.api import Mutation as SaleorMutation  # noqa: E402,F401
 from saleor.graphql.api import Query as SaleorQuery  # noqa: E402,F401
 from saleor.graphql.core.connection import CountableDjangoObjectType  # noqa: E402,F401
+from saleor.graphql.core.connection import from_global_cursor  # noqa: E402,F401
 from saleor.graphql.core.dataloaders import DataLoader  # noqa: E402,F401
 from saleor.graphql.core.fields import FilterInputConnectionField  # noqa: E402,F401
 from saleor.graphql.core.fields import PrefetchingConnectionField  # noqa: E402,F401

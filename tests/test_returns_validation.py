@@ -517,6 +517,45 @@ def test_malformed_claim_id_in_query_is_an_error_and_unknown_is_null(staff_api):
     assert "errors" not in content and content["data"]["aftersalesRequest"] is None
 
 
+@pytest.mark.parametrize(
+    "page, message",
+    [
+        ("first: 101", "`first` on `aftersalesRequests` must be between 0 and 100."),
+        ("last: 101", "`last` on `aftersalesRequests` must be between 0 and 100."),
+        ('first: 5, after: "abc"', "`after` is not a cursor of `aftersalesRequests`."),
+        ('first: 5, after: "é"', "`after` is not a cursor of `aftersalesRequests`."),
+        # base64 of bytes that aren't UTF-8, and of JSON that isn't a cursor
+        ('first: 5, after: "//79"', "`after` is not a cursor of `aftersalesRequests`."),
+        ('last: 5, before: "eyJhIjogMX0="', "`before` is not a cursor of "),
+    ],
+)
+def test_a_bad_page_of_claims_is_refused_with_a_clear_message(
+    staff_api, claim, page, message
+):
+    content = staff_api.post(f"{{ aftersalesRequests({page}) {{ totalCount }} }}")
+    error = content["errors"][0]
+    assert error["message"].startswith(message), error
+    assert error["extensions"]["exception"]["code"] == "GraphQLError"
+    assert content["data"]["aftersalesRequests"] is None
+
+
+def test_a_cursor_from_a_page_of_claims_still_leads_to_the_next(
+    staff_api, customer_api, order
+):
+    for line in order.lines.all():
+        create_return(customer_api, order, [line_input(line, 1)])
+    first = staff_api.data(
+        "{ aftersalesRequests(first: 1) { edges { cursor node { number } } } }"
+    )["aftersalesRequests"]["edges"][0]
+    query = """
+    query Next($after: String) {
+      aftersalesRequests(first: 1, after: $after) { edges { node { number } } }
+    }"""
+    following = staff_api.data(query, {"after": first["cursor"]})
+    numbers = [e["node"]["number"] for e in following["aftersalesRequests"]["edges"]]
+    assert len(numbers) == 1 and numbers != [first["node"]["number"]]
+
+
 def test_units_held_by_several_other_claims_cannot_be_claimed_again(
     customer_api, staff_api, order
 ):

@@ -14,6 +14,7 @@ from ..plugin import get_settings
 from ..policies import order_eligibility
 from .authorize import authorize_order, is_staff_viewer, viewer
 from .enums import AftersalesRequestStatus, AftersalesRequestType
+from .fields import FilterInputConnectionField, PrefetchingConnectionField
 from .mutations.base import errors_of, get_instance
 from .mutations.policies import (
     AftersalesPolicyDelete,
@@ -180,10 +181,10 @@ class AftersalesQueries(graphene.ObjectType):
         order_token=graphene.Argument(graphene.UUID, description="The order's token."),
         description="One claim: for staff, its customer, or a guest with the token.",
     )
-    my_aftersales_requests = host.PrefetchingConnectionField(
+    my_aftersales_requests = PrefetchingConnectionField(
         AftersalesRequest, description="The signed-in customer's claims, newest first."
     )
-    aftersales_requests = host.FilterInputConnectionField(
+    aftersales_requests = FilterInputConnectionField(
         AftersalesRequest,
         filter=AftersalesRequestFilterInput(description="Filtering options."),
         sort_by=AftersalesRequestSortingInput(description="Sort claims."),
@@ -198,10 +199,10 @@ class AftersalesQueries(graphene.ObjectType):
         ),
         description="Check a warranty card: public, throttled per client.",
     )
-    my_warranty_cards = host.PrefetchingConnectionField(
+    my_warranty_cards = PrefetchingConnectionField(
         WarrantyCard, description="The signed-in customer's warranty cards."
     )
-    warranty_cards = host.PrefetchingConnectionField(
+    warranty_cards = PrefetchingConnectionField(
         WarrantyCard,
         code=graphene.Argument(graphene.String, description="A card's code."),
         order=graphene.Argument(graphene.ID, description="Cards of an order."),
@@ -251,10 +252,10 @@ class AftersalesQueries(graphene.ObjectType):
         ),
     )
 
-    aftersales_webhooks = host.PrefetchingConnectionField(
+    aftersales_webhooks = PrefetchingConnectionField(
         AftersalesWebhook, description="Webhook subscriptions (MANAGE_APPS)."
     )
-    aftersales_webhook_deliveries = host.PrefetchingConnectionField(
+    aftersales_webhook_deliveries = PrefetchingConnectionField(
         AftersalesWebhookDelivery,
         status=graphene.Argument(
             graphene.String, description="pending, delivered or failed."
