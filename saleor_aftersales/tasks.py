@@ -20,8 +20,32 @@ def queue_options() -> dict:
     return {"queue": queue} if queue else {}
 
 
+# One quick try at the broker. Kombu's default is to retry a connection for ever,
+# which would hold the request that queued the task for as long as Redis is down;
+# the row is committed anyway and beat's sweepers send it once Redis is back.
+BROKER_TRIES = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+BROKER_TIMEOUT = 3  # seconds, for a broker that neither answers nor refuses
+
+
+def _send(task, args: tuple, countdown: float) -> None:
+    """Queue ``task``; raises kombu's OperationalError at once if the broker is
+    down (callers log it and leave the work to the sweepers)."""
+    if host.celery_app.conf.task_always_eager:
+        task.apply_async(args, countdown=countdown, **queue_options())
+        return
+    with host.celery_app.connection_for_write() as connection:
+        connection.ensure_connection(**BROKER_TRIES, timeout=BROKER_TIMEOUT)
+        task.apply_async(
+            args,
+            countdown=countdown,
+            connection=connection,
+            retry_policy=BROKER_TRIES,
+            **queue_options(),
+        )
+
+
 def schedule_delivery(delivery_pk: int, countdown: float = 0) -> None:
-    deliver_webhook.apply_async((delivery_pk,), countdown=countdown, **queue_options())
+    _send(deliver_webhook, (delivery_pk,), countdown)
 
 
 @host.celery_app.task(name="saleor_aftersales.deliver_webhook", ignore_result=True)
@@ -46,7 +70,7 @@ def deliver_due_webhooks() -> None:
 
 
 def schedule_refund(refund_pk: int, countdown: float = 0) -> None:
-    pay_refund.apply_async((refund_pk,), countdown=countdown, **queue_options())
+    _send(pay_refund, (refund_pk,), countdown)
 
 
 @host.celery_app.task(name="saleor_aftersales.pay_refund", ignore_result=True)
