@@ -10,7 +10,7 @@ own fields fail the same way for the same input (HOST_REFUSALS, each proven agai
 a Saleor field below). Afterwards the books of every order must still balance.
 
 AFTERSALES_FUZZ_EXAMPLES sets the examples per field and caller (default 12; the
-figures in docs/RELIABILITY.md come from 150).
+figures in docs/RELIABILITY.md come from 60).
 """
 
 import json
@@ -22,8 +22,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from django.contrib.sites.models import Site
 from graphql_jwt.shortcuts import get_token
 from saleor.account.models import User
+from saleor.site.models import SiteSettings
 
 from saleor_aftersales import models
 from saleor_aftersales.graphql.schema import AftersalesMutations, AftersalesQueries
@@ -82,7 +84,10 @@ def test_saleor_refuses_that_input_the_same_way_on_its_own_fields(staff_user):
 
 @pytest.fixture
 def shop_with_claims(customer, customer_api, staff_api, order, guest_order, variants):
-    """Claims in most states on two orders, a webhook subscription and a policy."""
+    """Claims in most states on two orders and a webhook subscription, in a shop
+    with its site settings (Saleor's order fields read them; a flushed test
+    database has none)."""
+    SiteSettings.objects.get_or_create(site=Site.objects.get_current())
     first, second = order.lines.order_by("pk")
     requested = create_return(customer_api, order, [line_input(first, 1)])
     resolved = create_return(customer_api, order, [line_input(second, 1)])
