@@ -59,6 +59,9 @@ HOST_REFUSALS = {
     "400 IndexError: string index out of range": (
         '{ orders(first: 1, filter: {created: {gte: ""}}) { totalCount } }'
     ),
+    "400 NotImplementedError: ISO N extended year representation not supported.": (
+        '{ orders(first: 1, filter: {created: {gte: "-Infinity"}}) { totalCount } }'
+    ),
 }
 
 

@@ -569,3 +569,28 @@ def test_units_held_by_several_other_claims_cannot_be_claimed_again(
     assert_create_refused(
         customer_api, order, [line_input(first, 1)], "QUANTITY_EXCEEDED"
     )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '{ serviceHistory(serialNumber: "VIN\\u0000") { id } }',
+        '{ warrantyCards(first: 5, serialNumber: "SN\\u0000") { totalCount } }',
+        '{ warrantyCards(first: 5, code: "AB\\u0000") { totalCount } }',
+        '{ aftersalesWebhookDeliveries(first: 5, status: "\\u0000") { totalCount } }',
+    ],
+)
+def test_nul_characters_in_query_arguments_are_refused_clearly(superuser_api, query):
+    """Found by fuzzing: PostgreSQL's driver raised ValueError on them."""
+    error = superuser_api.post(query)["errors"][0]
+    assert "must not contain NUL characters" in error["message"], error
+    assert error["extensions"]["exception"]["code"] == "GraphQLError"
+
+
+@pytest.fixture
+def superuser_api(db):
+    from saleor.account.models import User
+
+    from .conftest import ApiClient
+
+    return ApiClient(User.objects.create_superuser("owner@example.com", "password"))

@@ -76,6 +76,14 @@ def _filter_type(qs, _, value):
     return qs.filter(type__in=value) if value else qs
 
 
+def no_nul(value, name: str):
+    """PostgreSQL text can't hold NUL: a query argument with one is refused (the
+    mutations refuse it with a code of their own)."""
+    if value and "\x00" in value:
+        raise GraphQLError(f"`{name}` must not contain NUL characters.")
+    return value
+
+
 def _filter_search(qs, _, value):
     return selectors.search_requests(qs, value)
 
@@ -264,6 +272,7 @@ class AftersalesQueries(graphene.ObjectType):
     )
 
     def resolve_aftersales_order_lookup(self, info, number, email):
+        no_nul(number, "number"), no_nul(email, "email")
         settings = get_settings()
         client = throttle.client_id(info.context)
         if not throttle.allow(
@@ -356,15 +365,16 @@ class AftersalesQueries(graphene.ObjectType):
             raise host.PermissionDenied()
         deliveries = models.WebhookDelivery.objects.select_related("subscription")
         if status:
-            deliveries = deliveries.filter(status=status)
+            deliveries = deliveries.filter(status=no_nul(status, "status"))
         return deliveries.order_by("-pk")
 
     def resolve_service_history(self, info, serial_number):
         if not is_staff_viewer(info):
             raise host.PermissionDenied()
-        return selectors.service_history(serial_number)
+        return selectors.service_history(no_nul(serial_number, "serialNumber"))
 
     def resolve_warranty_card_verify(self, info, code, meter_reading=None):
+        no_nul(code, "code")
         settings = get_settings()
         client = throttle.client_id(info.context)
         if not throttle.allow(
@@ -408,12 +418,13 @@ class AftersalesQueries(graphene.ObjectType):
             raise host.PermissionDenied()
         cards = selectors.warranty_cards()
         if code:
-            cards = cards.filter(code=warranty.parse_code(code) or "-")
+            cards = cards.filter(code=warranty.parse_code(no_nul(code, "code")) or "-")
         if order:
             found = lookup(host.Order, order, "Order")
             cards = cards.filter(order=found) if found else cards.none()
         if serial_number:
-            cards = cards.filter(serial_number=serial_number.strip().upper())
+            serial_number = no_nul(serial_number, "serialNumber").strip().upper()
+            cards = cards.filter(serial_number=serial_number)
         return cards
 
     def resolve_aftersales_eligibility(self, info, order=None, order_token=None):
