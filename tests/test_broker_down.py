@@ -64,6 +64,25 @@ def broker():
     broker.back()
 
 
+def assert_paid_once_and_all_delivered(order, receiver, refund_key):
+    """The refund paid once (80.00 - 2 x 25.00) and each of the claim's five
+    events delivered once, nothing left waiting."""
+    assert AftersalesRefund.objects.get(idempotency_key=refund_key).status == (
+        "success"
+    )
+    assert order.payments.get().captured_amount == 30
+    assert wait_for(lambda: len(receiver.delivered()) == 5)
+    for event in (
+        "aftersales.request.created",
+        "aftersales.request.approved",
+        "aftersales.request.received",
+        "aftersales.request.refunded",
+        "aftersales.request.resolved",
+    ):
+        assert len(by_type(receiver, event)) == 1, event
+    assert not WebhookDelivery.objects.filter(status="pending").exists()
+
+
 @transactional
 def test_steps_answer_and_nothing_is_lost_while_the_broker_is_down(
     broker, receiver, customer_api, staff_api, order
@@ -96,19 +115,7 @@ def test_steps_answer_and_nothing_is_lost_while_the_broker_is_down(
     tasks.pay_due_refunds()
     tasks.deliver_due_webhooks()
 
-    paid = AftersalesRefund.objects.get(idempotency_key="while-down")
-    assert paid.status == "success"
-    assert order.payments.get().captured_amount == 30  # 80.00 - 2 x 25.00
-    assert wait_for(lambda: len(receiver.delivered()) == 5)
-    for event in (
-        "aftersales.request.created",
-        "aftersales.request.approved",
-        "aftersales.request.received",
-        "aftersales.request.refunded",
-        "aftersales.request.resolved",
-    ):
-        assert len(by_type(receiver, event)) == 1, event
-    assert not WebhookDelivery.objects.filter(status="pending").exists()
+    assert_paid_once_and_all_delivered(order, receiver, "while-down")
 
 
 class RedisServer:
@@ -181,17 +188,4 @@ def test_redis_killed_mid_work_loses_nothing_once_it_is_started_again(
     tasks.pay_due_refunds()
     tasks.deliver_due_webhooks()
 
-    assert AftersalesRefund.objects.get(idempotency_key="redis-killed").status == (
-        "success"
-    )
-    assert order.payments.get().captured_amount == 30  # 80.00 - 2 x 25.00
-    assert wait_for(lambda: len(receiver.delivered()) == 5)
-    for event in (
-        "aftersales.request.created",
-        "aftersales.request.approved",
-        "aftersales.request.received",
-        "aftersales.request.refunded",
-        "aftersales.request.resolved",
-    ):
-        assert len(by_type(receiver, event)) == 1, event
-    assert not WebhookDelivery.objects.filter(status="pending").exists()
+    assert_paid_once_and_all_delivered(order, receiver, "redis-killed")
