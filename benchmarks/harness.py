@@ -52,6 +52,17 @@ from graphql_jwt.shortcuts import get_token  # noqa: E402
 from demo import shop  # noqa: E402
 
 API_PATH = "/graphql/"
+# Saleor's own baseline for latency and load: the staff's first page of orders.
+ORDERS = """
+query Orders {
+  orders(first: 20) {
+    edges { node {
+      id number created status paymentStatus userEmail
+      total { gross { amount currency } }
+    } }
+  }
+}
+"""
 
 
 def migrate() -> None:

@@ -8,6 +8,7 @@ orders(first: 20) measured in the same rounds. Target: create <= 0.5 x orderFulf
 import sys
 
 from benchmarks.harness import (
+    ORDERS,
     Api,
     Shop,
     gid,
@@ -28,16 +29,6 @@ mutation Fulfill($order: ID!, $input: OrderFulfillInput!) {
   orderFulfill(order: $order, input: $input) {
     order { id status }
     orderErrors { field code message }
-  }
-}
-"""
-ORDERS = """
-query Orders {
-  orders(first: 20) {
-    edges { node {
-      id number created status paymentStatus userEmail
-      total { gross { amount currency } }
-    } }
   }
 }
 """

@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 from benchmarks.harness import (
+    ORDERS,
     Shop,
     get_token,
     gid,
@@ -33,16 +34,6 @@ from benchmarks.harness import (
 ROOT = Path(__file__).resolve().parent.parent
 UNITS_PER_ORDER = 400
 
-ORDERS = """
-query Orders {
-  orders(first: 20) {
-    edges { node {
-      id number created status paymentStatus userEmail
-      total { gross { amount currency } }
-    } }
-  }
-}
-"""
 CREATE = """
 mutation Create($input: AftersalesRequestCreateInput!) {
   returnRequestCreate(input: $input) {
