@@ -11,6 +11,7 @@ from django.db import connection
 from django.test.client import Client
 from django.test.utils import CaptureQueriesContext
 from graphql_jwt.shortcuts import get_token
+from saleor.account.models import User
 from saleor.app.models import App
 
 from demo import shop
@@ -88,6 +89,12 @@ def other_customer(db):
 @pytest.fixture
 def staff_user(db):
     return shop.make_staff("staff@example.com")
+
+
+@pytest.fixture
+def shop_owner(db):
+    """A superuser: every permission, as the shop's owner has."""
+    return User.objects.create_superuser("owner@example.com", "password")
 
 
 @pytest.fixture

@@ -24,7 +24,6 @@ from pathlib import Path
 import pytest
 from django.contrib.sites.models import Site
 from graphql_jwt.shortcuts import get_token
-from saleor.account.models import User
 from saleor.site.models import SiteSettings
 
 from saleor_aftersales import models
@@ -91,8 +90,8 @@ def report_key(status, code, message):
     return f"{status} {code}: {message}"
 
 
-def test_saleor_refuses_that_input_the_same_way_on_its_own_fields(staff_user):
-    api = ApiClient(User.objects.create_superuser("owner@example.com", "password"))
+def test_saleor_refuses_that_input_the_same_way_on_its_own_fields(shop_owner):
+    api = ApiClient(shop_owner)
     for key, probe in HOST_REFUSALS.items():
         response = api.client.post(
             "/graphql/",
@@ -165,7 +164,7 @@ def shop_with_claims(customer, customer_api, staff_api, order, guest_order, vari
 
 
 def test_fuzzing_every_plugin_field_finds_no_server_error(
-    live_server, shop_with_claims, customer, caplog
+    live_server, shop_with_claims, customer, shop_owner, caplog
 ):
     from saleor_aftersales.graphql.schema import schema
 
@@ -173,7 +172,6 @@ def test_fuzzing_every_plugin_field_finds_no_server_error(
         [*plugin_fields(schema.get_query_type(), AftersalesQueries)]
         + [*plugin_fields(schema.get_mutation_type(), AftersalesMutations)]
     )
-    owner = User.objects.create_superuser("owner@example.com", "password")
     orders = shop_with_claims["orders"]
     command = [
         str(FUZZ_PYTHON),
@@ -183,7 +181,7 @@ def test_fuzzing_every_plugin_field_finds_no_server_error(
         f"--fields={','.join(fields)}",
         "--caller=nobody=",
         f"--caller=customer={get_token(customer)}",
-        f"--caller=owner={get_token(owner)}",
+        f"--caller=owner={get_token(shop_owner)}",
         *[f"--id={value}" for value in shop_with_claims["ids"]],
         *[f"--uuid={value}" for value in shop_with_claims["tokens"]],
         *[f"--text={value}" for value in shop_with_claims["codes"]],

@@ -9,7 +9,7 @@ from saleor.order.models import Fulfillment
 from demo import shop
 from saleor_aftersales.models import AftersalesRequest
 
-from .conftest import create_return, db_state, gid, line_input
+from .conftest import ApiClient, create_return, db_state, gid, line_input
 from .queries import (
     APPEAL,
     APPROVE,
@@ -580,17 +580,8 @@ def test_units_held_by_several_other_claims_cannot_be_claimed_again(
         '{ aftersalesWebhookDeliveries(first: 5, status: "\\u0000") { totalCount } }',
     ],
 )
-def test_nul_characters_in_query_arguments_are_refused_clearly(superuser_api, query):
+def test_nul_characters_in_query_arguments_are_refused_clearly(shop_owner, query):
     """Found by fuzzing: PostgreSQL's driver raised ValueError on them."""
-    error = superuser_api.post(query)["errors"][0]
+    error = ApiClient(shop_owner).post(query)["errors"][0]
     assert "must not contain NUL characters" in error["message"], error
     assert error["extensions"]["exception"]["code"] == "GraphQLError"
-
-
-@pytest.fixture
-def superuser_api(db):
-    from saleor.account.models import User
-
-    from .conftest import ApiClient
-
-    return ApiClient(User.objects.create_superuser("owner@example.com", "password"))
