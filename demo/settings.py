@@ -11,10 +11,22 @@ os.environ.setdefault(
     "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/saleor_aftersales_demo"
 )
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
-os.environ.setdefault("ALLOWED_CLIENT_HOSTS", "localhost:8000,127.0.0.1:8000")
+# Where shoppers come from (the portal is served by the shop itself): hosts only,
+# as Saleor compares a redirect URL's host without its port
+# (saleor.core.utils.url.validate_storefront_url), so "localhost:8000" matches
+# nothing. The IPv6 loopback is listed too; with DEBUG off, Saleor refuses to
+# start when this is exactly its own default ("localhost,127.0.0.1").
+os.environ.setdefault("ALLOWED_CLIENT_HOSTS", "localhost,127.0.0.1,[::1]")
 os.environ.setdefault("DEBUG", "False")
 
 from saleor.settings import *  # noqa: E402,F401,F403
+
+# A port in a configured client host would refuse every redirect URL
+# (accountRegister, password reset): keep the host part of each entry.
+ALLOWED_CLIENT_HOSTS = [  # noqa: F405
+    host.rsplit(":", 1)[0] if host.rsplit(":", 1)[-1].isdigit() else host
+    for host in ALLOWED_CLIENT_HOSTS  # noqa: F405
+]
 
 INSTALLED_APPS = INSTALLED_APPS + ["saleor_aftersales"]  # noqa: F405
 # The demo harness itself (its seeding command); not needed by a shop.
