@@ -6,7 +6,7 @@ belong to the period they were opened in, measured in the desk's time zone.
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import MAXYEAR, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Dict, List, Optional, Tuple
 
@@ -57,16 +57,40 @@ def units_taken_back():
     )
 
 
+def midnight(day: date, zone_name: str) -> datetime:
+    """The moment ``day`` begins in the desk's time zone: claims belong to days
+    there, in the statistics as in the queue's ``created`` filter. Within a day of
+    the calendar's ends, the nearest moment a datetime holds."""
+    try:
+        moment = pytz.timezone(zone_name).localize(datetime.combine(day, time.min))
+        moment.astimezone(pytz.utc)
+    except OverflowError:
+        return pytz.utc.localize(datetime.max if day.year == MAXYEAR else datetime.min)
+    return moment
+
+
+def created_within(
+    first: Optional[date], last: Optional[date], zone_name: str
+) -> Q:
+    """Claims opened from the start of ``first`` to the end of ``last`` (either
+    open), days in the desk's time zone."""
+    condition = Q()
+    if first is not None:
+        condition &= Q(created_at__gte=midnight(first, zone_name))
+    if last is not None and last < date.max:
+        condition &= Q(created_at__lt=midnight(last + timedelta(days=1), zone_name))
+    return condition
+
+
 @dataclass
 class Period:
     start: date
     end: date  # inclusive
 
     def bounds(self, zone_name: str) -> Tuple[datetime, datetime]:
-        zone = pytz.timezone(zone_name)
         return (
-            zone.localize(datetime.combine(self.start, time.min)),
-            zone.localize(datetime.combine(self.end + timedelta(days=1), time.min)),
+            midnight(self.start, zone_name),
+            midnight(self.end + timedelta(days=1), zone_name),
         )
 
 

@@ -264,3 +264,48 @@ def test_bad_periods_are_refused_clearly(staff_api, variables):
     assert content["data"] is None
     (error,) = content["errors"]
     assert "period" in error["message"] or "topProducts" in error["message"]
+
+
+QUEUE_CREATED = """
+query Queue($created: DateRangeInput) {
+  aftersalesRequests(first: 10, filter: {created: $created}) {
+    totalCount edges { node { number } }
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("zone", ["Asia/Shanghai", "Pacific/Auckland"])
+def test_the_created_filter_counts_days_like_the_statistics(
+    staff_api, customer_api, order, zone
+):
+    """One day is one day in the desk's time zone, for the queue's `created`
+    filter as for aftersalesStats: 23:30 UTC on the 2nd is the 3rd in Shanghai
+    (07:30) and in Auckland (12:30)."""
+    configure(**{"Business time zone": zone})
+    with freeze_time("2026-11-02 23:30:00"):
+        claim = create_return(customer_api, order, [line_input(order.lines.first(), 1)])
+    number = claim["aftersalesRequest"]["number"]
+    local_day, utc_day = "2026-11-03", "2026-11-02"
+
+    def queue(gte, lte):
+        found = staff_api.data(QUEUE_CREATED, {"created": {"gte": gte, "lte": lte}})
+        return [e["node"]["number"] for e in found["aftersalesRequests"]["edges"]]
+
+    def stats(day):
+        period = {"gte": day, "lte": day}
+        return staff_api.data(STATS, {"period": period})["aftersalesStats"][
+            "claimCount"
+        ]
+
+    assert queue(local_day, local_day) == [number]
+    assert stats(local_day) == 1
+    assert queue(utc_day, utc_day) == []
+    assert stats(utc_day) == 0
+    # Open ends, and the calendar's ends, stay answerable.
+    for created, count in [({"gte": local_day}, 1), ({"lte": utc_day}, 0)]:
+        found = staff_api.data(QUEUE_CREATED, {"created": created})
+        assert found["aftersalesRequests"]["totalCount"] == count
+    assert queue("0001-01-01", "9999-12-31") == [number]
+    assert queue("9999-12-31", "9999-12-31") == []
+    assert queue("0001-01-01", "0001-01-01") == []

@@ -96,7 +96,10 @@ def _filter_overdue(qs, _, value):
 
 
 def _filter_created(qs, _, value):
-    return host.filter_range_field(qs, "created_at__date", value)
+    """Days in the desk's time zone, as aftersalesStats counts them."""
+    value = value or {}
+    zone = get_settings().business_time_zone
+    return qs.filter(stats.created_within(value.get("gte"), value.get("lte"), zone))
 
 
 class AftersalesRequestFilter(django_filters.FilterSet):
