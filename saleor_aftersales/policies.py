@@ -16,7 +16,7 @@ from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from . import host
-from .enums import Ineligibility, Reason, RequestStatus, RequestType
+from .enums import Ineligibility, Reason, RequestStatus, RequestType, UsageUnit
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesLine, ReturnPolicy, WarrantyPolicy
@@ -238,6 +238,8 @@ def paid_unit_prices(order, order_lines) -> Dict[int, Decimal]:
 
 MAX_DAYS = 3650
 MAX_MONTHS = 600
+# "24 months or 40,000 km": beyond ten million km (or hours) a limit limits nothing.
+MAX_USAGE_LIMIT = 10_000_000
 MAX_AMOUNT = Decimal("1000000")
 
 CENT = Decimal("0.01")
@@ -269,9 +271,39 @@ def _check(field: str, kind: str, value) -> None:
         raise _error(field, "Give at most two decimals.", Code.INVALID)
 
 
-def save_policy(product_type, values: dict, warranty_months: Optional[int] = None):
+def _check_usage(usage: dict) -> None:
+    """A usage limit and its unit come together: both set, or both null (no limit)."""
+    limit = usage.get("warranty_usage_limit")
+    unit = usage.get("warranty_usage_unit")
+    if (limit is None) != (unit is None):
+        missing = "warranty_usage_unit" if unit is None else "warranty_usage_limit"
+        raise _error(
+            missing,
+            "Give the usage limit and its unit together; null both to remove it.",
+            Code.REQUIRED,
+        )
+    if limit is not None and not 1 <= limit <= MAX_USAGE_LIMIT:
+        raise _error(
+            "warranty_usage_limit",
+            f"Give a whole number, 1-{MAX_USAGE_LIMIT}.",
+            Code.INVALID,
+        )
+    if unit is not None and unit not in dict(UsageUnit.CHOICES):
+        raise _error("warranty_usage_unit", "Give km or hours.", Code.INVALID)
+
+
+def save_policy(
+    product_type,
+    values: dict,
+    warranty_months: Optional[int] = None,
+    warranty_usage: Optional[dict] = None,
+):
     """Set a product type's terms; fields not given keep their value. All values
-    are checked before anything is written."""
+    are checked before anything is written.
+
+    ``warranty_usage``: ``warranty_usage_limit`` and ``warranty_usage_unit``, both
+    set or both None (no usage limit); None: unchanged.
+    """
     values = dict(values)
     if values.get("final_sale", False) is None:
         values["final_sale"] = False
@@ -280,6 +312,8 @@ def save_policy(product_type, values: dict, warranty_months: Optional[int] = Non
             _check(field, POLICY_FIELDS[field], value)
     if warranty_months is not None:
         _check("warranty_months", "months", warranty_months)
+    if warranty_usage is not None:
+        _check_usage(warranty_usage)
     with transaction.atomic():
         policy, _ = ReturnPolicy.objects.select_for_update().get_or_create(
             product_type=product_type
@@ -287,11 +321,32 @@ def save_policy(product_type, values: dict, warranty_months: Optional[int] = Non
         for field, value in values.items():
             setattr(policy, field, value)
         policy.updated_at = timezone.now()
+        warranty = (
+            WarrantyPolicy.objects.select_for_update()
+            .filter(product_type=product_type)
+            .first()
+        )
+        if warranty_months is not None or warranty_usage is not None:
+            limit = (warranty_usage or {}).get("warranty_usage_limit")
+            if warranty is None and warranty_months is None and limit is not None:
+                # Nothing to put beside the limit: the months are the shop's
+                # setting, which may change; this type's terms must say theirs.
+                raise _error(
+                    "warranty_months",
+                    "Give the warranty months with a usage limit.",
+                    Code.REQUIRED,
+                )
+            if warranty is None and warranty_months is not None:
+                warranty = WarrantyPolicy(product_type=product_type)
+            if warranty is not None:
+                if warranty_months is not None:
+                    warranty.months = warranty_months
+                if warranty_usage is not None:
+                    warranty.usage_limit = limit
+                    unit = warranty_usage.get("warranty_usage_unit")
+                    warranty.usage_unit = unit or ""
+                warranty.save()
         policy.save()
-        if warranty_months is not None:
-            WarrantyPolicy.objects.update_or_create(
-                product_type=product_type, defaults={"months": warranty_months}
-            )
     return policy
 
 
@@ -308,16 +363,27 @@ class Terms:
     product_type: Optional["host.ProductType"]
     policy: Policy
     warranty_months: int
+    # "or 40,000 km": the product type's own usage limit (None: none).
+    warranty_usage_limit: Optional[int] = None
+    warranty_usage_unit: str = ""
+
+
+def _with_warranty(product_type, policy: Policy, warranty, settings) -> Terms:
+    if warranty is None:
+        return Terms(product_type, policy, settings.warranty_months)
+    return Terms(
+        product_type,
+        policy,
+        warranty.months,
+        warranty.usage_limit,
+        warranty.usage_unit or "",
+    )
 
 
 def terms_of(product_type, settings: AftersalesSettings) -> Terms:
     row = ReturnPolicy.objects.filter(product_type=product_type).first()
     warranty = WarrantyPolicy.objects.filter(product_type=product_type).first()
-    return Terms(
-        product_type,
-        policy_of(row, settings),
-        warranty.months if warranty else settings.warranty_months,
-    )
+    return _with_warranty(product_type, policy_of(row, settings), warranty, settings)
 
 
 def all_terms(settings: AftersalesSettings) -> List[Terms]:
@@ -334,10 +400,11 @@ def all_terms(settings: AftersalesSettings) -> List[Terms]:
     for type_id in sorted(set(returns) | set(warranties)):
         row, warranty = returns.get(type_id), warranties.get(type_id)
         result.append(
-            Terms(
+            _with_warranty(
                 (row or warranty).product_type,
                 policy_of(row, settings),
-                warranty.months if warranty else settings.warranty_months,
+                warranty,
+                settings,
             )
         )
     return result

@@ -1,6 +1,7 @@
 """Return policies per product type: windows, final sale, fees, returnless refunds,
 shipping, and the audited override."""
 
+import json
 from datetime import timedelta
 from decimal import Decimal
 
@@ -466,4 +467,173 @@ def test_strangers_cannot_read_or_change_policies(
             api.post(POLICY_UPDATE, {"type": type_id, "input": {"finalSale": True}})
         )
         assert_permission_denied(api.post(POLICY_DELETE, {"type": type_id}))
+    assert not ReturnPolicy.objects.exists()
+
+
+# Usage-limited warranty terms ("24 months or 40,000 km") --------------------------
+
+USAGE_FIELDS = "warrantyMonths warrantyUsageLimit warrantyUsageUnit"
+USAGE_UPDATE = POLICY_UPDATE.replace("warrantyMonths", USAGE_FIELDS, 1)
+USAGE_POLICIES = POLICIES.replace("warrantyMonths", USAGE_FIELDS, 1)
+VERIFY_USAGE = """
+query Verify($code: String!, $meter: Int) {
+  warrantyCardVerify(code: $code, meterReading: $meter) {
+    valid usageLimit usageUnit endedBy errors { code }
+  }
+}
+"""
+
+
+def test_staff_set_a_usage_limit_and_cards_issued_afterwards_carry_it(
+    staff_api, anonymous_api, customer, staff_user, warehouse, variants
+):
+    from saleor_aftersales.models import WarrantyCard
+    from saleor_aftersales.warranty import display_code
+
+    product_type = variants[0].product.product_type
+    type_id = gid("ProductType", product_type.pk)
+    before = shop.fulfilled_paid_order(
+        customer, staff_user, warehouse, [(variants[0], 1)]
+    )
+    result = staff_api.data(
+        USAGE_UPDATE,
+        {
+            "type": type_id,
+            "input": {
+                "warrantyMonths": 24,
+                "warrantyUsageLimit": 40000,
+                "warrantyUsageUnit": "KM",
+            },
+        },
+    )["aftersalesPolicyUpdate"]
+    assert result["errors"] == []
+    assert (
+        result["policy"]["warrantyMonths"],
+        result["policy"]["warrantyUsageLimit"],
+        result["policy"]["warrantyUsageUnit"],
+    ) == (24, 40000, "KM")
+    listed = staff_api.data(USAGE_POLICIES)["aftersalesPolicies"]
+    assert [
+        (row["productType"], row["warrantyUsageLimit"], row["warrantyUsageUnit"])
+        for row in listed
+    ] == [(None, None, None), ({"id": type_id}, 40000, "KM")]
+    assert WarrantyPolicy.objects.values_list(
+        "months", "usage_limit", "usage_unit"
+    ).get() == (24, 40000, "km")
+
+    # Cards already issued keep their terms; a card issued afterwards carries them.
+    assert WarrantyCard.objects.get(order=before).usage_limit is None
+    after = shop.fulfilled_paid_order(
+        customer, staff_user, warehouse, [(variants[0], 1)]
+    )
+    card = WarrantyCard.objects.get(order=after)
+    assert (card.usage_limit, card.usage_unit) == (40000, "km")
+    beyond = anonymous_api.data(
+        VERIFY_USAGE, {"code": display_code(card.code), "meter": 40001}
+    )["warrantyCardVerify"]
+    assert beyond == {
+        "valid": False,
+        "usageLimit": 40000,
+        "usageUnit": "KM",
+        "endedBy": "USAGE",
+        "errors": [],
+    }
+
+    # The months alone change; the limit stays. Null for both removes it.
+    kept = staff_api.data(
+        USAGE_UPDATE, {"type": type_id, "input": {"warrantyMonths": 36}}
+    )["aftersalesPolicyUpdate"]["policy"]
+    assert (kept["warrantyMonths"], kept["warrantyUsageLimit"]) == (36, 40000)
+    removed = staff_api.data(
+        USAGE_UPDATE,
+        {
+            "type": type_id,
+            "input": {"warrantyUsageLimit": None, "warrantyUsageUnit": None},
+        },
+    )["aftersalesPolicyUpdate"]
+    assert removed["errors"] == []
+    assert (
+        removed["policy"]["warrantyMonths"],
+        removed["policy"]["warrantyUsageLimit"],
+        removed["policy"]["warrantyUsageUnit"],
+    ) == (36, None, None)
+    assert WarrantyPolicy.objects.values_list(
+        "months", "usage_limit", "usage_unit"
+    ).get() == (36, None, "")
+    hours = staff_api.data(
+        USAGE_UPDATE,
+        {
+            "type": type_id,
+            "input": {"warrantyUsageLimit": 2000, "warrantyUsageUnit": "HOURS"},
+        },
+    )["aftersalesPolicyUpdate"]["policy"]
+    assert (hours["warrantyUsageLimit"], hours["warrantyUsageUnit"]) == (2000, "HOURS")
+
+
+KM = {"warrantyUsageUnit": "KM"}
+
+
+@pytest.mark.parametrize(
+    "values, field, code",
+    [
+        ({"warrantyUsageLimit": 0, **KM}, "warrantyUsageLimit", "INVALID"),
+        ({"warrantyUsageLimit": -5, **KM}, "warrantyUsageLimit", "INVALID"),
+        ({"warrantyUsageLimit": 10_000_001, **KM}, "warrantyUsageLimit", "INVALID"),
+        ({"warrantyUsageLimit": 40000}, "warrantyUsageUnit", "REQUIRED"),
+        (
+            {"warrantyUsageLimit": 40000, "warrantyUsageUnit": None},
+            "warrantyUsageUnit",
+            "REQUIRED",
+        ),
+        (KM, "warrantyUsageLimit", "REQUIRED"),
+        ({"warrantyUsageLimit": None, **KM}, "warrantyUsageLimit", "REQUIRED"),
+        # A product type without warranty terms of its own: say how many months.
+        ({"warrantyUsageLimit": 40000, **KM}, "warrantyMonths", "REQUIRED"),
+        (
+            {"warrantyMonths": 601, "warrantyUsageLimit": 40000, **KM},
+            "warrantyMonths",
+            "INVALID",
+        ),
+    ],
+)
+def test_bad_usage_limits_are_refused_with_codes_and_change_nothing(
+    staff_api, variants, values, field, code
+):
+    type_id = gid("ProductType", variants[0].product.product_type_id)
+    result = staff_api.data(USAGE_UPDATE, {"type": type_id, "input": values})[
+        "aftersalesPolicyUpdate"
+    ]
+    assert [(e["field"], e["code"]) for e in result["errors"]] == [(field, code)]
+    assert result["policy"] is None
+    assert not ReturnPolicy.objects.exists()
+    assert not WarrantyPolicy.objects.exists()
+
+
+def test_a_bad_usage_limit_leaves_existing_terms_alone(staff_api, variants):
+    product_type = variants[0].product.product_type
+    type_id = gid("ProductType", product_type.pk)
+    WarrantyPolicy.objects.create(
+        product_type=product_type, months=24, usage_limit=40000, usage_unit="km"
+    )
+    for values in (
+        {"warrantyMonths": 36, "warrantyUsageLimit": 0, "warrantyUsageUnit": "HOURS"},
+        {"warrantyMonths": 36, "warrantyUsageLimit": 100},
+    ):
+        result = staff_api.data(USAGE_UPDATE, {"type": type_id, "input": values})
+        assert result["aftersalesPolicyUpdate"]["errors"]
+    # Not an enum value: GraphQL itself refuses the variables (HTTP 400).
+    variables = {"warrantyUsageLimit": 5, "warrantyUsageUnit": "MILES"}
+    response = staff_api.client.post(
+        "/graphql/",
+        json.dumps(
+            {"query": USAGE_UPDATE, "variables": {"type": type_id, "input": variables}}
+        ),
+        content_type="application/json",
+        **staff_api.headers,
+    )
+    assert response.status_code == 400
+    assert "WarrantyUsageUnit" in json.loads(response.content)["errors"][0]["message"]
+    assert WarrantyPolicy.objects.values_list(
+        "months", "usage_limit", "usage_unit"
+    ).get() == (24, 40000, "km")
     assert not ReturnPolicy.objects.exists()

@@ -663,6 +663,10 @@ class AftersalesPolicy(graphene.ObjectType):
         required=True, description="Whether refunds include the order's shipping."
     )
     warranty_months = graphene.Int(required=True, description="Warranty length.")
+    warranty_usage_limit = graphene.Int(
+        description="Warranty ends at this usage too, e.g. 40000 (km); null: no limit."
+    )
+    warranty_usage_unit = WarrantyUsageUnit(description="Unit of the usage limit.")
 
     class Meta:
         description = (

@@ -6,6 +6,7 @@ import graphene
 
 from ... import host, policies
 from ...plugin import get_settings
+from ..enums import WarrantyUsageUnit
 from ..types import AftersalesPolicy
 from .base import AftersalesMutation, get_instance
 
@@ -29,6 +30,15 @@ class AftersalesPolicyInput(graphene.InputObjectType):
         description="Whether refunds may include the order's shipping."
     )
     warranty_months = graphene.Int(description="Warranty of each sold unit.")
+    warranty_usage_limit = graphene.Int(
+        description=(
+            "Warranty ends at this usage too, e.g. 40000 (km), 1-10000000; with "
+            "warrantyUsageUnit. Null for both: no usage limit."
+        )
+    )
+    warranty_usage_unit = WarrantyUsageUnit(
+        description="Unit of warrantyUsageLimit; given with it."
+    )
 
 
 def as_graphql(terms: policies.Terms) -> AftersalesPolicy:
@@ -37,6 +47,8 @@ def as_graphql(terms: policies.Terms) -> AftersalesPolicy:
     return AftersalesPolicy(
         product_type=terms.product_type,
         warranty_months=terms.warranty_months,
+        warranty_usage_limit=terms.warranty_usage_limit,
+        warranty_usage_unit=terms.warranty_usage_unit or None,
         **fields,
     )
 
@@ -72,8 +84,14 @@ class AftersalesPolicyUpdate(AftersalesMutation):
             for name, value in input.items()
             if name in policies.POLICY_FIELDS
         }
+        # The usage limit and its unit go together (both or neither).
+        usage_fields = ("warranty_usage_limit", "warranty_usage_unit")
+        usage = {name: input[name] for name in usage_fields if name in input}
         policies.save_policy(
-            product_type, values, warranty_months=input.get("warranty_months")
+            product_type,
+            values,
+            warranty_months=input.get("warranty_months"),
+            warranty_usage=usage or None,
         )
         return cls.success(policy=terms_now(product_type))
 
