@@ -41,6 +41,7 @@ class AftersalesErrorCode(Enum):
     ALREADY_RATED = "already_rated"
     THROTTLED = "throttled"
     FILE_TOO_LARGE = "file_too_large"
+    IMAGE_TOO_LARGE = "image_too_large"
     INVALID_FILE_TYPE = "invalid_file_type"
     TOO_MANY_FILES = "too_many_files"
 

@@ -333,6 +333,10 @@ class AftersalesPhoto(models.Model):
         AftersalesRequest, related_name="photos", on_delete=models.CASCADE
     )
     file = models.FileField(upload_to="aftersales/photos/", max_length=255)
+    # Empty on photos kept before thumbnails existed: those show the photo.
+    thumbnail = models.FileField(
+        upload_to="aftersales/photos/thumbnails/", max_length=255, blank=True
+    )
     content_type = models.CharField(max_length=32)
     size = models.PositiveIntegerField()
     actor_type = models.CharField(max_length=16, choices=ActorType.CHOICES)

@@ -1,18 +1,32 @@
-"""Photos as evidence on a claim: checked, stored with Django's storage, and shown
-through short-lived signed links (an <img> can't send a JWT).
+"""Photos as evidence on a claim: checked, re-encoded, stored with Django's storage,
+and shown through short-lived signed links (an <img> can't send a JWT).
 
-Only real JPEG, PNG or WebP images up to MAX_BYTES are kept, whatever name or
-type the upload claims; a claim holds at most MAX_PER_CLAIM.
+Only real JPEG, PNG or WebP images up to MAX_BYTES and MAX_PIXELS are accepted,
+whatever name or type the upload claims; a claim holds at most MAX_PER_CLAIM.
+The uploaded bytes are never kept: the image is decoded (its size is read from
+the header first, so a decompression bomb is refused before any pixel is
+decoded), turned upright by its EXIF orientation, scaled down to MAX_SIDE and
+re-encoded without any metadata (no EXIF, so no GPS position; no ICC profile or
+text chunks). A THUMB_SIDE thumbnail is kept beside it.
+
+Re-encoding: JPEG for everything without (used) transparency, since evidence is
+mostly camera photos and every browser shows it; lossy WebP where transparency
+is used, which keeps it at a fraction of PNG's bytes (WebP was already accepted,
+so every client shows it too).
 """
 
+import io
+import logging
 import uuid
-from typing import Optional
+import warnings
+from typing import Optional, Tuple
 
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models.fields.files import FieldFile
 from django.urls import reverse
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps
 
 from .actors import Actor
 from .enums import RequestStatus
@@ -20,25 +34,120 @@ from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesPhoto, AftersalesRequest
 
+logger = logging.getLogger(__name__)
+
 MAX_BYTES = 5 * 1024 * 1024
+# Width x height, read from the header before decoding. 40 MP decodes to at most
+# 160 MB (RGBA); phones save 12-24 MP photos by default.
+MAX_PIXELS = 40_000_000
+MAX_SIDE = 2048  # longest side of the photo kept
+THUMB_SIDE = 320  # longest side of its thumbnail
+QUALITY = 85
 MAX_PER_CLAIM = 5
-# Pillow's format name -> (content type, extension)
-ACCEPTED = {
-    "JPEG": ("image/jpeg", "jpg"),
-    "PNG": ("image/png", "png"),
-    "WEBP": ("image/webp", "webp"),
-}
+# Pillow's format name of the uploads accepted.
+ACCEPTED = ("JPEG", "PNG", "WEBP")
+# What is stored: (content type, extension, Pillow save options).
+JPEG = ("image/jpeg", "jpg", {"format": "JPEG", "quality": QUALITY})
+WEBP = ("image/webp", "webp", {"format": "WEBP", "quality": QUALITY})
 LINK_SECONDS = 3600
 _SALT = "saleor-aftersales-photo"
+THUMB = "thumb"  # signed together with the photo's pk in a thumbnail's link
 
 
-def _image_format(data: bytes) -> Optional[str]:
+def _too_large():
+    return _error(
+        "file",
+        f"Photos can be at most {MAX_PIXELS // 1_000_000} megapixels.",
+        Code.IMAGE_TOO_LARGE,
+    )
+
+
+def _not_an_image():
+    return _error(
+        "file", "Only JPEG, PNG or WebP photos are accepted.", Code.INVALID_FILE_TYPE
+    )
+
+
+def _fit(image: Image.Image, side: int) -> Image.Image:
+    width, height = image.size
+    scale = side / max(width, height)
+    if scale >= 1:
+        return image
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    return image.resize(size, Image.LANCZOS, reducing_gap=3.0)
+
+
+def _normalized(image: Image.Image) -> Image.Image:
+    """The image as L, RGB or RGBA (what resizing and saving need), copied only
+    when its mode isn't one of those."""
+    if image.mode in ("L", "RGB") and "transparency" not in image.info:
+        return image
+    if image.mode == "RGBA":
+        return image
+    if image.mode == "1":  # bilevel: 1 byte a pixel, not RGB's 4
+        return image.convert("L")
+    if image.mode == "I":  # 16-bit greyscale PNG
+        return image.point(lambda value: value * (1 / 256)).convert("L")
+    transparent = image.mode in ("LA", "PA", "La", "RGBa") or (
+        "transparency" in image.info
+    )
+    return image.convert("RGBA" if transparent else "RGB")
+
+
+def _decode(data: bytes) -> Image.Image:
+    """The upload as an upright RGB or RGBA image of at most MAX_SIDE, or a
+    refusal with our own code: no Pillow message ever reaches the caller."""
+    with warnings.catch_warnings():
+        # Pillow only warns between its MAX_IMAGE_PIXELS and twice that.
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            image = Image.open(io.BytesIO(data))
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_large()
+        except Exception:  # Pillow raises many kinds on hostile input
+            raise _not_an_image()
+        # Nothing is decoded yet: refuse other formats and huge images here.
+        if image.format not in ACCEPTED:
+            raise _not_an_image()
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise _too_large()
+        try:
+            # JPEG: decode at 1/2, 1/4 or 1/8 scale when that still covers MAX_SIDE.
+            image.draft(None, (MAX_SIDE, MAX_SIDE))
+            image.load()
+            # Scaled down before turning upright, not to copy the full-size
+            # image; the EXIF travels along in .info.
+            image = _fit(_normalized(image), MAX_SIDE)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise _too_large()
+        except Exception:
+            logger.info("A photo upload could not be decoded.", exc_info=True)
+            raise _not_an_image()
     try:
-        with Image.open(ContentFile(data)) as image:
-            image.verify()
-            return image.format
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-        return None
+        return ImageOps.exif_transpose(image)
+    except Exception:  # unreadable EXIF: the photo as it was taken
+        return image
+
+
+def _encode(image: Image.Image, side: int) -> Tuple[bytes, str, str]:
+    image = _fit(image, side)
+    kind = WEBP if image.mode == "RGBA" else JPEG
+    image.info = {}  # no EXIF, GPS, ICC profile or comment is written
+    buffer = io.BytesIO()
+    content_type, extension, options = kind
+    image.save(buffer, **options)
+    return buffer.getvalue(), content_type, extension
+
+
+def _renditions(data: bytes):
+    """(photo bytes, thumbnail bytes, content type, extension) of the upload."""
+    image = _decode(data)
+    if image.mode == "RGBA" and image.getchannel("A").getextrema()[0] == 255:
+        image = image.convert("RGB")  # an alpha channel nothing shows through
+    photo, content_type, extension = _encode(image, MAX_SIDE)
+    thumbnail, _, _ = _encode(image, THUMB_SIDE)
+    return photo, thumbnail, content_type, extension
 
 
 def attach(request: AftersalesRequest, upload, *, by: Actor) -> AftersalesPhoto:
@@ -52,14 +161,13 @@ def attach(request: AftersalesRequest, upload, *, by: Actor) -> AftersalesPhoto:
             Code.FILE_TOO_LARGE,
         )
     data = upload.read(MAX_BYTES + 1)
-    kind = ACCEPTED.get(_image_format(data) or "")
-    if kind is None:
+    if len(data) > MAX_BYTES:
         raise _error(
             "file",
-            "Only JPEG, PNG or WebP photos are accepted.",
-            Code.INVALID_FILE_TYPE,
+            f"Photos can be at most {MAX_BYTES // (1024 * 1024)} MB.",
+            Code.FILE_TOO_LARGE,
         )
-    content_type, extension = kind
+    photo_bytes, thumbnail_bytes, content_type, extension = _renditions(data)
     with transaction.atomic():
         request = AftersalesRequest.objects.select_for_update().get(pk=request.pk)
         if request.status in (RequestStatus.CANCELLED, RequestStatus.CLOSED):
@@ -75,24 +183,43 @@ def attach(request: AftersalesRequest, upload, *, by: Actor) -> AftersalesPhoto:
         photo = AftersalesPhoto(
             request=request,
             content_type=content_type,
-            size=len(data),
+            size=len(photo_bytes),
             actor_type=by.type,
         )
-        photo.file.save(
-            f"{uuid.uuid4().hex}.{extension}", ContentFile(data), save=False
-        )
+        name = f"{uuid.uuid4().hex}.{extension}"
+        photo.file.save(name, ContentFile(photo_bytes), save=False)
+        photo.thumbnail.save(name, ContentFile(thumbnail_bytes), save=False)
         photo.save()
     return photo
 
 
-def signed_url(photo: AftersalesPhoto) -> str:
-    token = signing.TimestampSigner(salt=_SALT).sign(str(photo.pk))
+def _link(value: str) -> str:
+    token = signing.TimestampSigner(salt=_SALT).sign(value)
     return reverse("aftersales-photo", kwargs={"token": token})
 
 
-def photo_for_token(token: str) -> Optional[AftersalesPhoto]:
+def signed_url(photo: AftersalesPhoto) -> str:
+    return _link(str(photo.pk))
+
+
+def signed_thumbnail_url(photo: AftersalesPhoto) -> str:
+    """The thumbnail's link: "thumb" is part of the signed value, so a photo's
+    link can't be turned into a thumbnail's or the other way round."""
+    return _link(f"{photo.pk}:{THUMB}")
+
+
+def file_for_token(token: str) -> Optional[Tuple[FieldFile, str]]:
+    """(file, content type) a signed link shows, or None when it isn't valid.
+    Photos kept before thumbnails existed show the photo as their thumbnail."""
     try:
-        pk = signing.TimestampSigner(salt=_SALT).unsign(token, max_age=LINK_SECONDS)
+        value = signing.TimestampSigner(salt=_SALT).unsign(token, max_age=LINK_SECONDS)
     except signing.BadSignature:
         return None
-    return AftersalesPhoto.objects.filter(pk=pk).first()
+    pk, _, variant = value.partition(":")
+    if not pk.isdigit() or variant not in ("", THUMB):
+        return None
+    photo = AftersalesPhoto.objects.filter(pk=int(pk)).first()
+    if photo is None:
+        return None
+    file = photo.thumbnail if variant == THUMB and photo.thumbnail else photo.file
+    return file, photo.content_type

@@ -55,10 +55,11 @@ def asset(request, name):
 
 @require_GET
 def photo(request, token):
-    found = photos.photo_for_token(token)
+    found = photos.file_for_token(token)
     if found is None:
         raise Http404
-    response = FileResponse(found.file.open("rb"), content_type=found.content_type)
+    file, content_type = found
+    response = FileResponse(file.open("rb"), content_type=content_type)
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, max-age=600"
     return _secured(response)

@@ -217,7 +217,18 @@ class AftersalesRefund(host.CountableDjangoObjectType):
 class AftersalesPhoto(graphene.ObjectType):
     id = graphene.ID(required=True)
     url = graphene.String(
-        required=True, description="A link to the photo, valid for an hour."
+        required=True,
+        description=(
+            "A link to the photo (at most 2048 px on its longest side, without "
+            "metadata), valid for an hour."
+        ),
+    )
+    thumbnail_url = graphene.String(
+        required=True,
+        description=(
+            "A link to its thumbnail (at most 320 px; the photo itself for photos "
+            "kept before thumbnails existed), valid for an hour."
+        ),
     )
     content_type = graphene.String(required=True)
     size = graphene.Int(required=True, description="Bytes.")
@@ -234,6 +245,10 @@ class AftersalesPhoto(graphene.ObjectType):
     @staticmethod
     def resolve_url(root: models.AftersalesPhoto, _info):
         return photos.signed_url(root)
+
+    @staticmethod
+    def resolve_thumbnail_url(root: models.AftersalesPhoto, _info):
+        return photos.signed_thumbnail_url(root)
 
     @staticmethod
     def resolve_uploaded_by(root: models.AftersalesPhoto, _info):

@@ -276,7 +276,10 @@ class AftersalesPhotoUpload(AftersalesMutation):
         id = graphene.ID(required=True, description="ID of the claim.")
         file = host.Upload(
             required=True,
-            description="A JPEG, PNG or WebP photo of at most 5 MB (multipart).",
+            description=(
+                "A JPEG, PNG or WebP photo of at most 5 MB and 40 megapixels "
+                "(multipart); kept at most 2048 px, without its metadata."
+            ),
         )
         order_token = graphene.UUID(description=ORDER_TOKEN_HELP)
 

@@ -14,7 +14,7 @@ const FULL_CLAIM = `
           orderLine { productName variantName } replacementVariant { name } }
   events { type date message actorType toStatus }
   refunds { status method amount { amount currency } credit { amount currency } giftCardCode error }
-  photos { id url }
+  photos { id url thumbnailUrl }
   quote { diagnosis underWarranty accepted total { amount currency } }
 `;
 const QUEUE = `query Queue($filter: AftersalesRequestFilterInput, $sort: AftersalesRequestSortingInput) {
@@ -141,12 +141,17 @@ async function claimView(main) {
       `${t("returnRate")} ${h.returnRatePercent === null ? "—" : h.returnRatePercent + "%"}`,
       h.isSerialReturner ? ` · ${t("serialReturner")}` : "") : null,
     linesTable(claim),
-    claim.photos.length ? el("section", { class: "photos", id: "photos" }, claim.photos.map((p) => el("img", { src: p.url, alt: "" }))) : null,
+    claim.photos.length ? el("section", { class: "photos", id: "photos" }, claim.photos.map(photoLink)) : null,
     claim.refunds.length ? el("ul", { id: "refunds" }, claim.refunds.map((r) => el("li", { "data-status": r.status },
       `${r.status} · ${money(r.amount)}`, r.giftCardCode ? ` · ${r.giftCardCode}` : "", r.error ? ` · ${r.error}` : ""))) : null,
     actionsFor(claim, act, note), errors,
     el("section", { id: "timeline" }, el("h3", {}, t("timeline")), el("ol", {}, claim.events.map((e) =>
       el("li", {}, el("time", {}, date(e.date)), ` ${e.type}`, e.message ? ` — ${e.message}` : "")))));
+}
+
+// The thumbnail, opening the whole (bounded) photo.
+function photoLink(p) {
+  return el("a", { href: p.url, target: "_blank", rel: "noopener" }, el("img", { src: p.thumbnailUrl || p.url, alt: "" }));
 }
 
 function linesTable(claim) {

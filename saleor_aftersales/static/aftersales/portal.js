@@ -8,7 +8,7 @@ const CLAIM_FIELDS = `
           orderLine { productName variantName } }
   events { type date message toStatus actorType }
   refunds { status amount { amount currency } method credit { amount currency } giftCardCode }
-  photos { id url }
+  photos { id url thumbnailUrl }
   quote { diagnosis underWarranty accepted total { amount currency }
           lines { kind description quantity unitPrice { amount currency } } }
 `;
@@ -302,10 +302,15 @@ async function claimView(main) {
     claim.quote ? el("section", { id: "quote" }, el("h3", {}, t("quote")), el("p", {}, claim.quote.diagnosis),
       el("ul", {}, claim.quote.lines.map((q) => el("li", {}, `${q.description} × ${q.quantity} · ${money(q.unitPrice)}`))),
       el("p", {}, `${t("total")}: ${money(claim.quote.total)}`)) : null,
-    claim.photos.length ? el("section", { class: "photos" }, claim.photos.map((p) => el("img", { src: p.url, alt: "" }))) : null,
+    claim.photos.length ? el("section", { class: "photos" }, claim.photos.map(photoLink)) : null,
     el("section", { id: "timeline" }, el("h3", {}, t("timeline")), el("ol", {}, claim.events.map((e) =>
       el("li", {}, el("time", {}, date(e.date)), " ", e.toStatus ? label("status_", e.toStatus) : e.type, e.message ? ` — ${e.message}` : "")))),
     actions.length ? el("section", { class: "actions" }, actions) : null, errors);
+}
+
+// The thumbnail, opening the whole (bounded) photo.
+function photoLink(p) {
+  return el("a", { href: p.url, target: "_blank", rel: "noopener" }, el("img", { src: p.thumbnailUrl || p.url, alt: "" }));
 }
 
 // Warranty check ----------------------------------------------------------------
