@@ -53,6 +53,11 @@ SCALARS = {
 # What Saleor reports for a refusal, not a failure: GraphQL's own errors (bad
 # arguments, unknown ids) and PermissionDenied.
 EXPECTED = {"GraphQLError", "PermissionDenied"}
+# Time limits that hold on a loaded 2-core machine (`make test` with load 5):
+# schemathesis's own default is 10 s for loading the schema (Saleor's whole
+# introspection) and for each request. A request that really hangs still fails.
+SCHEMA_SECONDS = 300
+REQUEST_SECONDS = 300
 
 
 def main():
@@ -78,7 +83,9 @@ def main():
     for name, strategy in scalars.items():
         schemathesis.graphql.scalar(name, strategy)
 
-    schema = schemathesis.graphql.from_url(args.url)
+    schema = schemathesis.graphql.from_url(
+        args.url, timeout=SCHEMA_SECONDS, wait_for_schema=SCHEMA_SECONDS
+    )
     # Saleor 2.10's graphql-core 2 predates the `null` literal: a query holding one
     # is a syntax error before the plugin sees it.
     schema.config.generation.update(graphql_allow_null=False)
@@ -115,7 +122,7 @@ def main():
                 suppress_health_check=list(HealthCheck),
             )
             def fuzz(case):
-                response = case.call(headers=headers, timeout=60)
+                response = case.call(headers=headers, timeout=REQUEST_SECONDS)
                 report["requests"] += 1
                 report["statuses"][response.status_code] += 1
                 try:

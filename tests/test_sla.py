@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import pytz
+from django.core.exceptions import ValidationError
 from freezegun import freeze_time
 
 from saleor_aftersales import sla
@@ -124,9 +125,14 @@ def test_resolution_is_due_after_working_days():
     ],
 )
 def test_bad_calendars_are_refused(name, value):
-    with pytest.raises(Exception) as error:
+    with pytest.raises(ValidationError) as error:
         settings_from_configuration({name: value})
-    assert name in str(error.value)
+    # On that setting, with Saleor's code for a bad plugin value.
+    assert {
+        field: [e.code for e in errors]
+        for field, errors in error.value.error_dict.items()
+    } == {name: ["invalid"]}
+    assert name in error.value.error_dict[name][0].message
 
 
 # Claims ----------------------------------------------------------------------------

@@ -54,8 +54,8 @@ def refund_of(claim):
     return AftersalesRefund.objects.get(request__pk=int(claim["number"][4:]))
 
 
-def settled(claim, seconds=20):
-    return wait_for(lambda: refund_of(claim).status != "pending", seconds)
+def settled(claim):
+    return wait_for(lambda: refund_of(claim).status != "pending")
 
 
 @transactional
@@ -175,7 +175,7 @@ def test_a_worker_killed_between_stripe_and_the_database_never_refunds_twice(
 
     # A new worker; once the dead one's lease ran out, the sweeper takes over.
     worker.start()
-    assert wait_for(lambda: refunds_due(refund), seconds=10)
+    assert wait_for(lambda: refunds_due(refund))
     pay_due_refunds.apply_async(**queue_options())
     assert settled(claim)
 

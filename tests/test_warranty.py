@@ -87,9 +87,17 @@ def test_fulfillment_issues_one_card_per_unit(order):
         assert warranty.parse_code(card.code) == card.code
         assert card.starts_at == fulfilled
         assert card.ends_at == fulfilled + relativedelta(months=12)
-        assert (
-            card.variant_sku == first_line.product_sku or card.order_line == second_line
-        )
+    # Each card names what its own line sold.
+    assert first_line.product_sku != second_line.product_sku
+    first, second = [
+        (line.variant_id, line.product_sku, line.product_name)
+        for line in (first_line, second_line)
+    ]
+    assert [(c.variant_id, c.variant_sku, c.product_name) for c in cards] == [
+        first,
+        first,
+        second,
+    ]
 
 
 def test_partial_fulfillments_issue_cards_for_what_was_shipped(
