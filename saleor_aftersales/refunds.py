@@ -5,11 +5,15 @@
 2. The task takes a lease on the row and calls the gateway outside any transaction:
    Stripe payments through Stripe's Refunds API (``stripe_refunds``), others
    through Saleor's gateway code.
-3. The outcome is written; on success the refunded units are settled.
+3. The outcome is written, and on success the refunded units are settled in the
+   same transaction (claim, then row, then payment locked, as in step 1): no
+   moment exists in which the money is recorded paid and its units unsettled.
 
 A call with a key already used returns that refund and pays nothing; one refund at a
 time may be in flight per claim and per payment (partial unique indexes), so a
-PENDING refund counts against what is refundable. Passing gateway errors (network,
+PENDING refund counts against what is refundable, and what a claim may still be
+refunded for is counted from its PENDING and SUCCESS rows, never only from the
+counters on its lines. Passing gateway errors (network,
 429, 5xx) retry with backoff and never fail a refund whose fate is unknown; a
 repeated attempt first looks for what an interrupted one paid. Amounts never exceed
 what the settled units are worth (plus shipping, once per order) nor what the
@@ -19,6 +23,7 @@ payment still holds.
 import logging
 import re
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -71,11 +76,27 @@ class RefundQuote:
         return self.goods_amount + self.shipping_amount
 
 
-def _units_to_settle(request: AftersalesRequest, line) -> int:
+def committed_units(request: AftersalesRequest) -> Counter:
+    """Units of each claim line that refund rows pay or are paying, by line pk.
+
+    This, not ``quantity_refunded``, decides what is left: a row counts from the
+    moment it is reserved.
+    """
+    committed: Counter = Counter()
+    rows = AftersalesRefund.objects.filter(
+        request=request, status__in=(RefundStatus.PENDING, RefundStatus.SUCCESS)
+    ).values_list("line_quantities", flat=True)
+    for quantities in rows:
+        for line_pk, units in (quantities or {}).items():
+            committed[str(line_pk)] += int(units)
+    return committed
+
+
+def _units_to_settle(request: AftersalesRequest, line, committed: int) -> int:
     """Received units not yet refunded; before receipt, approved units."""
     if request.status == RequestStatus.RECEIVED:
-        return max(0, line.quantity_received - line.quantity_refunded)
-    return line.quantity_approved - line.quantity_refunded - line.quantity_missing
+        return max(0, line.quantity_received - committed)
+    return max(0, line.quantity_approved - committed - line.quantity_missing)
 
 
 def quote_refund(
@@ -89,10 +110,11 @@ def quote_refund(
     fee_percent = restocking_fee_percent
     lines = list(request.lines.select_related("order_line"))
     policies = policies_by_line([line.order_line for line in lines], settings)
+    committed = committed_units(request)
     quantities: Dict[str, int] = {}
     goods = fee = Decimal("0")
     for line in lines:
-        units = _units_to_settle(request, line)
+        units = _units_to_settle(request, line, committed[str(line.pk)])
         if units <= 0:
             continue
         quantities[str(line.pk)] = units
@@ -155,21 +177,122 @@ def _check_refundable(request: AftersalesRequest) -> None:
         )
 
 
+@dataclass
+class RefundOffer:
+    """What may be refunded now, after every check a refund makes."""
+
+    quote: RefundQuote
+    payment: object
+    held: Decimal  # what the payment holds, less store credit already given
+
+    @property
+    def maximum_amount(self) -> Decimal:
+        return min(self.quote.maximum_amount, self.held)
+
+    def amount(self, asked: Optional[Decimal], limit: Optional[Decimal]) -> Decimal:
+        """The amount a refund asking for ``asked`` (None: the default) pays, or
+        the refusal."""
+        quote, currency = self.quote, self.payment.currency
+        amount = quote.default_amount if asked is None else asked
+        if asked is None and amount <= 0:
+            raise _error(
+                "amount",
+                "After the restocking fee nothing is left to refund.",
+                Code.AMOUNT_NOT_POSITIVE,
+            )
+        if amount > quote.maximum_amount:
+            raise _error(
+                "amount",
+                f"At most {quote.maximum_amount} {currency} can be refunded "
+                "for this claim now.",
+                Code.AMOUNT_EXCEEDED,
+            )
+        if limit is not None and amount > limit:
+            raise _error(
+                "amount",
+                f"{amount} {currency} is above the automatic limit of {limit}.",
+                Code.AMOUNT_EXCEEDED,
+            )
+        if amount > self.held:
+            raise _error(
+                "amount",
+                f"The payment holds only {self.held} {currency} that was not "
+                "already refunded or given as store credit.",
+                Code.AMOUNT_EXCEEDED,
+            )
+        return amount
+
+
+def _offer(
+    request: AftersalesRequest,
+    *,
+    settings: AftersalesSettings,
+    include_shipping: Optional[bool],
+    restocking_fee_percent: Optional[Decimal],
+    quote: Optional[RefundQuote] = None,
+    lock: bool = False,
+) -> RefundOffer:
+    """Every check that decides what the claim may still be refunded for; under
+    the reservation's locks when ``lock`` (the claim is already locked then)."""
+    if quote is None and request.type != RequestType.RETURN:
+        raise _error(
+            None,
+            "Exchanges are settled by their replacement and repairs by their "
+            "quote; only returns are refunded by hand.",
+            Code.INVALID_STATUS,
+        )
+    _check_refundable(request)
+    if lock:
+        host.lock_order(request.order_id)
+    payment = host.refundable_payment(request.order)
+    if payment is None:
+        raise _error(
+            None, "The order has no captured payment to refund.", Code.NO_PAYMENT
+        )
+    if lock:
+        payment = host.lock_payment(payment.pk)
+    if AftersalesRefund.objects.filter(
+        Q(request=request) | Q(payment=payment), status=RefundStatus.PENDING
+    ).exists():
+        raise _error(
+            None,
+            "A refund for this claim or payment is in progress.",
+            Code.REFUND_IN_PROGRESS,
+        )
+    if quote is None:
+        quote = quote_refund(
+            request,
+            settings=settings,
+            include_shipping=include_shipping,
+            restocking_fee_percent=restocking_fee_percent,
+        )
+    held = payment.captured_amount - store_credited(payment)
+    return RefundOffer(quote=quote, payment=payment, held=held)
+
+
 def preview(
     request: AftersalesRequest,
     settings: AftersalesSettings,
     include_shipping: Optional[bool] = None,
     restocking_fee_percent: Optional[Decimal] = None,
-) -> RefundQuote:
-    """What a refund of the claim would pay now; refuses as the refund would."""
+) -> Tuple[RefundOffer, Optional[ValidationError]]:
+    """What a refund of the claim would pay now: the same checks as the refund.
+
+    Returns the offer and the refusal a refund without an amount would get (e.g.
+    the payment holds less than the default); other refusals are raised.
+    """
     _validate_arguments(None, restocking_fee_percent, "")
-    _check_refundable(request)
-    return quote_refund(
+    offer = _offer(
         request,
         settings=settings,
         include_shipping=include_shipping,
         restocking_fee_percent=restocking_fee_percent,
     )
+    try:
+        offer.amount(None, None)
+    except ValidationError as refusal:
+        return offer, refusal
+    return offer, None
 
 
 def _validate_arguments(
@@ -252,65 +375,16 @@ def _reserve_refund(
         ).first()
         if existing is not None:
             return _replayed(existing, request, amount, method), False
-        if quote is None and request.type != RequestType.RETURN:
-            raise _error(
-                None,
-                "Exchanges are settled by their replacement and repairs by their "
-                "quote; only returns are refunded by hand.",
-                Code.INVALID_STATUS,
-            )
-        _check_refundable(request)
-        host.lock_order(request.order_id)
-        payment = host.refundable_payment(request.order)
-        if payment is None:
-            raise _error(
-                None, "The order has no captured payment to refund.", Code.NO_PAYMENT
-            )
-        payment = host.lock_payment(payment.pk)
-        if AftersalesRefund.objects.filter(
-            Q(request=request) | Q(payment=payment), status=RefundStatus.PENDING
-        ).exists():
-            raise _error(
-                None,
-                "A refund for this claim or payment is in progress.",
-                Code.REFUND_IN_PROGRESS,
-            )
-        if quote is None:
-            quote = quote_refund(
-                request,
-                settings=settings,
-                include_shipping=include_shipping,
-                restocking_fee_percent=restocking_fee_percent,
-            )
-        if amount is None:
-            amount = quote.default_amount
-            if amount <= 0:
-                raise _error(
-                    "amount",
-                    "After the restocking fee nothing is left to refund.",
-                    Code.AMOUNT_NOT_POSITIVE,
-                )
-        elif amount > quote.maximum_amount:
-            raise _error(
-                "amount",
-                f"At most {quote.maximum_amount} {request.currency} can be refunded "
-                "for this claim now.",
-                Code.AMOUNT_EXCEEDED,
-            )
-        if limit is not None and amount > limit:
-            raise _error(
-                "amount",
-                f"{amount} {request.currency} is above the automatic limit of {limit}.",
-                Code.AMOUNT_EXCEEDED,
-            )
-        held = payment.captured_amount - store_credited(payment)
-        if amount > held:
-            raise _error(
-                "amount",
-                f"The payment holds only {held} {payment.currency} that was not "
-                "already refunded or given as store credit.",
-                Code.AMOUNT_EXCEEDED,
-            )
+        offer = _offer(
+            request,
+            settings=settings,
+            include_shipping=include_shipping,
+            restocking_fee_percent=restocking_fee_percent,
+            quote=quote,
+            lock=True,
+        )
+        amount = offer.amount(amount, limit)
+        quote, payment = offer.quote, offer.payment
         try:
             with transaction.atomic():
                 refund = AftersalesRefund.objects.create(
@@ -587,33 +661,41 @@ def _postpone(refund: AftersalesRefund, error: str) -> float:
 
 
 def _lock_pending(refund: AftersalesRefund) -> Optional[AftersalesRefund]:
+    """The row under a lock if still PENDING. Its claim is locked first: every
+    writer of a refund's outcome takes claim, then row, then payment, the order
+    in which the reservation takes claim, order and payment."""
+    workflow.lock_claim(refund.request_id)
     locked = AftersalesRefund.objects.select_for_update().get(pk=refund.pk)
     return locked if locked.status == RefundStatus.PENDING else None
 
 
 def succeed(refund: AftersalesRefund, *, reference: str, raw: dict) -> bool:
-    """Money moved outside Saleor's gateway code (Stripe): write Saleor's REFUND
-    transaction and the row in one transaction, then settle the claim."""
+    """Money moved outside Saleor's gateway code (Stripe): Saleor's REFUND
+    transaction, the row and the claim's units in one transaction."""
+    return _settle(refund, reference=reference, raw=raw)
+
+
+def _record_success(refund: AftersalesRefund, txn) -> None:
+    """Saleor's gateway code paid and wrote its transaction: the row and the
+    claim's units, in one transaction."""
+    _settle(refund, txn=txn)
+
+
+def _settle(refund: AftersalesRefund, *, txn=None, reference="", raw=None) -> bool:
+    """SUCCESS and the units it pays for, together: a refund quoted at any moment
+    sees either the row PENDING or the row and its units settled, so it can't
+    pay them again. If this transaction fails, the row stays PENDING and the next
+    attempt adopts what the gateway did (the sweeper, once the lease runs out)."""
     with transaction.atomic():
         locked = _lock_pending(refund)
         if locked is None:
             return False  # another road (webhook, rerun) recorded it first
-        payment = host.lock_payment(locked.payment_id)
-        txn = host.record_gateway_refund(payment, locked.amount, reference, raw)
-        _mark_succeeded(locked, txn, reference)
-    workflow.record_refund(locked.request, locked, by=actor_of(locked))
+        if txn is None:
+            payment = host.lock_payment(locked.payment_id)
+            txn = host.record_gateway_refund(payment, locked.amount, reference, raw)
+        _mark_succeeded(locked, txn, reference or txn.token or "")
+        workflow.record_refund(locked.request, locked, by=actor_of(locked))
     return True
-
-
-def _record_success(refund: AftersalesRefund, txn) -> None:
-    # The outcome first, on its own, so that no later check can lose the fact that
-    # money moved; then the claim catches up.
-    with transaction.atomic():
-        locked = _lock_pending(refund)
-        if locked is None:
-            return
-        _mark_succeeded(locked, txn, txn.token or "")
-    workflow.record_refund(locked.request, locked, by=actor_of(locked))
 
 
 def _mark_succeeded(refund: AftersalesRefund, txn, reference: str) -> None:
@@ -714,6 +796,7 @@ def _flag_disagreement(refund: AftersalesRefund, paid) -> bool:
     recorded FAILED was paid after all. The desk is told, once; units and payment
     are left as they are, since what the customer is owed is the desk's call."""
     with transaction.atomic():
+        workflow.lock_claim(refund.request_id)
         locked = AftersalesRefund.objects.select_for_update().get(pk=refund.pk)
         if locked.error.startswith(FLAG):
             return False
@@ -760,6 +843,7 @@ def _row_for_stripe_refund(paid) -> Optional[AftersalesRefund]:
 
 def _record_external_refund(request, payment, paid) -> str:
     with transaction.atomic():
+        workflow.lock_claim(request.pk)
         payment = host.lock_payment(payment.pk)
         refund, created = AftersalesRefund.objects.get_or_create(
             idempotency_key=system_key("stripe", paid.id),

@@ -76,13 +76,18 @@ class Change:
     extra: Dict = field(default_factory=dict)
 
 
-def _lock(request: AftersalesRequest, allowed: Iterable[str]) -> AftersalesRequest:
-    """Re-read the claim under a row lock and check it may take this step."""
-    locked = (
+def lock_claim(pk: int) -> AftersalesRequest:
+    """The claim under a row lock, whatever its status."""
+    return (
         AftersalesRequest.objects.select_for_update(of=("self",))
         .select_related("order")
-        .get(pk=request.pk)
+        .get(pk=pk)
     )
+
+
+def _lock(request: AftersalesRequest, allowed: Iterable[str]) -> AftersalesRequest:
+    """Re-read the claim under a row lock and check it may take this step."""
+    locked = lock_claim(request.pk)
     if locked.status not in allowed:
         raise _error(
             None,
@@ -788,9 +793,13 @@ def receive(
 
 
 def record_refund(request: AftersalesRequest, refund, *, by: Actor) -> Change:
-    """A refund went through: settle its units, resolve when all are settled."""
+    """A refund went through: settle its units, resolve when all are settled.
+
+    Called in the transaction that records the refund's success, so it refuses
+    nothing: money that moved is always recorded.
+    """
     with transaction.atomic():
-        request = _lock(request, (RequestStatus.APPROVED, RequestStatus.RECEIVED))
+        request = lock_claim(request.pk)
         lines = list(request.lines.all())
         for line in lines:
             line.quantity_refunded += int(refund.line_quantities.get(str(line.pk), 0))
@@ -805,6 +814,10 @@ def record_refund(request: AftersalesRequest, refund, *, by: Actor) -> Change:
                 if refund.method == RefundMethod.STORE_CREDIT
                 else Resolution.REFUND
             )
+        settled = settled and request.status in (
+            RequestStatus.APPROVED,
+            RequestStatus.RECEIVED,
+        )
         if settled:
             request.resolution = resolution
             request.resolved_at = timezone.now()

@@ -7,6 +7,7 @@ import graphene
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connection
 from django.test.client import Client
 from django.test.utils import CaptureQueriesContext
@@ -20,6 +21,11 @@ from saleor_aftersales import host
 from . import servers
 
 API_PATH = "/graphql/"
+
+# The live server listens with socketserver's backlog of 5: fifty clients
+# released at once (tests/test_refund_races.py) would be reset before Django
+# sees them. A production server's backlog is in the hundreds.
+ThreadedWSGIServer.request_queue_size = 256
 
 
 class ApiClient:

@@ -22,7 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = "saleor_aftersales/workflow.py"
 REFUNDS = "saleor_aftersales/refunds.py"
 
-# name: (what the bug is, file, code as it is, code with the bug)
+# name: (what the bug is, file, code as it is, code with the bug); or
+# (what, file, [(code as it is, code with the bug), ...], None) for a bug of
+# several edits.
 MUTANTS = {
     "approve-ignores-other-claims": (
         "approving (e.g. after an appeal) ignores units another claim took",
@@ -58,8 +60,27 @@ MUTANTS = {
     "refund-settled-units-again": (
         "units received and refunded are refunded again with the next parcel",
         REFUNDS,
-        "return max(0, line.quantity_received - line.quantity_refunded)",
+        "return max(0, line.quantity_received - committed)",
         "return line.quantity_received",
+    ),
+    "refund-settles-apart": (
+        "the units a refund paid are settled after its success, in a second "
+        "transaction, and quotes read only the lines' counters (the race that "
+        "paid one claim three times)",
+        REFUNDS,
+        [
+            (
+                "units = _units_to_settle(request, line, committed[str(line.pk)])",
+                "units = _units_to_settle(request, line, line.quantity_refunded)",
+            ),
+            (
+                "        _mark_succeeded(locked, txn, reference or txn.token or \"\")\n"
+                "        workflow.record_refund(",
+                "        _mark_succeeded(locked, txn, reference or txn.token or \"\")\n"
+                "    if True:\n        workflow.record_refund(",
+            ),
+        ],
+        None,
     ),
     "cancel-after-refund": (
         "the customer may cancel a claim that was already refunded",
@@ -157,11 +178,15 @@ def main() -> int:
         print(f"unchanged code passes ({time.monotonic() - started:.0f} s)")
         for name in args.names:
             description, path, original, mutated = MUTANTS[name]
+            # One edit, or several that make up one bug.
+            edits = original if isinstance(original, list) else [(original, mutated)]
             tree = Path(scratch) / name
             copy_tree(tree)
             source = (tree / path).read_text()
-            assert source.count(original) == 1, f"{name}: code to mutate not found"
-            (tree / path).write_text(source.replace(original, mutated))
+            for before, after in edits:
+                assert source.count(before) == 1, f"{name}: code to mutate not found"
+                source = source.replace(before, after)
+            (tree / path).write_text(source)
             started = time.monotonic()
             result = run_machine(tree, args.histories)
             seconds = time.monotonic() - started

@@ -239,3 +239,68 @@ def test_a_leased_refund_is_left_to_its_worker(staff_user, two_claims, order):
     assert db_state(order) == before
     refund.refresh_from_db()
     assert (refund.status, refund.attempts) == ("pending", 1)
+
+
+PREVIEW = """
+query Preview($id: ID!) {
+  aftersalesRefundPreview(id: $id) {
+    amount { amount } maximum { amount } errors { field code message }
+  }
+}
+"""
+SALEOR_ORDER_REFUND = """
+mutation Refund($id: ID!, $amount: Decimal!) {
+  orderRefund(id: $id, amount: $amount) { orderErrors { code } }
+}
+"""
+
+
+def test_the_preview_offers_what_the_refund_allows_after_saleors_own_refund(
+    customer_api, staff_api, order
+):
+    """Saleor's own orderRefund gave 60.00 of 80.00 back: a claim worth 50.00 can
+    only be refunded 20.00, and the preview says so, refusing its default as the
+    refund does."""
+    first = order.lines.order_by("pk")[0]
+    claim = create_return(customer_api, order, [line_input(first, 2)])[
+        "aftersalesRequest"
+    ]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    answer = staff_api.data(
+        SALEOR_ORDER_REFUND,
+        {"id": graphene.Node.to_global_id("Order", order.pk), "amount": "60.00"},
+    )
+    assert answer["orderRefund"]["orderErrors"] == []
+    assert order.payments.get().captured_amount == Decimal("20.00")
+
+    preview = staff_api.data(PREVIEW, {"id": claim["id"]})["aftersalesRefundPreview"]
+    assert preview["maximum"]["amount"] == 20.0
+    before = db_state(order)
+    by_default = staff_api.data(REFUND, {"id": claim["id"]})["aftersalesRequestRefund"]
+    assert by_default["errors"] == preview["errors"] != []
+    assert preview["errors"][0]["code"] == "AMOUNT_EXCEEDED"
+    over = staff_api.data(REFUND, {"id": claim["id"], "amount": "20.01"})[
+        "aftersalesRequestRefund"
+    ]
+    assert over["errors"][0]["code"] == "AMOUNT_EXCEEDED"
+    assert db_state(order) == before
+
+    paid = staff_api.data(
+        REFUND, {"id": claim["id"], "amount": str(preview["maximum"]["amount"])}
+    )["aftersalesRequestRefund"]
+    assert paid["errors"] == [] and paid["refund"]["status"] == "SUCCESS"
+    assert order.payments.get().captured_amount == Decimal("0.00")
+
+
+def test_the_preview_and_the_refund_agree_on_an_untouched_payment(
+    customer_api, staff_api, order
+):
+    first = order.lines.order_by("pk")[0]
+    claim = create_return(customer_api, order, [line_input(first, 2)])[
+        "aftersalesRequest"
+    ]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    preview = staff_api.data(PREVIEW, {"id": claim["id"]})["aftersalesRefundPreview"]
+    assert preview["errors"] == []
+    paid = staff_api.data(REFUND, {"id": claim["id"]})["aftersalesRequestRefund"]
+    assert paid["refund"]["amount"]["amount"] == preview["amount"]["amount"] == 50.0

@@ -155,6 +155,13 @@ def refused(result_type, message: str, code: Code, **fields):
     )
 
 
+def aftersales_errors(error: ValidationError) -> list:
+    return [
+        AftersalesError(field=field, message=message, code=code)
+        for field, message, code in errors_of(error)
+    ]
+
+
 def verification_error(message: str, code: Code) -> WarrantyCardVerification:
     return refused(WarrantyCardVerification, message, code, valid=False)
 
@@ -311,24 +318,21 @@ class AftersalesQueries(graphene.ObjectType):
         if request is None:
             raise GraphQLError(f"Couldn't resolve to a claim: {id}")
         try:
-            quote = refunds.preview(
+            offer, refusal = refunds.preview(
                 request, get_settings(), include_shipping, restocking_fee
             )
         except ValidationError as error:
-            return AftersalesRefundPreview(
-                errors=[
-                    AftersalesError(field=field, message=message, code=code)
-                    for field, message, code in errors_of(error)
-                ]
-            )
+            return AftersalesRefundPreview(errors=aftersales_errors(error))
+        quote = offer.quote
         money = lambda amount: Money(amount, request.currency)  # noqa: E731
         return AftersalesRefundPreview(
             goods=money(quote.goods_amount),
             restocking_fee=money(quote.restocking_fee_amount),
             shipping=money(quote.shipping_amount),
             amount=money(max(quote.default_amount, 0)),
-            maximum=money(quote.maximum_amount),
-            errors=[],
+            maximum=money(max(offer.maximum_amount, 0)),
+            # What a refund without an amount would be refused with.
+            errors=aftersales_errors(refusal) if refusal else [],
         )
 
     def resolve_aftersales_stats(self, info, period=None, top_products=None):
