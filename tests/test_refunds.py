@@ -304,3 +304,64 @@ def test_the_preview_and_the_refund_agree_on_an_untouched_payment(
     assert preview["errors"] == []
     paid = staff_api.data(REFUND, {"id": claim["id"]})["aftersalesRequestRefund"]
     assert paid["refund"]["amount"]["amount"] == preview["amount"]["amount"] == 50.0
+
+
+def test_a_settlement_that_fails_leaves_the_refund_pending_and_the_sweeper_adopts_it(
+    customer_api, staff_api, order
+):
+    """The success and the units it pays are one transaction: when settling the
+    units fails after the gateway paid (here PostgreSQL refuses the line update),
+    nothing says SUCCESS, no other refund can start, and the sweeper later
+    records the gateway's refund once, without paying again."""
+    from django.db import connection
+    from saleor.payment.models import Transaction
+
+    from saleor_aftersales.models import AftersalesEvent, AftersalesLine
+    from saleor_aftersales.tasks import pay_due_refunds
+
+    first = order.lines.order_by("pk")[0]
+    claim = create_return(customer_api, order, [line_input(first, 2)])[
+        "aftersalesRequest"
+    ]
+    staff_api.data(APPROVE, {"id": claim["id"]})
+    table = AftersalesLine._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION aftersales_test_refuse() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION 'settlement refused by the test'; END $$ "
+            "LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            f"CREATE TRIGGER aftersales_test_refuse BEFORE UPDATE OF "
+            f"quantity_refunded ON {table} FOR EACH ROW "
+            "EXECUTE PROCEDURE aftersales_test_refuse()"
+        )
+    payment = order.payments.get()
+    answer = staff_api.data(REFUND, {"id": claim["id"], "key": "first"})[
+        "aftersalesRequestRefund"
+    ]
+    assert answer["refund"]["status"] == "PENDING"
+    payment.refresh_from_db()
+    assert payment.captured_amount == Decimal("30.00")  # the gateway paid
+    refunds_in_saleor = Transaction.objects.filter(payment=payment, kind="refund")
+    assert refunds_in_saleor.count() == 1
+    assert AftersalesLine.objects.get(order_line=first).quantity_refunded == 0
+    assert not AftersalesEvent.objects.filter(type="refunded").exists()
+    # Half done counts as in flight: no second refund of these units.
+    again = staff_api.data(REFUND, {"id": claim["id"], "key": "second"})[
+        "aftersalesRequestRefund"
+    ]
+    assert again["errors"][0]["code"] == "REFUND_IN_PROGRESS"
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TRIGGER aftersales_test_refuse ON {table}")
+    AftersalesRefund.objects.update(lease_until=None)  # the worker's lease ran out
+    pay_due_refunds()
+    refund = AftersalesRefund.objects.get(idempotency_key="first")
+    assert refund.status == "success"
+    assert refund.transaction == refunds_in_saleor.get()  # adopted, not paid again
+    payment.refresh_from_db()
+    assert payment.captured_amount == Decimal("30.00")
+    assert AftersalesLine.objects.get(order_line=first).quantity_refunded == 2
+    assert AftersalesRequest.objects.get().status == "resolved"
+    assert AftersalesEvent.objects.filter(type="refunded").count() == 1
