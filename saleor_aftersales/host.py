@@ -465,12 +465,22 @@ def plugin_configuration(plugin_id: str) -> Dict[str, object]:
 
 
 def order_by_number_and_email(number: str, email: str) -> Optional[Order]:
-    """A guest's own order, found the way a shop's "find my order" form does."""
+    """A guest's own order, found the way a shop's "find my order" form does.
+
+    Only guest orders (no account) that were placed: an account's orders are
+    reached by signing in, so for them this answers None, as for no order at all.
+    """
     number = (number or "").strip().lstrip("#")
     email = (email or "").strip()
     if not number.isdigit() or len(number) > 12 or not email:
         return None
-    return Order.objects.filter(pk=int(number), user_email__iexact=email).first()
+    return (
+        Order.objects.filter(
+            pk=int(number), user_email__iexact=email, user_id__isnull=True
+        )
+        .exclude(status=OrderStatus.DRAFT)
+        .first()
+    )
 
 
 def staff_user_by_email(email: str) -> Optional[User]:

@@ -1,5 +1,7 @@
 """The plugin's queries and mutations, and the schema that joins them to Saleor's."""
 
+import hashlib
+
 import django_filters
 import graphene
 from django.core.exceptions import ValidationError
@@ -82,6 +84,13 @@ def no_nul(value, name: str):
     if value and "\x00" in value:
         raise GraphQLError(f"`{name}` must not contain NUL characters.")
     return value
+
+
+def email_key(email: str) -> str:
+    """One rate-limit bucket per mailbox however it is written (case, spaces);
+    hashed, so Redis holds no addresses."""
+    folded = (email or "").strip().casefold()
+    return hashlib.sha256(folded.encode()).hexdigest()[:32]
 
 
 def _filter_search(qs, _, value):
@@ -241,7 +250,8 @@ class AftersalesQueries(graphene.ObjectType):
         graphene.NonNull(AftersalesOrderLookup),
         number=graphene.Argument(graphene.String, required=True),
         email=graphene.Argument(graphene.String, required=True),
-        description="Find a guest's order by its number and e-mail (throttled).",
+        description="Find a guest's order by its number and e-mail (throttled per "
+        "client and per e-mail); an account's orders are found by signing in.",
     )
     aftersales_refund_preview = graphene.Field(
         graphene.NonNull(AftersalesRefundPreview),
@@ -293,6 +303,17 @@ class AftersalesQueries(graphene.ObjectType):
                 "Too many attempts; try again in a minute.",
                 Code.THROTTLED,
             )
+        # Per mailbox too: many clients guessing one customer's order numbers.
+        if not throttle.allow(
+            "order-lookup-email", email_key(email), settings.verifications_per_minute
+        ):
+            return refused(
+                AftersalesOrderLookup,
+                "Too many attempts; try again in a minute.",
+                Code.THROTTLED,
+            )
+        # Accounts' orders are found by signing in: for them this answers as for
+        # no order at all, so the form tells nobody which e-mails have accounts.
         order = host.order_by_number_and_email(number, email)
         if order is None:
             return refused(
@@ -481,6 +502,10 @@ class AftersalesQueries(graphene.ObjectType):
             qs=selectors.requests_for_api(),
         )
         if request is None:
+            # Refused like someone else's claim (as Saleor's order(id) refuses
+            # strangers), so claim ids can't be counted; staff just get null.
+            if not is_staff_viewer(info):
+                raise host.PermissionDenied()
             return None
         authorize_order(info, request.order, order_token)
         return request

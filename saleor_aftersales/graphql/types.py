@@ -7,7 +7,7 @@ from .. import host, models, photos, selectors, sla, stats
 from ..enums import RefundStatus
 from ..plugin import get_settings
 from ..warranty import display_code
-from .authorize import is_staff_viewer, may_see_account
+from .authorize import is_staff_viewer, may_see_account, sees_whole_order
 from .enums import (
     AftersalesActorType,
     AftersalesDisposition,
@@ -32,6 +32,20 @@ from .enums import (
 
 def _blank_to_none(value):
     return value or None
+
+
+def masked_gift_card_code(code: str) -> str:
+    """What a guest sees of a gift card: its last four characters, nothing of its
+    length; the full code pays at any checkout."""
+    return f"••••-••••-••••-{code[-4:]}"
+
+
+def order_for_viewer(info, order, claimed_order=None):
+    """Saleor's Order (addresses, phone, e-mail, payments) to staff and the
+    signed-in owner of ``claimed_order``; null to a guest with the token."""
+    if order is None:
+        return None
+    return order if sees_whole_order(info, claimed_order or order) else None
 
 
 def staff_only(attribute: str):
@@ -173,7 +187,10 @@ class AftersalesRefund(host.CountableDjangoObjectType):
         description="Store credit: the gift card's balance (amount plus any bonus).",
     )
     gift_card_code = graphene.String(
-        description="Store credit: the Saleor gift card code to spend at checkout."
+        description=(
+            "Store credit: the Saleor gift card code to spend at checkout; a guest "
+            "sees its last four characters only (••••-••••-••••-ABCD)."
+        )
     )
     error = graphene.String(description="Why the gateway refused (staff only).")
     idempotency_key = graphene.String(description="The key it was made with (staff).")
@@ -205,9 +222,15 @@ class AftersalesRefund(host.CountableDjangoObjectType):
         return Money(root.credit_amount, root.currency)
 
     @staticmethod
-    def resolve_gift_card_code(root: models.AftersalesRefund, _info):
-        # Only the claim's owner, a guest with its token or staff reach a refund.
-        return root.gift_card.code if root.gift_card_id else None
+    def resolve_gift_card_code(root: models.AftersalesRefund, info):
+        # Only the claim's owner, a guest with its token or staff reach a refund;
+        # the full code is money, so a guest's token shows the last four only.
+        if not root.gift_card_id:
+            return None
+        code = root.gift_card.code
+        if is_staff_viewer(info) or sees_whole_order(info, root.request.order):
+            return code
+        return masked_gift_card_code(code)
 
     resolve_error = staff_only("error")
     resolve_idempotency_key = staff_only("idempotency_key")
@@ -274,6 +297,16 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     )
     refunded_amount = graphene.Field(
         host.MoneyType, required=True, description="Money successfully refunded."
+    )
+    order = graphene.Field(
+        host.OrderType,
+        description="The order claimed on (to staff and its signed-in owner; null "
+        "to a guest with the token, who has aftersalesEligibility's summary).",
+    )
+    replacement_order = graphene.Field(
+        host.OrderType,
+        description="Exchanges: the order sending the replacement (to staff and "
+        "the signed-in owner).",
     )
     user = graphene.Field(
         host.UserType,
@@ -345,6 +378,16 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_photos(root: models.AftersalesRequest, _info):
         return selectors.related(root, "photos")
+
+    @staticmethod
+    def resolve_order(root: models.AftersalesRequest, info):
+        return order_for_viewer(info, root.order)
+
+    @staticmethod
+    def resolve_replacement_order(root: models.AftersalesRequest, info):
+        if root.replacement_order_id is None:
+            return None
+        return order_for_viewer(info, root.replacement_order, root.order)
 
     @staticmethod
     def resolve_customer_history(root: models.AftersalesRequest, info):
@@ -459,7 +502,17 @@ class AftersalesEligibilityLine(graphene.ObjectType):
 
 
 class AftersalesEligibility(graphene.ObjectType):
-    order = graphene.Field(host.OrderType, required=True)
+    order = graphene.Field(
+        host.OrderType,
+        description="The order as Saleor shows it, to staff and its signed-in "
+        "owner; null to a guest with the token (see the fields below).",
+    )
+    order_number = graphene.String(required=True, description="The order's number.")
+    customer_name = graphene.String(description="The name the order was sent to.")
+    city = graphene.String(description="The city it was sent to.")
+    country = graphene.String(
+        description="The country it was sent to (ISO 3166-1 alpha-2 code)."
+    )
     lines = graphene.List(graphene.NonNull(AftersalesEligibilityLine), required=True)
     is_returnable = graphene.Boolean(
         required=True, description="Whether any unit can be returned today."
@@ -472,6 +525,35 @@ class AftersalesEligibility(graphene.ObjectType):
 
     class Meta:
         description = "What of an order can be claimed."
+
+    @staticmethod
+    def resolve_order(root, info):
+        return order_for_viewer(info, root.order)
+
+    @staticmethod
+    def resolve_order_number(root, _info):
+        return str(root.order.pk)
+
+    @staticmethod
+    def resolve_customer_name(root, _info):
+        address = _sent_to(root.order)
+        name = f"{address.first_name} {address.last_name}".strip() if address else ""
+        return name or None
+
+    @staticmethod
+    def resolve_city(root, _info):
+        address = _sent_to(root.order)
+        return (address.city or None) if address else None
+
+    @staticmethod
+    def resolve_country(root, _info):
+        address = _sent_to(root.order)
+        return (address.country.code or None) if address else None
+
+
+def _sent_to(order):
+    """The address a returns page names: shipping, else billing."""
+    return order.shipping_address or order.billing_address
 
 
 class WarrantyCardEvent(graphene.ObjectType):
@@ -502,6 +584,10 @@ class WarrantyTerms:
 
 class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
     code = graphene.String(required=True, description="The card's code, grouped.")
+    order = graphene.Field(
+        host.OrderType,
+        description="The order it came with (to staff and the signed-in owner).",
+    )
     status = WarrantyCardStatus(required=True, description="Valid, expired or void.")
     void_reason = graphene.String(description="Why it was voided (staff only).")
     events = graphene.List(
@@ -526,6 +612,10 @@ class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
     @staticmethod
     def resolve_code(root: models.WarrantyCard, _info):
         return display_code(root.code)
+
+    @staticmethod
+    def resolve_order(root: models.WarrantyCard, info):
+        return order_for_viewer(info, root.order)
 
     @staticmethod
     def resolve_status(root: models.WarrantyCard, _info):
@@ -584,10 +674,19 @@ class RepairQuote(graphene.ObjectType):
     lines = graphene.List(graphene.NonNull(RepairQuoteLine), required=True)
     total = graphene.Field(host.MoneyType, required=True, description="To pay.")
     accepted = graphene.Boolean(description="The customer's answer; null: waiting.")
-    order = graphene.Field(host.OrderType, description="The order that collects it.")
+    order = graphene.Field(
+        host.OrderType,
+        description="The order that collects it (to staff and the signed-in owner).",
+    )
 
     class Meta:
         description = "The itemised price of a repair."
+
+    @staticmethod
+    def resolve_order(root: models.RepairQuote, info):
+        if root.order_id is None:
+            return None
+        return order_for_viewer(info, root.order, root.request.order)
 
     @staticmethod
     def resolve_lines(root: models.RepairQuote, _info):

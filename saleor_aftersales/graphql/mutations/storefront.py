@@ -1,17 +1,20 @@
 """What shoppers do: open, cancel, appeal and complete their claims.
 
-A customer acts by JWT on their own orders, a guest with the order's token; staff
-with MANAGE_ORDERS may act for them (claims taken by phone or at the desk).
+A customer acts by JWT on their own orders, a guest with the token of a guest
+order; staff with MANAGE_ORDERS may act for them (claims taken by phone or at the
+desk). To anyone but staff a claim or order that doesn't exist is refused exactly
+like someone else's, so their ids can't be counted.
 """
 
 import graphene
+from django.core.exceptions import ValidationError
 
 from ... import host, photos, warranty, workflow
 from ...enums import RequestType
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...plugin import get_settings
-from ..authorize import authorize_order
+from ..authorize import authorize_order, is_staff_viewer
 from ..enums import AftersalesReason
 from ..types import AftersalesPhoto, AftersalesRequest
 from .base import (
@@ -62,9 +65,23 @@ class AftersalesRequestCreateInput(graphene.InputObjectType):
     )
 
 
-def order_from_input(data) -> "host.Order":
+def refuse_unknown(info, find):
+    """``find()``; its NOT_FOUND is PermissionDenied unless the viewer is staff."""
+    try:
+        return find()
+    except ValidationError as error:
+        groups = error.error_dict.values() if hasattr(error, "error_dict") else []
+        codes = {e.code for errors in groups for e in errors}
+        if Code.NOT_FOUND.value in codes and not is_staff_viewer(info):
+            raise host.PermissionDenied()
+        raise
+
+
+def order_from_input(info, data) -> "host.Order":
     if data.get("order"):
-        return get_instance(host.Order, data["order"], "Order", "order")
+        return refuse_unknown(
+            info, lambda: get_instance(host.Order, data["order"], "Order", "order")
+        )
     token = data.get("order_token")
     if token:
         order = host.Order.objects.filter(token=str(token)).first()
@@ -131,7 +148,7 @@ class ReturnRequestCreate(AftersalesMutation):
 
     @classmethod
     def perform_mutation(cls, _root, info, input):
-        order = order_from_input(input)
+        order = order_from_input(info, input)
         actor = authorize_order(info, order, input.get("order_token"))
         request = workflow.create_request(
             order,
@@ -184,6 +201,13 @@ class CustomerRequestMutation(RequestMutation):
 
     class Meta:
         abstract = True
+
+    @classmethod
+    def perform_mutation(cls, _root, info, **data):
+        request = refuse_unknown(info, lambda: get_request(data["id"]))
+        actor = cls.authorize(info, request, data)
+        change = cls.transition(request, actor, data)
+        return cls.success(aftersales_request=reload_for_api(change.request))
 
     @classmethod
     def authorize(cls, info, request, data):
@@ -288,7 +312,7 @@ class AftersalesPhotoUpload(AftersalesMutation):
 
     @classmethod
     def perform_mutation(cls, _root, info, **data):
-        request = get_request(data["id"])
+        request = refuse_unknown(info, lambda: get_request(data["id"]))
         actor = authorize_order(info, request.order, data.get("order_token"))
         # Saleor's view puts the multipart part's name in the variable; the file
         # itself is in the request's FILES, as for its own image uploads.

@@ -15,7 +15,7 @@ const CLAIM_FIELDS = `
 
 const ELIGIBILITY = `query Eligibility($order: ID, $token: UUID) {
   aftersalesEligibility(order: $order, orderToken: $token) {
-    order { id number token }
+    orderNumber
     isReturnable
     lines {
       orderLine { id productName variantName quantity
@@ -140,7 +140,7 @@ async function orderView(main) {
   } catch (e) { showErrors(main, e); return; }
   main.replaceChildren();
   if (state.notice) put(main, el("p", { class: "notice", role: "status" }, state.notice));
-  put(main, el("h2", {}, `${t("order")} #${eligibility.order.number}`));
+  put(main, el("h2", {}, `${t("order")} #${eligibility.orderNumber}`));
   put(main, claimForm(eligibility));
   if (eligibility.requests.length) {
     put(main, el("h2", {}, t("claims")), el("ul", { id: "claims" }, eligibility.requests.map((c) =>
