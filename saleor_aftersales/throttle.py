@@ -3,7 +3,10 @@
 import ipaddress
 import logging
 import time
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
+from typing import Dict, Optional, Tuple
 
 import redis
 from django.conf import settings
@@ -36,18 +39,47 @@ def client_id(request) -> str:
     return str(address)
 
 
-def allow(bucket: str, client: str, limit: int, window_seconds: int = 60) -> bool:
-    """Count one call; False once ``client`` made more than ``limit`` this window.
+# Calls a request paid for before it ran (see ``prepaid``): (bucket, client) ->
+# [calls left, verdict].
+_prepaid: ContextVar[Optional[Dict[Tuple[str, str], list]]] = ContextVar(
+    "aftersales_throttle_prepaid", default=None
+)
+
+
+@contextmanager
+def prepaid(verdicts: Dict[Tuple[str, str], Tuple[int, bool]]):
+    """Within the block, the first ``calls`` calls of ``allow(bucket, client, ...)``
+    answer ``verdict`` without counting again: the GraphQL view counted every
+    alias of a throttled field at once before running the document (one alias,
+    one count). Calls beyond those are counted as usual."""
+    token = _prepaid.set(
+        {key: [calls, verdict] for key, (calls, verdict) in verdicts.items()}
+    )
+    try:
+        yield
+    finally:
+        _prepaid.reset(token)
+
+
+def allow(
+    bucket: str, client: str, limit: int, window_seconds: int = 60, cost: int = 1
+) -> bool:
+    """Count ``cost`` calls; False once ``client`` made more than ``limit`` this
+    window.
 
     If Redis can't be reached the call is allowed (and logged): a public check
     being available matters more than its rate limit.
     """
+    paid = (_prepaid.get() or {}).get((bucket, client))
+    if paid is not None and paid[0] >= cost:
+        paid[0] -= cost
+        return paid[1]
     prefix = getattr(settings, "AFTERSALES_THROTTLE_PREFIX", "aftersales")
     window = int(time.time() // window_seconds)
     key = f"{prefix}:throttle:{bucket}:{client}:{window}"
     try:
         pipe = _redis().pipeline()
-        pipe.incr(key)
+        pipe.incrby(key, cost)
         pipe.expire(key, window_seconds * 2)
         count, _ = pipe.execute()
     except redis.RedisError:
