@@ -152,6 +152,20 @@ def test_a_deep_query_is_refused_by_its_depth(customer_api):
     assert seconds < FAST, seconds
 
 
+@pytest.mark.parametrize("opening, closing", [("{ a ", "}"), ("[", "]")])
+def test_brackets_nested_past_the_parsers_stack_are_refused_before_parsing(
+    anonymous_api, opening, closing
+):
+    """graphql-core's parser recurses once per level: 20,000 levels used to end
+    in a RecursionError and Saleor's 500."""
+    query = "{ shop(x: " if opening == "[" else ""
+    query += opening * 20_000 + closing * 20_000
+    response, content, seconds = post(anonymous_api, {"query": query})
+    error = assert_too_costly(response, content, limit="depth")
+    assert error["extensions"]["limit"]["requested"] >= 20_000
+    assert seconds < FAST, seconds
+
+
 def test_fragments_spread_into_one_another_are_measured_not_expanded(customer_api):
     fragments = ["fragment F0 on Query { a: shop { name } b: shop { name } }"]
     for n in range(1, 40):

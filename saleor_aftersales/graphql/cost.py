@@ -43,6 +43,9 @@ CAP = 10 ** 12  # Numbers stop growing here: a refusal is all that is left to sa
 
 MAXIMUM_COST = 50_000
 MAXIMUM_DEPTH = 15
+# Brackets of any kind (selections, arguments, input objects, lists) in the text,
+# checked before parsing.
+MAXIMUM_NESTING = 64
 MAXIMUM_ALIASES = 100
 MAXIMUM_FIELDS = 2_000
 MAXIMUM_BATCH = 20
@@ -89,6 +92,34 @@ class Summary:
         self.introspection_lists = max(
             self.introspection_lists, other.introspection_lists
         )
+
+
+def nesting(text: str) -> int:
+    """How deep brackets nest in a document's text, outside strings and comments:
+    read before parsing, since graphql-core's parser recurses once per level and
+    a deep enough document exhausts Python's stack."""
+    deepest = depth = 0
+    index, length = 0, len(text)
+    while index < length:
+        char = text[index]
+        if char == "#":
+            end = text.find("\n", index)
+            index = length if end < 0 else end
+        elif char == '"':
+            if text.startswith('"""', index):
+                end = text.find('"""', index + 3)
+                index = length if end < 0 else end + 3
+                continue
+            index += 1
+            while index < length and text[index] not in '"\n':
+                index += 2 if text[index] == "\\" else 1
+        elif char in "{([":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "})]":
+            depth -= 1
+        index += 1
+    return deepest
 
 
 @dataclass

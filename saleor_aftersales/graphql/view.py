@@ -133,6 +133,11 @@ class GraphQLView(host.GraphQLView):
             return None
         if isinstance(query, str) and len(query) > self.limits.maximum_length:
             return cost.Analysis(length=len(query))
+        if isinstance(query, str):
+            # Brackets nested past any ceiling would recurse the parser away.
+            nested = cost.nesting(query)
+            if nested > cost.MAXIMUM_NESTING:
+                return cost.Analysis(depth=nested, length=len(query))
         document, error = self.parse_query(query)
         if error is not None or document is None:
             return None
