@@ -6,6 +6,7 @@ pictures are made with `AFTERSALES_SCREENSHOTS=docs/screenshots make test`).
 """
 
 import io
+import json
 import os
 import tempfile
 from datetime import timedelta
@@ -85,6 +86,15 @@ def find_as_guest(page, order, email):
     page.fill("#guest-form [name=number]", str(order.pk))
     page.fill("#guest-form [name=email]", email)
     page.click("#find")
+
+
+def customer_sign_in(page, customer, order):
+    """Sign in to the portal and open ``order``."""
+    page.fill("#signin-form [name=email]", customer.email)
+    page.fill("#signin-form [name=password]", "password")
+    page.click("#signin-form button[type=submit]")
+    page.click(f"#orders button:has-text('#{order.pk}')")
+    page.wait_for_selector("#claim-form")
 
 
 def staff_sign_in(page, email="staff@example.com"):
@@ -352,14 +362,32 @@ def test_a_repair_is_quoted_accepted_finished_and_rated(
     console.wait_for_selector("#unassign")
 
     portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
-    find_as_guest(portal, order, order.user_email)
+    customer_sign_in(portal, customer, order)
     portal.click(f"#claims button:has-text('{claim.number}')")
     assert "12.50 USD" in portal.inner_text("#quote")
     portal.click("#accept-quote")
     portal.wait_for_selector("#claim-status[data-status=IN_REPAIR]")
 
     console.reload()
-    console.fill("#staff-note", "Replaced and tested")
+    # The note the customer sees is asked for, never made up.
+    console.wait_for_selector("#repair-note")
+    console.click("#repair-update")
+    console.wait_for_selector("#action-errors .error[data-code=REPAIR_NOTE_REQUIRED]")
+    assert console.inner_text("#action-errors") == (
+        "Write a repair note for the customer first."
+    )
+    console.select_option("#language", "zh-Hans")
+    console.wait_for_selector("#repair-note")
+    console.fill("#repair-note", "   ")
+    console.click("#repair-update")
+    console.wait_for_selector("#action-errors .error[data-code=REPAIR_NOTE_REQUIRED]")
+    assert console.inner_text("#action-errors") == "请先填写给客户的维修说明。"
+    claim.refresh_from_db()
+    assert claim.status == "in_repair"
+    assert not claim.events.filter(message="—").exists()
+    console.select_option("#language", "en")
+    console.wait_for_selector("#repair-note")
+    console.fill("#repair-note", "Replaced and tested")
     console.select_option("#repair-status", "RESOLVED")
     console.click("#repair-update")
     # The accepted quote's order isn't paid: the desk is told so.
@@ -376,6 +404,7 @@ def test_a_repair_is_quoted_accepted_finished_and_rated(
     claim.refresh_from_db()
     assert (claim.status, claim.rating) == ("resolved", 4)
     assert claim.assignee == staff_user
+    assert claim.events.filter(message="Replaced and tested").count() == 1
     assert portal.problems == [] and console.problems == []
 
 
@@ -438,3 +467,66 @@ def test_approving_outside_the_policy_takes_an_explicit_override(
     console.wait_for_selector("#claim-status[data-status=APPROVED]")
     assert "POLICY_OVERRIDDEN" in console.inner_text("#timeline")
     assert console.problems == []
+
+
+# Counts the page's GraphQL requests and keeps their bodies, so a test can wait
+# until none is in flight (rather than sleep) and see what was sent.
+TRACK_REQUESTS = """
+(() => {
+  const original = window.fetch;
+  window.__graphql = { sent: [], inFlight: 0 };
+  window.fetch = async (url, options) => {
+    window.__graphql.sent.push(String((options && options.body) || ""));
+    window.__graphql.inFlight += 1;
+    try { return await original(url, options); }
+    finally { window.__graphql.inFlight -= 1; }
+  };
+})();
+"""
+
+
+def settled_requests(page, mutation):
+    """The bodies of the ``mutation`` requests sent, once none is in flight."""
+    page.wait_for_function("window.__graphql.inFlight === 0")
+    return [
+        json.loads(body)["variables"]
+        for body in page.evaluate("window.__graphql.sent")
+        if body.startswith("{") and mutation in body
+    ]
+
+
+def test_a_double_click_files_one_claim_and_one_refund(
+    browser, live_server, guest_order, staff_user
+):
+    portal = open_page(browser, "about:blank")
+    portal.context.add_init_script(TRACK_REQUESTS)
+    portal.goto(f"{live_server.url}/aftersales/portal/")
+    find_as_guest(portal, guest_order, "guest@example.com")
+    portal.wait_for_selector("#claim-form")
+    # One of the two units: a second claim would be accepted too.
+    portal.locator("fieldset.line .qty").first.fill("1")
+    portal.dblclick("#submit")
+    portal.wait_for_selector("#claim-status[data-status=REQUESTED]")
+    sent = settled_requests(portal, "returnRequestCreate")
+    assert AftersalesRequest.objects.count() == 1
+    assert len(sent) == 1, sent
+    claim = AftersalesRequest.objects.get()
+
+    console = open_page(browser, "about:blank")
+    console.context.add_init_script(TRACK_REQUESTS)
+    console.goto(f"{live_server.url}/aftersales/console/")
+    staff_sign_in(console)
+    console.locator(f"tr[data-number='{claim.number}'] .open-claim").click()
+    console.click("#approve")
+    console.wait_for_selector("#claim-status[data-status=APPROVED]")
+    console.click("#receive")
+    console.wait_for_selector("#claim-status[data-status=RECEIVED]")
+    console.wait_for_selector("#preview-amount")
+    console.dblclick("#refund")
+    console.wait_for_selector("#claim-status[data-status=RESOLVED]")
+    sent = settled_requests(console, "aftersalesRequestRefund")
+    assert claim.refunds.count() == 1
+    assert len(sent) == 1, sent
+    assert sent[0]["key"].startswith("console-")
+    assert portal.problems == [] and console.problems == []
+

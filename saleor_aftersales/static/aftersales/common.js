@@ -46,6 +46,7 @@ const TEXTS = {
     noClaims: "No claims match.", goods: "Goods", shipping: "Shipping",
     fee: "Fee", maximum: "Maximum", rejectReason: "Reason",
     handBack: "Hand back", tracking: "Tracking number",
+    repairNote: "Repair note (the customer sees it)",
     errors: {
       NOT_FOUND: "Not found. Check the number and e-mail.",
       OUTSIDE_WINDOW: "The time to return this item has passed.",
@@ -70,6 +71,7 @@ const TEXTS = {
       QUOTE_NOT_PAID: "The repair quote hasn't been paid yet.",
       ALREADY_RATED: "This request has already been rated.",
       ALREADY_APPEALED: "This request has already been appealed.",
+      REPAIR_NOTE_REQUIRED: "Write a repair note for the customer first.",
     },
     status_: {
       REQUESTED: "Requested", NEEDS_INFO: "Needs information", APPEALED: "Appealed",
@@ -124,6 +126,7 @@ const TEXTS = {
     noClaims: "没有符合条件的申请。", goods: "商品金额", shipping: "运费",
     fee: "手续费", maximum: "最多", rejectReason: "原因",
     handBack: "交还方式", tracking: "运单号",
+    repairNote: "维修说明（客户可见）",
     errors: {
       NOT_FOUND: "未找到。请检查订单号和电子邮箱。",
       OUTSIDE_WINDOW: "此商品已超过退货期限。",
@@ -148,6 +151,7 @@ const TEXTS = {
       QUOTE_NOT_PAID: "维修报价尚未付款。",
       ALREADY_RATED: "此申请已评价过。",
       ALREADY_APPEALED: "此申请已申诉过。",
+      REPAIR_NOTE_REQUIRED: "请先填写给客户的维修说明。",
     },
     status_: {
       REQUESTED: "已提交", NEEDS_INFO: "待补充信息", APPEALED: "申诉中",
@@ -250,6 +254,22 @@ function el(tag, attrs, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   });
   return node;
+}
+
+// One idempotency key per form shown: a double click, or a retry after the shop
+// couldn't be reached, files one claim or one refund.
+function newIdempotencyKey() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  return [...crypto.getRandomValues(new Uint8Array(16))]
+    .map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// Runs ``action`` with ``button`` disabled until it ends; clicks meanwhile do
+// nothing (a disabled button sends no click, nor submits its form).
+async function whileBusy(button, action) {
+  if (button.disabled) return;
+  button.disabled = true;
+  try { await action(); } finally { button.disabled = false; }
 }
 
 // append() would print null as "null": leave out what isn't there.

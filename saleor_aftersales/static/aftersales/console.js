@@ -121,12 +121,15 @@ async function claimView(main) {
     claim = (await call(`query($id: ID!) { aftersalesRequest(id: $id) { ${FULL_CLAIM} } }`, { id: desk.claimId })).aftersalesRequest;
   } catch (e) { showErrors(main, e); return; }
   const errors = el("div", { id: "action-errors" });
-  const act = (name, query, variables) => async () => {
+  const act = (name, query, variables, onRefused) => async () => {
     try {
       payload(await call(query, Object.assign({ id: claim.id }, variables || {})), name);
       desk.notice = t("done");
       render();
-    } catch (e) { showErrors(errors, e); }
+    } catch (e) {
+      if (onRefused) onRefused(e);
+      showErrors(errors, e);
+    }
   };
   const note = el("textarea", { id: "staff-note", maxlength: 5000 });
   const h = claim.customerHistory;
@@ -144,7 +147,7 @@ async function claimView(main) {
     claim.photos.length ? el("section", { class: "photos", id: "photos" }, claim.photos.map(photoLink)) : null,
     claim.refunds.length ? el("ul", { id: "refunds" }, claim.refunds.map((r) => el("li", { "data-status": r.status },
       `${r.status} · ${money(r.amount)}`, r.giftCardCode ? ` · ${r.giftCardCode}` : "", r.error ? ` · ${r.error}` : ""))) : null,
-    actionsFor(claim, act, note), errors,
+    actionsFor(claim, act, note, errors), errors,
     el("section", { id: "timeline" }, el("h3", {}, t("timeline")), el("ol", {}, claim.events.map((e) =>
       el("li", {}, el("time", {}, date(e.date)), ` ${e.type}`, e.message ? ` — ${e.message}` : "")))));
 }
@@ -172,10 +175,10 @@ function perLine(selector, extra) {
     Object.assign({ line: row.dataset.line, quantity: Number(row.querySelector(selector).value) }, extra ? extra(row) : {}));
 }
 
-function actionsFor(claim, act, note) {
+function actionsFor(claim, act, note, errors) {
   const s = claim.status;
   const box = el("section", { class: "actions", id: "actions" }, el("label", {}, t("note"), note));
-  const button = (id, text, handler) => el("button", { type: "button", id, onclick: handler }, text);
+  const button = (id, text, handler) => el("button", { type: "button", id, onclick: (event) => whileBusy(event.currentTarget, handler) }, text);
   if (["REQUESTED", "APPEALED", "NEEDS_INFO"].includes(s)) {
     // Outside the policy only by an explicit, audited choice.
     const override = el("input", { type: "checkbox", id: "override-policy" });
@@ -209,10 +212,18 @@ function actionsFor(claim, act, note) {
   if (claim.type === "REPAIR" && s === "IN_REPAIR") {
     const status = el("select", { id: "repair-status" }, ["IN_REPAIR", "RESOLVED"].map((x) => el("option", { value: x }, label("status_", x))));
     const handBack = el("select", { id: "hand-back" }, ["PICKUP", "SHIPMENT"].map((x) => el("option", { value: x }, x)));
-    box.append(status, handBack, button("repair-update", t("repairStatus"), () => act("repairStatusUpdate",
-      `mutation($id: ID!, $status: AftersalesRequestStatus!, $note: String!, $handBack: AftersalesHandBackMethod) {
-        repairStatusUpdate(id: $id, status: $status, note: $note, handBack: $handBack) { errors { code message } } }`,
-      { status: status.value, note: note.value || "—", handBack: status.value === "RESOLVED" ? handBack.value : null })()));
+    const repairNote = el("textarea", { id: "repair-note", maxlength: 5000, required: true });
+    box.append(el("label", {}, t("repairNote"), repairNote), status, handBack, button("repair-update", t("repairStatus"), () => {
+      if (!repairNote.value.trim()) {
+        showErrors(errors, new ApiError([{ code: "REPAIR_NOTE_REQUIRED", message: TEXTS.en.errors.REPAIR_NOTE_REQUIRED }]));
+        repairNote.focus();
+        return undefined;
+      }
+      return act("repairStatusUpdate",
+        `mutation($id: ID!, $status: AftersalesRequestStatus!, $note: String!, $handBack: AftersalesHandBackMethod) {
+          repairStatusUpdate(id: $id, status: $status, note: $note, handBack: $handBack) { errors { code message } } }`,
+        { status: status.value, note: repairNote.value, handBack: status.value === "RESOLVED" ? handBack.value : null })();
+    }));
   }
   if (["RESOLVED", "REJECTED", "RECEIVED"].includes(s)) {
     box.append(button("close", t("close"), () => act("aftersalesRequestClose",
@@ -250,18 +261,23 @@ function refundBox(claim, act) {
         el("strong", { id: "preview-amount" }, money(p.amount)), ` (${t("maximum")} ${money(p.maximum)})`);
     } catch (e) { showErrors(shown, e); }
   }
+  // One key for this box: a double click or a retry files one refund. The box is
+  // shown anew (with a new key) after a refund; a refund the gateway refused is
+  // settled, so trying again is a new refund.
+  let key = `console-${newIdempotencyKey()}`;
   const pay = () => act("aftersalesRequestRefund",
     `mutation($id: ID!, $amount: Decimal, $shipping: Boolean, $fee: Decimal, $method: AftersalesRefundMethod, $key: String) {
       aftersalesRequestRefund(id: $id, amount: $amount, includeShipping: $shipping, restockingFee: $fee, method: $method, idempotencyKey: $key) {
         errors { code message } } }`,
-    Object.assign(variables(), { amount: amount.value || null, method: method.value, key: `console-${claim.id}-${Date.now()}` }))();
+    Object.assign(variables(), { amount: amount.value || null, method: method.value, key }),
+    (e) => { if (e.errors && e.errors.some((x) => x.code === "PAYMENT_FAILED")) key = `console-${newIdempotencyKey()}`; })();
   shipping.addEventListener("change", preview);
   fee.addEventListener("change", preview);
   setTimeout(preview, 0);
   return el("fieldset", { id: "refund-box" }, el("legend", {}, t("refund")),
     el("label", { class: "inline" }, shipping, t("includeShipping")), el("label", {}, t("restockingFee"), fee),
     shown, el("label", {}, t("amount"), amount), el("label", {}, t("method"), method),
-    el("button", { type: "button", id: "refund", onclick: pay }, t("refund")));
+    el("button", { type: "button", id: "refund", onclick: (event) => whileBusy(event.currentTarget, pay) }, t("refund")));
 }
 
 function quoteBox(act) {

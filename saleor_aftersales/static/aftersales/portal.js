@@ -155,12 +155,16 @@ function claimForm(eligibility) {
   const typeSelect = el("select", { name: "type", id: "claim-type", onchange: () => refresh() },
     ["RETURN", "EXCHANGE", "REPAIR"].map((type) => el("option", { value: type }, t(type))));
   const rows = el("div", { class: "lines" });
+  // One key for this form: a double click, or a retry after the shop couldn't be
+  // reached, files one claim. The form is shown anew (new key) after a claim.
+  const key = newIdempotencyKey();
+  const submitButton = el("button", { type: "submit", id: "submit" }, t("submit"));
   const form = el("form", { id: "claim-form", onsubmit: (event) => submit(event) },
     el("label", {}, t("claimType"), typeSelect), rows,
     el("label", {}, t("photos"), el("input", { type: "file", name: "photos", id: "photos",
       accept: "image/jpeg,image/png,image/webp", multiple: true })),
     el("label", {}, t("note"), el("textarea", { name: "note", maxlength: 5000 })),
-    errors, el("button", { type: "submit", id: "submit" }, t("submit")));
+    errors, submitButton);
 
   function maxFor(line, type) {
     if (type === "RETURN") return line.returnableQuantity;
@@ -196,6 +200,10 @@ function claimForm(eligibility) {
 
   async function submit(event) {
     event.preventDefault();
+    await whileBusy(submitButton, send);
+  }
+
+  async function send() {
     const type = typeSelect.value;
     const lines = [...rows.querySelectorAll("fieldset.line")].map((row) => {
       const item = {
@@ -221,7 +229,7 @@ function claimForm(eligibility) {
     }
     const mutation = { RETURN: "returnRequestCreate", EXCHANGE: "exchangeRequestCreate", REPAIR: "repairRequestCreate" }[type];
     const input = Object.assign({ lines, customerNote: form.elements.note.value,
-      idempotencyKey: (crypto.randomUUID ? crypto.randomUUID() : String(Date.now())) },
+      idempotencyKey: key },
     state.orderToken ? { orderToken: state.orderToken } : { order: state.orderId });
     try {
       const data = await call(`mutation($input: AftersalesRequestCreateInput!) {
