@@ -530,3 +530,90 @@ def test_a_double_click_files_one_claim_and_one_refund(
     assert sent[0]["key"].startswith("console-")
     assert portal.problems == [] and console.problems == []
 
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: what follows it reads right to left
+# Where a text fragment is drawn: the left edge of the first text node holding it.
+LEFT_OF = """([selector, needle]) => {
+  const root = document.querySelector(selector);
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(needle);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + needle.length);
+    return range.getBoundingClientRect().left;
+  }
+  return null;
+}"""
+
+
+def left_of(page, selector, needle):
+    x = page.evaluate(LEFT_OF, [selector, needle])
+    assert x is not None, f"{needle!r} is not shown in {selector}"
+    return x
+
+
+def reads_in_order(page, selector, *fragments):
+    """The fragments are drawn left to right in the order given."""
+    xs = [left_of(page, selector, fragment) for fragment in fragments]
+    return xs == sorted(xs) and len(set(xs)) == len(xs)
+
+
+def test_a_right_to_left_override_in_typed_text_stays_inside_it(
+    browser, live_server, order, customer, staff_user
+):
+    from saleor_aftersales import workflow
+    from saleor_aftersales.plugin import get_settings
+
+    # A catalogue name and a customer's comment and note carrying U+202E.
+    line = order.lines.order_by("pk").first()
+    line.product_name, line.variant_name = f"{RLO}Zip jacket", "Blue"
+    line.save(update_fields=["product_name", "variant_name"])
+    claim = workflow.create_request(
+        order,
+        type="repair",
+        lines=[
+            workflow.ClaimLineInput(
+                line, 1, "defective", comment=f"{RLO}abc", serial_number="SN-12"
+            )
+        ],
+        by=workflow.Actor.customer(customer),
+        settings=get_settings(),
+        customer_note=f"{RLO}It rattles",
+    )
+    console = open_page(browser, f"{live_server.url}/aftersales/console/")
+    staff_sign_in(console)
+    console.locator(f"tr[data-number='{claim.number}'] .open-claim").click()
+    console.wait_for_selector("#lines tbody tr")
+    cell = "#lines tbody tr td"
+    # What follows the typed text on its line reads as it should.
+    assert reads_in_order(console, cell, "Zip", "Blue")
+    assert reads_in_order(console, f"{cell} .meta", "abc", "Serial number", "SN-12")
+    # Each typed text sits in its own isolate.
+    isolated = console.evaluate(
+        """() => [...document.querySelectorAll('#lines td, #customer-note')]
+          .flatMap((cell) => {
+            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+            const found = [];
+            for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+              if (n.data.includes('\u202e')) {
+                const home = n.parentElement;
+                const dir = home.getAttribute('dir');
+                found.push(home.tagName === 'BDI' || dir === 'auto');
+              }
+            }
+            return found;
+          })"""
+    )
+    assert isolated == [True, True, True]
+    shot(console, "console-rtl-override")
+
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
+    customer_sign_in(portal, customer, order)
+    portal.select_option("#claim-type", "REPAIR")
+    assert reads_in_order(portal, "fieldset.line legend", "Zip", "Blue")
+    portal.click(f"#claims button:has-text('{claim.number}')")
+    portal.wait_for_selector("#claim-status")
+    assert reads_in_order(portal, "#view table tbody td", "Zip", "Blue")
+    assert console.problems == [] and portal.problems == []

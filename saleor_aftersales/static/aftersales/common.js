@@ -1,6 +1,6 @@
 // Shared by the portal and the console: GraphQL over this origin's /graphql/,
 // English and Simplified Chinese texts, and DOM building that never parses HTML
-// (customer text is always shown as text).
+// (customer text is always shown as text, isolated from its neighbours' direction).
 "use strict";
 
 const API = "/graphql/";
@@ -254,6 +254,13 @@ function el(tag, attrs, ...children) {
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
   });
   return node;
+}
+
+// Text someone typed (notes, comments, names, e-mails, messages, codes), isolated
+// from its neighbours' direction: a right-to-left override inside it can't
+// reorder the label or the text around it. Nothing for empty text.
+function bdi(text) {
+  return text === null || text === undefined || text === "" ? null : el("bdi", {}, String(text));
 }
 
 // One idempotency key per form shown: a double click, or a retry after the shop

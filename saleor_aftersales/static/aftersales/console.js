@@ -106,9 +106,9 @@ async function queueView(main) {
       [t("claim"), t("type"), t("status"), t("customer"), t("created"), t("due"), t("assignee")].map((h) => el("th", {}, h)))),
     el("tbody", {}, rows.map((c) => el("tr", { class: c.isOverdue ? "overdue" : "", "data-number": c.number },
       el("td", {}, el("button", { type: "button", class: "link open-claim", onclick: () => openClaim(c.id) }, c.number)),
-      el("td", {}, t(c.type)), el("td", { class: "status" }, label("status_", c.status)), el("td", {}, c.userEmail),
+      el("td", {}, t(c.type)), el("td", { class: "status" }, label("status_", c.status)), el("td", {}, bdi(c.userEmail)),
       el("td", {}, date(c.createdAt)), el("td", {}, date(c.slaResolutionDueAt), c.isOverdue ? el("span", { class: "badge" }, t("overdue")) : null),
-      el("td", {}, c.assignee ? c.assignee.email : ""))))) : el("p", {}, t("noClaims")));
+      el("td", {}, bdi(c.assignee ? c.assignee.email : null)))))) : el("p", {}, t("noClaims")));
   } catch (e) {
     if (e.errors && e.errors[0].code === "PERMISSION_DENIED") { holder.replaceChildren(el("p", { class: "error" }, t("notStaff"))); return; }
     showErrors(holder, e);
@@ -138,18 +138,19 @@ async function claimView(main) {
     el("p", {}, `${t("status")}: `, el("strong", { id: "claim-status", "data-status": claim.status }, label("status_", claim.status)),
       claim.isOverdue ? el("span", { class: "badge" }, t("overdue")) : null),
     el("p", {}, `${t("order")} `, el("a", { href: `/dashboard/orders/${claim.order.id}`, id: "order-link" }, `#${claim.order.number}`),
-      ` · ${claim.userEmail} · ${t("due")}: ${date(claim.slaResolutionDueAt)} · ${t("assignee")}: ${claim.assignee ? claim.assignee.email : "—"}`),
-    claim.customerNote ? el("blockquote", { id: "customer-note" }, claim.customerNote) : null,
+      " · ", bdi(claim.userEmail), ` · ${t("due")}: ${date(claim.slaResolutionDueAt)} · ${t("assignee")}: `,
+      claim.assignee ? bdi(claim.assignee.email) : "—"),
+    claim.customerNote ? el("blockquote", { id: "customer-note", dir: "auto" }, claim.customerNote) : null,
     h ? el("p", { id: "history", class: h.isSerialReturner ? "warning" : "" }, `${t("history")}: ${t("claimCount")} ${h.claimCount} · `,
       `${t("returnRate")} ${h.returnRatePercent === null ? "—" : h.returnRatePercent + "%"}`,
       h.isSerialReturner ? ` · ${t("serialReturner")}` : "") : null,
     linesTable(claim),
     claim.photos.length ? el("section", { class: "photos", id: "photos" }, claim.photos.map(photoLink)) : null,
     claim.refunds.length ? el("ul", { id: "refunds" }, claim.refunds.map((r) => el("li", { "data-status": r.status },
-      `${r.status} · ${money(r.amount)}`, r.giftCardCode ? ` · ${r.giftCardCode}` : "", r.error ? ` · ${r.error}` : ""))) : null,
+      `${r.status} · ${money(r.amount)}`, r.giftCardCode ? [" · ", bdi(r.giftCardCode)] : "", r.error ? [" · ", bdi(r.error)] : ""))) : null,
     actionsFor(claim, act, note, errors), errors,
     el("section", { id: "timeline" }, el("h3", {}, t("timeline")), el("ol", {}, claim.events.map((e) =>
-      el("li", {}, el("time", {}, date(e.date)), ` ${e.type}`, e.message ? ` — ${e.message}` : "")))));
+      el("li", {}, el("time", {}, date(e.date)), ` ${e.type}`, e.message ? [" — ", bdi(e.message)] : "")))));
 }
 
 // The thumbnail, opening the whole (bounded) photo.
@@ -161,8 +162,10 @@ function linesTable(claim) {
   return el("table", { id: "lines" }, el("thead", {}, el("tr", {},
     [t("product"), t("reason"), t("quantity"), t("approved"), t("received"), t("refunded"), t("approve"), t("receive"), t("disposition")].map((x) => el("th", {}, x)))),
   el("tbody", {}, claim.lines.map((l) => el("tr", { "data-line": l.id },
-    el("td", {}, `${l.orderLine.productName} ${l.orderLine.variantName || ""}`, l.replacementVariant ? ` → ${l.replacementVariant.name}` : "",
-      l.policyException ? el("span", { class: "badge" }, l.policyException) : null, l.comment ? el("div", { class: "meta" }, l.comment) : null),
+    el("td", {}, bdi(l.orderLine.productName), " ", bdi(l.orderLine.variantName), l.replacementVariant ? [" → ", bdi(l.replacementVariant.name)] : "",
+      l.policyException ? el("span", { class: "badge" }, l.policyException) : null,
+      l.comment || l.serialNumber ? el("div", { class: "meta" }, bdi(l.comment), l.comment && l.serialNumber ? " · " : "",
+        l.serialNumber ? [`${t("serialNumber")}: `, bdi(l.serialNumber)] : "") : null),
     el("td", {}, label("reason_", l.reason)), el("td", {}, l.quantity), el("td", {}, l.quantityApproved),
     el("td", {}, l.quantityReceived), el("td", {}, l.quantityRefunded),
     el("td", {}, el("input", { type: "number", class: "approve-qty", min: 0, max: l.quantity, value: l.quantity })),

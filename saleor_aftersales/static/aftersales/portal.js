@@ -185,7 +185,7 @@ function claimForm(eligibility) {
     const deadline = type === "EXCHANGE" ? line.exchangeDeadline : line.returnDeadline;
     const variants = ol.variant ? ol.variant.product.variants : [];
     return el("fieldset", { class: "line", "data-line": ol.id },
-      el("legend", {}, `${ol.productName} ${ol.variantName || ""}`),
+      el("legend", {}, bdi(ol.productName), " ", bdi(ol.variantName)),
       el("p", { class: "meta" }, `${t("delivered")}: ${line.quantityFulfilled}`,
         type !== "REPAIR" ? ` · ${type === "EXCHANGE" ? t("exchangeBy") : t("returnBy")}: ${date(deadline)}` : "",
         line.finalSale ? ` · ${t("finalSale")}` : ""),
@@ -194,7 +194,7 @@ function claimForm(eligibility) {
         REASONS.map((r) => el("option", { value: r }, label("reason_", r))))),
       el("label", {}, t("comment"), el("input", { name: `comment-${index}`, class: "comment", maxlength: 5000 })),
       type === "EXCHANGE" ? el("label", {}, t("replacement"), el("select", { class: "replacement" },
-        variants.map((v) => el("option", { value: v.id, selected: ol.variant && v.id === ol.variant.id }, v.name)))) : null,
+        variants.map((v) => el("option", { value: v.id, selected: ol.variant && v.id === ol.variant.id, dir: "auto" }, v.name)))) : null,
       type === "REPAIR" ? el("label", {}, t("serialNumber"), el("input", { class: "serial", maxlength: 64 })) : null);
   }
 
@@ -301,18 +301,18 @@ async function claimView(main) {
     el("h2", {}, `${t("claim")} `, el("span", { id: "claim-number" }, claim.number)),
     el("p", {}, `${t("status")}: `, el("strong", { id: "claim-status", "data-status": claim.status }, label("status_", claim.status)), ` · ${t(claim.type)}`),
     el("table", {}, el("thead", {}, el("tr", {}, [t("product"), t("quantity"), t("approved"), t("received"), t("refunded"), t("reason")].map((h) => el("th", {}, h)))),
-      el("tbody", {}, claim.lines.map((l) => el("tr", {}, el("td", {}, `${l.orderLine.productName} ${l.orderLine.variantName || ""}`),
+      el("tbody", {}, claim.lines.map((l) => el("tr", {}, el("td", {}, bdi(l.orderLine.productName), " ", bdi(l.orderLine.variantName)),
         el("td", {}, l.quantity), el("td", {}, l.quantityApproved), el("td", {}, l.quantityReceived), el("td", {}, l.quantityRefunded),
         el("td", {}, label("reason_", l.reason)))))),
     claim.refunds.length ? el("section", { id: "refunds" }, el("h3", {}, t("refunds")), el("ul", {}, claim.refunds.map((r) =>
       el("li", { "data-status": r.status }, money(r.amount), " · ", r.method === "STORE_CREDIT" ? t("STORE_CREDIT") : t("REFUNDM"),
-        r.giftCardCode ? ` · ${t("giftCard")}: ${r.giftCardCode} (${money(r.credit)})` : "")))) : null,
-    claim.quote ? el("section", { id: "quote" }, el("h3", {}, t("quote")), el("p", {}, claim.quote.diagnosis),
-      el("ul", {}, claim.quote.lines.map((q) => el("li", {}, `${q.description} × ${q.quantity} · ${money(q.unitPrice)}`))),
+        r.giftCardCode ? [` · ${t("giftCard")}: `, bdi(r.giftCardCode), ` (${money(r.credit)})`] : "")))) : null,
+    claim.quote ? el("section", { id: "quote" }, el("h3", {}, t("quote")), el("p", { dir: "auto" }, claim.quote.diagnosis),
+      el("ul", {}, claim.quote.lines.map((q) => el("li", {}, bdi(q.description), ` × ${q.quantity} · ${money(q.unitPrice)}`))),
       el("p", {}, `${t("total")}: ${money(claim.quote.total)}`)) : null,
     claim.photos.length ? el("section", { class: "photos" }, claim.photos.map(photoLink)) : null,
     el("section", { id: "timeline" }, el("h3", {}, t("timeline")), el("ol", {}, claim.events.map((e) =>
-      el("li", {}, el("time", {}, date(e.date)), " ", e.toStatus ? label("status_", e.toStatus) : e.type, e.message ? ` — ${e.message}` : "")))),
+      el("li", {}, el("time", {}, date(e.date)), " ", e.toStatus ? label("status_", e.toStatus) : e.type, e.message ? [" — ", bdi(e.message)] : "")))),
     actions.length ? el("section", { class: "actions" }, actions) : null, errors);
 }
 
@@ -335,7 +335,7 @@ function warrantyView(main) {
         { code: new FormData(event.target).get("code") });
         const card = payload(data, "warrantyCardVerify");
         result.replaceChildren(el("p", { class: card.valid ? "valid" : "error", id: "warranty-valid" },
-          card.valid ? t("valid") : t("notValid")), el("p", {}, `${card.productName} ${card.variantName || ""}`),
+          card.valid ? t("valid") : t("notValid")), el("p", {}, bdi(card.productName), " ", bdi(card.variantName)),
         el("p", {}, `${t("validUntil")}: ${date(card.endsAt)}`));
       } catch (e) { showErrors(result, e); }
     },
