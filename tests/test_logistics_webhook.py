@@ -231,3 +231,105 @@ def test_a_refund_in_flight_asks_the_carrier_to_send_again(
     assert status == 409
     assert db_state(order) == before
     assert not InboundEvent.objects.filter(event_id="evt-later").exists()
+
+
+# Signed but insane: every value read is range checked (hardening 4b) ----------------
+
+RAW = "__raw_json__"
+
+
+def post_body(body: bytes, secret=SECRET):
+    response = Client().post(
+        URL,
+        body,
+        content_type="application/json",
+        HTTP_X_AFTERSALES_SIGNATURE=signature_header(body, secret),
+    )
+    return response.status_code, json.loads(response.content)
+
+
+def with_raw(message: dict, raw: str) -> bytes:
+    """The message as JSON with the RAW marker replaced by ``raw`` verbatim."""
+    return json.dumps(message).replace(json.dumps(RAW), raw).encode()
+
+
+INSANE_FIELDS = [
+    ("quantity", "1e309"),
+    ("quantity", "-1e309"),
+    ("quantity", "NaN"),
+    ("quantity", "Infinity"),
+    ("quantity", "0"),
+    ("quantity", "-1"),
+    ("quantity", str(10 ** 6 + 1)),
+    ("quantity", "9" * 40),
+    ("quantity", "1.0"),
+    ("quantity", '"1"'),
+    ("quantity", "true"),
+    ("quantity", "null"),
+    ("sku", "123"),
+    ("sku", json.dumps("x" * 256)),
+    ("sku", '"a\\u0000"'),
+    ("sku", '"\\udc00"'),
+    ("sku", '""'),
+    ("id", '"evt\\u0000"'),
+    ("id", "17"),
+    ("id", "null"),
+    ("id", '"evt 1"'),
+    ("id", "1e309"),
+    ("type", "1"),
+    ("type", '"return.parcel.delivered\\u0000"'),
+    ("claim", "123"),
+    ("claim", '"RMA-\\u0000"'),
+    ("claim", json.dumps("RMA-" + "1" * 20)),
+    ("claim", '"not a claim"'),
+    ("claim", "null"),
+    ("carrier", "NaN"),  # not read, still no number
+    ("carrier", "[" * 40 + "]" * 40),
+    ("carrier", json.dumps("x" * 70000)),
+]
+
+
+@pytest.mark.parametrize("field,raw", INSANE_FIELDS)
+def test_a_signed_message_with_an_insane_value_is_refused_and_changes_nothing(
+    approved_claim, order, field, raw
+):
+    sku = order.lines.order_by("pk")[0].product_sku
+    line = {"sku": sku, "quantity": 1}
+    message = delivered(approved_claim, lines=[line])
+    if field in line:
+        line[field] = RAW
+    else:
+        message[field] = RAW
+    before = db_state(order)
+    status, answer = post_body(with_raw(message, raw))
+    assert status == 400 and answer["error"]
+    assert db_state(order) == before
+    assert not InboundEvent.objects.exists()
+
+
+def test_the_same_message_with_sane_values_is_received(approved_claim, order):
+    """The control for the test above."""
+    sku = order.lines.order_by("pk")[0].product_sku
+    message = delivered(approved_claim, lines=[{"sku": sku, "quantity": RAW}])
+    status, answer = post_body(with_raw(message, "2"))
+    assert (status, answer["status"]) == (200, "received")
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe{}", b"[" * 100000, b"{", b""])
+def test_unreadable_bodies_get_400(approved_claim, order, body):
+    before = db_state(order)
+    status, answer = post_body(body)
+    assert status == 400 and answer["error"]
+    assert db_state(order) == before
+
+
+def test_a_line_sent_twice_is_refused_without_a_crash(approved_claim, order):
+    """Found by tests/test_inbound_fuzz.py: the claim's field error had no
+    ``error_list`` and the view answered 500."""
+    sku = order.lines.order_by("pk")[0].product_sku
+    line = {"sku": sku, "quantity": 1}
+    before = db_state(order)
+    status, answer = post(delivered(approved_claim, lines=[line, line]))
+    assert (status, answer["status"]) == (200, "refused")
+    assert db_state(order) == before
+    assert InboundEvent.objects.get().outcome == "refused: A line is repeated."

@@ -74,8 +74,8 @@ def stripe_order(stripe_api, customer, staff_user, warehouse, variants):
     return shop.fulfill(order, staff_user, warehouse)
 
 
-@pytest.fixture
-def claim(customer_api, staff_api, stripe_order):
+def received_claim(customer_api, staff_api, stripe_order):
+    """Both units of the Stripe order returned, approved and received."""
     line = stripe_order.lines.get()
     payload = create_return(customer_api, stripe_order, [line_input(line, 2)])
     claim = payload["aftersalesRequest"]
@@ -84,8 +84,7 @@ def claim(customer_api, staff_api, stripe_order):
     return claim
 
 
-@pytest.fixture
-def stranded_refund(claim, staff_user):
+def strand_refund(claim, staff_user):
     """A refund Stripe made whose worker died before writing it down."""
     request = AftersalesRequestFor(claim)
     refund, _ = refunds._reserve_refund(
@@ -99,6 +98,16 @@ def stranded_refund(claim, staff_user):
     )
     paid = stripe_refunds.create(refund.payment, refund)
     return refund, paid
+
+
+@pytest.fixture
+def claim(customer_api, staff_api, stripe_order):
+    return received_claim(customer_api, staff_api, stripe_order)
+
+
+@pytest.fixture
+def stranded_refund(claim, staff_user):
+    return strand_refund(claim, staff_user)
 
 
 def AftersalesRequestFor(claim):
@@ -285,3 +294,110 @@ def test_odd_metadata_in_a_signed_event_is_not_a_crash(stranded_refund, named):
     assert status == 200
     refund.refresh_from_db()
     assert refund.status == "pending"
+
+
+# Signed but insane: every value read is range checked (hardening 4b) ----------------
+
+RAW = "__raw_json__"
+
+
+def with_raw(message: dict, raw: str) -> bytes:
+    """The message as JSON with the RAW marker replaced by ``raw`` verbatim, so that
+    texts json.dumps would never write (1e309, NaN, a 40-digit integer) are sent."""
+    return json.dumps(message).replace(json.dumps(RAW), raw).encode()
+
+
+def refund_event_with(event_type, refund, field, value):
+    """A refund.* event about ``refund`` or a charge.refunded event listing it, with
+    ``field`` set to ``value``; a field of the event itself when it starts with '.'."""
+    obj = dict(refund)
+    if not field.startswith("."):
+        obj[field] = value
+    if event_type == "charge.refunded":
+        obj = {
+            "id": "ch_1",
+            "object": "charge",
+            "payment_intent": refund.get("payment_intent"),
+            "refunds": {"object": "list", "data": [obj], "has_more": False},
+        }
+    message = event(event_type, obj)
+    if field.startswith("."):
+        message[field[1:]] = value
+    return message
+
+
+INSANE_REFUND_FIELDS = [
+    ("amount", "1e309"),  # the report: OverflowError, HTTP 500
+    ("amount", "-1e309"),
+    ("amount", "NaN"),
+    ("amount", "Infinity"),
+    ("amount", "-1"),
+    ("amount", str(10 ** 12)),
+    ("amount", "9" * 40),
+    ("amount", "5000.0"),
+    ("amount", '"5000"'),
+    ("amount", "true"),
+    ("amount", "null"),
+    ("currency", '"usdollar"'),
+    ("currency", "840"),
+    ("currency", '"u\\u0000d"'),
+    ("id", '"re_\\u0000"'),
+    ("id", json.dumps("re_" + "x" * 300)),
+    ("id", "12345"),
+    ("id", '"re 1; drop"'),
+    ("status", "1"),
+    ("status", json.dumps("s" * 100)),
+    ("payment_intent", '{"id": "pi_1"}'),
+    ("failure_reason", json.dumps("x" * 201)),
+    ("failure_reason", '"\\ud800"'),
+    ("metadata", '{"aftersales_refund": 1}'),
+    ("metadata", '{"aftersales_refund": "1\\u0000"}'),
+    ("metadata", json.dumps({"aftersales_refund": "1" * 501})),
+    ("metadata", '"aftersales_refund"'),
+    ("description", json.dumps("x" * 5001)),  # not read, but kept with the row
+    ("nested", "[" * 40 + "]" * 40),
+    (".id", '"evt_\\u0000"'),
+    (".id", json.dumps("evt_" + "1" * 300)),
+    (".id", "1"),
+    (".type", "null"),
+    (".created", "1e309"),
+    (".created", "NaN"),
+]
+
+
+@pytest.mark.parametrize("event_type", ["refund.updated", "charge.refunded"])
+@pytest.mark.parametrize("field,raw", INSANE_REFUND_FIELDS)
+def test_a_signed_event_with_an_insane_value_is_refused_and_changes_nothing(
+    stranded_refund, stripe_order, event_type, field, raw
+):
+    refund, paid = stranded_refund
+    body = with_raw(refund_event_with(event_type, paid.raw, field, RAW), raw)
+    before = db_state(stripe_order)
+    status, answer = post(body)
+    assert status == 400 and answer["error"]
+    assert db_state(stripe_order) == before
+    refund.refresh_from_db()
+    assert (refund.status, refund.error) == ("pending", "")
+    assert not InboundEvent.objects.exists()
+
+
+@pytest.mark.parametrize("event_type", ["refund.updated", "charge.refunded"])
+def test_the_same_event_with_sane_values_settles_the_refund(
+    stranded_refund, event_type
+):
+    """The control for the test above: only the insane value made the difference."""
+    refund, paid = stranded_refund
+    body = with_raw(refund_event_with(event_type, paid.raw, "amount", RAW), "5000")
+    status, answer = post(body)
+    assert (status, answer["refunds"]) == (200, [f"{paid.id}: updated"])
+    refund.refresh_from_db()
+    assert refund.status == "success"
+
+
+def test_unknown_types_are_refused_only_for_insane_values(stranded_refund):
+    status, answer = post(event("customer.created", {"id": "cus_1", "balance": 0}))
+    assert (status, answer["status"]) == (200, "ignored")
+    message = event("customer.created", {"id": "cus_1", "balance": RAW})
+    status, answer = post(with_raw(message, "1e309"))
+    assert status == 400
+    assert not InboundEvent.objects.exists()

@@ -3,12 +3,13 @@ refund at once where the shop's policy allows.
 
 Messages are JSON signed like Stripe's: header ``X-Aftersales-Signature:
 t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`` with the plugin's logistics
-secret; older than five minutes is stale. Each message id counts once.
+secret; older than five minutes is stale. Each message id counts once. Every
+field read is checked before anything is done (``bodies``): a message that is
+not what a carrier may send gets 400 and changes nothing.
 """
 
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import dataclass
 from typing import Optional
@@ -22,6 +23,7 @@ from ..enums import Disposition, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..models import AftersalesRequest, InboundEvent, parse_number
 from ..plugin import AftersalesSettings
+from . import bodies
 
 SOURCE = "logistics"
 PARCEL_DELIVERED = "return.parcel.delivered"
@@ -37,6 +39,15 @@ class TryLater(Exception):
 
 
 MAX_ID_LENGTH = 200
+# What a signed message may carry in the fields read here.
+MESSAGE_ID = r"[A-Za-z0-9][A-Za-z0-9._:~+=/@-]*"
+MESSAGE_TYPE = r"[A-Za-z0-9][A-Za-z0-9._:-]*"
+MAX_TYPE_LENGTH = 64
+CLAIM_NUMBER = r"(?i:RMA-)?[0-9]{1,11}"
+MAX_CLAIM_LENGTH = 16
+MAX_SKU_LENGTH = 255  # Saleor's ProductVariant.sku
+MAX_LINES = 1000
+MAX_QUANTITY = 10 ** 6
 TRANSIENT_CODES = {Code.REFUND_IN_PROGRESS.value}
 
 
@@ -76,7 +87,7 @@ def verify(body: bytes, header: str, secret: str) -> None:
 
 def _received_lines(request, message_lines):
     """Match the carrier's lines (by SKU) to the claim's lines; none: all awaited."""
-    if not message_lines:
+    if message_lines is None or message_lines == []:
         return None
     if not isinstance(message_lines, list) or not all(
         isinstance(item, dict) for item in message_lines
@@ -88,28 +99,61 @@ def _received_lines(request, message_lines):
     }
     result = []
     for item in message_lines:
-        line = by_sku.get(str(item.get("sku")))
+        line = by_sku.get(item["sku"])  # both checked by _read
         if line is None:
-            raise ValidationError(f"No line with SKU {item.get('sku')} on the claim.")
+            raise ValidationError(f"No line with SKU {item['sku']} on the claim.")
         result.append(
             workflow.ReceivedLineInput(
                 line=line,
-                quantity=int(item.get("quantity", 0)),
+                quantity=item["quantity"],
                 disposition=Disposition.RESTOCK,
             )
         )
     return result
 
 
+def _codes(error: ValidationError) -> set:
+    """The codes of an error on the whole or on fields (``error_list`` is only on
+    the former)."""
+    if hasattr(error, "error_dict"):
+        return {item.code for items in error.error_dict.values() for item in items}
+    return {item.code for item in error.error_list}
+
+
+def _read(body: bytes) -> dict:
+    """The message, every field read checked. Lines that are not a list of objects
+    are left for the claim to refuse (recorded, 200); what is in them is checked."""
+    try:
+        message = bodies.load(body)
+    except bodies.Unreadable as error:
+        raise Rejected(f"Unreadable message: {error}")
+    if not isinstance(message, dict):
+        raise Rejected("Unreadable message: not an object.")
+    try:
+        bodies.text(message, "id", max_length=MAX_ID_LENGTH, pattern=MESSAGE_ID)
+        bodies.text(message, "type", max_length=MAX_TYPE_LENGTH, pattern=MESSAGE_TYPE)
+        if message["type"] != PARCEL_DELIVERED:
+            return message
+        bodies.text(
+            message, "claim", max_length=MAX_CLAIM_LENGTH, pattern=CLAIM_NUMBER
+        )
+        lines = message.get("lines")
+        if isinstance(lines, list):
+            if len(lines) > MAX_LINES:
+                raise bodies.Unreadable(f"More than {MAX_LINES} lines.")
+            for item in lines:
+                if isinstance(item, dict):
+                    bodies.text(item, "sku", max_length=MAX_SKU_LENGTH)
+                    bodies.integer(item, "quantity", low=1, high=MAX_QUANTITY)
+    except bodies.Unreadable as error:
+        raise Rejected(str(error))
+    return message
+
+
 def handle(body: bytes, header: str, settings: AftersalesSettings) -> Outcome:
     verify(body, header, settings.logistics_secret)
-    try:
-        message = json.loads(body)
-        event_id, event_type = str(message["id"]), str(message["type"])
-    except (ValueError, KeyError, TypeError):
-        raise Rejected("Unreadable message.")
-    if not event_id or len(event_id) > MAX_ID_LENGTH:
-        raise Rejected(f"Message ids are 1-{MAX_ID_LENGTH} characters.")
+    message = _read(body)
+    event_id, event_type = message["id"], message["type"]
     if event_type != PARCEL_DELIVERED:
         return Outcome("ignored", event_type)
 
@@ -122,7 +166,7 @@ def handle(body: bytes, header: str, settings: AftersalesSettings) -> Outcome:
                 )
         except IntegrityError:
             return Outcome("duplicate")
-        number = parse_number(str(message.get("claim", "")))
+        number = parse_number(message["claim"])
         request = (
             AftersalesRequest.objects.filter(pk=number).first() if number else None
         )
@@ -134,11 +178,9 @@ def handle(body: bytes, header: str, settings: AftersalesSettings) -> Outcome:
                     workflow.receive(request, by=by, lines=lines)
                 outcome = Outcome("received", request.number)
             except ValidationError as error:
-                if {e.code for e in error.error_list} & TRANSIENT_CODES:
+                if _codes(error) & TRANSIENT_CODES:
                     raise TryLater(error.messages[0])
                 outcome = Outcome("refused", "; ".join(error.messages))
-            except (ValueError, TypeError, OverflowError) as error:
-                outcome = Outcome("refused", str(error))
         event.outcome = f"{outcome.status}: {outcome.detail}"
         event.save(update_fields=["outcome"])
 

@@ -1,10 +1,25 @@
-"""Incoming webhooks: thin views over the handlers."""
+"""Incoming webhooks: thin views over the handlers.
+
+Refused messages (forged, stale, unreadable: the handlers' ``Rejected``) get 400
+with a short reason and are logged; any other exception is a bug and is not
+hidden.
+"""
+
+import logging
 
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from ..plugin import get_settings
 from . import logistics, stripe_events
+
+logger = logging.getLogger(__name__)
+
+
+def _refused(source: str, error: Exception) -> JsonResponse:
+    reason = str(error)[:200]
+    logger.warning("Inbound %s message refused: %s", source, reason)
+    return JsonResponse({"error": reason}, status=400)
 
 
 @csrf_exempt
@@ -18,7 +33,7 @@ def logistics_webhook(request):
             get_settings(),
         )
     except logistics.Rejected as error:
-        return JsonResponse({"error": str(error)}, status=400)
+        return _refused("logistics", error)
     except logistics.TryLater as error:
         return JsonResponse({"error": str(error)}, status=409)
     return JsonResponse(
@@ -41,5 +56,5 @@ def stripe_webhook(request):
             get_settings().stripe_webhook_secret,
         )
     except stripe_events.Rejected as error:
-        return JsonResponse({"error": str(error)}, status=400)
+        return _refused("Stripe", error)
     return JsonResponse({"status": outcome.status, "refunds": outcome.results})
