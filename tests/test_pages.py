@@ -200,11 +200,17 @@ def test_the_portal_speaks_chinese_and_translates_the_apis_errors(
     portal.wait_for_selector("#find-errors .error")
     assert portal.inner_text("#find-errors") == "未找到。请检查订单号和电子邮箱。"
 
-    # A changed-mind return after 14 days: the API refuses it, in Chinese here.
-    Fulfillment.objects.filter(order=order).update(
-        created=Fulfillment.objects.get(order=order).created - timedelta(days=20)
-    )
+    # An account's order is found by signing in, never as a guest: the same
+    # answer as for no order at all.
     find_as_guest(portal, order, order.user_email)
+    portal.wait_for_selector("#find-errors .error")
+    assert portal.inner_text("#find-errors") == "未找到。请检查订单号和电子邮箱。"
+
+    # A changed-mind return after 14 days: the API refuses it, in Chinese here.
+    Fulfillment.objects.filter(order=guest_order).update(
+        created=Fulfillment.objects.get(order=guest_order).created - timedelta(days=20)
+    )
+    find_as_guest(portal, guest_order, "guest@example.com")
     portal.wait_for_selector("#claim-form")
     line = portal.locator("fieldset.line").first
     assert "退货截止" in line.inner_text()
@@ -225,22 +231,25 @@ def test_the_portal_speaks_chinese_and_translates_the_apis_errors(
 def test_nothing_returnable_and_expired_windows_are_said_plainly(
     browser, live_server, customer, staff_user, warehouse, variants
 ):
-    unshipped = shop.place_order(customer, [(variants[0], 1)])
+    email = "guest@example.com"
+    unshipped = shop.place_order(None, [(variants[0], 1)], guest_email=email)
     shop.pay_with_dummy(unshipped)
     portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
-    find_as_guest(portal, unshipped, customer.email)
+    find_as_guest(portal, unshipped, email)
     portal.wait_for_selector("#nothing-returnable")
     assert (
         portal.inner_text("#nothing-returnable")
         == "Nothing of this order can be returned or exchanged now."
     )
 
-    old = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variants[1], 1)])
+    old = shop.fulfilled_paid_order(
+        None, staff_user, warehouse, [(variants[1], 1)], guest_email=email
+    )
     Fulfillment.objects.filter(order=old).update(
         created=Fulfillment.objects.get(order=old).created - timedelta(days=40)
     )
     portal.click("#nav-find")
-    find_as_guest(portal, old, customer.email)
+    find_as_guest(portal, old, email)
     portal.wait_for_selector("#nothing-returnable")
     # A repair is still possible after the return window.
     portal.select_option("#claim-type", "REPAIR")
@@ -409,7 +418,7 @@ def test_a_repair_is_quoted_accepted_finished_and_rated(
 
 
 def test_a_rejection_is_appealed_and_the_queue_filters_find_it(
-    browser, live_server, order, customer_api, staff_user
+    browser, live_server, order, customer, customer_api, staff_user
 ):
     from .conftest import create_return, line_input
 
@@ -427,7 +436,7 @@ def test_a_rejection_is_appealed_and_the_queue_filters_find_it(
     console.wait_for_selector("#claim-status[data-status=REJECTED]")
 
     portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
-    find_as_guest(portal, order, order.user_email)
+    customer_sign_in(portal, customer, order)
     portal.click(f"#claims button:has-text('{claim['number']}')")
     assert "Works as designed" in portal.inner_text("#timeline")
     portal.fill("#customer-note", "It really is broken")
