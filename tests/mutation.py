@@ -157,6 +157,9 @@ def caught_by(output: str) -> str:
     errors = re.findall(r"^E\s+([\w.]+(?:Error|Exception))\b", output, re.MULTILINE)
     if errors:
         return f"a step raising {errors[-1].split('.')[-1]}"
+    failed = re.findall(r"^E\s+(.+)$", output, re.MULTILINE)
+    if failed:
+        return f"the machine ({failed[0].strip()[:80]})"
     return "the machine"
 
 

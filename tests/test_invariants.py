@@ -78,7 +78,16 @@ METHODS = st.sampled_from([RefundMethod.REFUND, RefundMethod.STORE_CREDIT])
 # What runs at the same moment as a refund of the same claim.
 PARTNERS = st.sampled_from(["refund", "refund", "store_credit", "receive", "cancel"])
 COUNTING = threading.Lock()
+PERSISTENCE = 40  # attempts of a racing desk while a refund is in progress
 has_claims = precondition(lambda machine: machine.claims)
+
+
+def codes(error: ValidationError) -> set:
+    if hasattr(error, "error_dict"):
+        errors = [e for field in error.error_dict.values() for e in field]
+    else:
+        errors = error.error_list
+    return {str(e.code) for e in errors}
 
 
 class ClaimHistories(RuleBasedStateMachine):
@@ -106,12 +115,8 @@ class ClaimHistories(RuleBasedStateMachine):
         try:
             result = step()
         except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                errors = [e for field in error.error_dict.values() for e in field]
-            else:
-                errors = error.error_list
             with COUNTING:
-                OUTCOMES[name, ", ".join(sorted({str(e.code) for e in errors}))] += 1
+                OUTCOMES[name, ", ".join(sorted(codes(error)))] += 1
             return None
         with COUNTING:
             OUTCOMES[name, "went through"] += 1
@@ -285,15 +290,31 @@ class ClaimHistories(RuleBasedStateMachine):
         staff, settings = self.staff, self.settings
 
         def pay(method, amount):
-            key = self.key(False)
-            return lambda: refunds.refund_request(
-                request,
-                by=staff,
-                settings=settings,
-                amount=amount,
-                method=method,
-                idempotency_key=key,
-            )
+            """A desk that clicks again, with a new key, while it is told a
+            refund is in progress: its attempts reach every moment of the other
+            refund's life, the one between its success and its settling too."""
+            keys = [self.key(False) for _ in range(PERSISTENCE)]
+
+            def step():
+                for key in keys:
+                    try:
+                        return refunds.refund_request(
+                            request,
+                            by=staff,
+                            settings=settings,
+                            amount=amount,
+                            method=method,
+                            idempotency_key=key,
+                        )
+                    except ValidationError as error:
+                        if codes(error) != {"refund_in_progress"}:
+                            raise
+                return refunds.refund_request(  # one last try, refused as it is
+                    request, by=staff, settings=settings, amount=amount,
+                    method=method, idempotency_key=self.key(False),
+                )
+
+            return step
 
         steps = {
             "refund": lambda: pay(RefundMethod.REFUND, None),
