@@ -35,6 +35,11 @@ class Actor:
     def is_staff_or_app(self) -> bool:
         return self.type in (ActorType.STAFF, ActorType.APP)
 
+    @property
+    def staff_user(self) -> Optional["host.User"]:
+        """The staff member Saleor's own order events name, if one acted."""
+        return self.user if self.type == ActorType.STAFF else None
+
     def describe(self) -> str:
         if self.type == ActorType.STAFF and self.user is not None:
             return self.user.email

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from django.db import transaction
 from django.db.models import Case, DecimalField, F, IntegerField, Max, Sum, Value, When
 
 # Models -------------------------------------------------------------------------
@@ -21,7 +22,9 @@ from saleor.core.utils.promo_code import generate_promo_code
 from saleor.giftcard.models import GiftCard  # noqa: F401
 from saleor.order import FulfillmentStatus, OrderStatus  # noqa: F401
 from saleor.order import events as order_events
+from saleor.order import OrderEvents
 from saleor.order.models import Fulfillment, FulfillmentLine, Order, OrderLine  # noqa
+from saleor.order.models import OrderEvent
 from saleor.payment import ChargeStatus, PaymentError, TransactionKind  # noqa: F401
 from saleor.payment import gateway as payment_gateway
 from saleor.payment import utils as payment_utils
@@ -41,6 +44,36 @@ REFUNDABLE_CHARGE_STATUSES = (
     ChargeStatus.PARTIALLY_CHARGED,
     ChargeStatus.PARTIALLY_REFUNDED,
 )
+
+
+# Telling Saleor: what the plugin did to an order is written as Saleor's own order
+# events in the step's transaction, and Saleor's plugins (its webhooks among them)
+# hear of it through the plugin manager once that transaction has committed, as
+# Saleor's own mutations tell them.
+
+
+def _tell_plugins(hook: str, order_pk: int) -> None:
+    def call():
+        order = Order.objects.filter(pk=order_pk).first()
+        if order is not None:
+            getattr(get_plugins_manager(), hook)(order)
+
+    transaction.on_commit(call)
+
+
+def order_changed(order_pk: int) -> None:
+    """Saleor's ``order_updated`` hook, after commit."""
+    _tell_plugins("order_updated", order_pk)
+
+
+def order_refunded(payment: Payment, amount: Decimal, user: Optional[User]) -> None:
+    """Money went back on ``payment``: Saleor's PAYMENT_REFUNDED event and its
+    ``order_updated`` hook, as Saleor's orderRefund does."""
+    order = Order.objects.get(pk=payment.order_id)
+    order_events.payment_refunded_event(
+        order=order, user=user, amount=amount, payment=payment
+    )
+    order_changed(order.pk)
 
 
 def order_timeline_note(order: Order, user: Optional[User], message: str) -> None:
@@ -217,10 +250,27 @@ def order_lines_subtotal(order: Order) -> Decimal:
     return total or Decimal("0")
 
 
-def restock(variant_quantities: Dict[int, int], warehouse: Warehouse) -> None:
-    """Put returned units back into ``warehouse``: two queries whatever the lines."""
+def restock(
+    variant_quantities: Dict[int, int],
+    warehouse: Warehouse,
+    *,
+    order: Order,
+    user: Optional[User] = None,
+) -> None:
+    """Put returned units of ``order`` back into ``warehouse`` (a few queries
+    whatever the lines), with Saleor's FULFILLMENT_RESTOCKED_ITEMS event."""
     if not variant_quantities:
         return
+    OrderEvent.objects.create(
+        order=order,
+        type=OrderEvents.FULFILLMENT_RESTOCKED_ITEMS,
+        user=user,
+        parameters={
+            "quantity": sum(variant_quantities.values()),
+            "warehouse": warehouse.pk,
+        },
+    )
+    order_changed(order.pk)
     # Rows the warehouse lacks are created empty; existing ones are left alone.
     Stock.objects.bulk_create(
         [
@@ -447,6 +497,10 @@ def create_follow_up_order(
         allocate_lines([line for line in order_lines if line.variant_id], country)
     if note:
         order_timeline_note(order, None, note)
+    # As Saleor's draftOrderComplete tells it: placed by the shop (a PLACED_FROM_DRAFT
+    # event) and, after commit, the plugins' order_created hook.
+    order_events.order_created_event(order=order, user=None, from_draft=True)
+    _tell_plugins("order_created", order.pk)
     return order
 
 

@@ -449,6 +449,7 @@ def _issue_store_credit(
     refund.completed_at = timezone.now()
     refund.save(update_fields=["gift_card", "credit_amount", "status", "completed_at"])
     host.note_store_credit(request.order_id, refund.amount, refund.currency)
+    host.order_changed(request.order_id)
     workflow.record_refund(request, refund, by=by)
 
 
@@ -694,7 +695,9 @@ def _settle(refund: AftersalesRefund, *, txn=None, reference="", raw=None) -> bo
             payment = host.lock_payment(locked.payment_id)
             txn = host.record_gateway_refund(payment, locked.amount, reference, raw)
         _mark_succeeded(locked, txn, reference or txn.token or "")
-        workflow.record_refund(locked.request, locked, by=actor_of(locked))
+        by = actor_of(locked)
+        workflow.record_refund(locked.request, locked, by=by)
+        host.order_refunded(txn.payment, locked.amount, by.staff_user)
     return True
 
 
@@ -864,6 +867,7 @@ def _record_external_refund(request, payment, paid) -> str:
             payment, paid.amount, paid.id, paid.raw
         )
         refund.save(update_fields=["transaction"])
+        host.order_refunded(payment, paid.amount, None)
         workflow.record_external_refund(request, refund)
     return "recorded"
 

@@ -124,8 +124,7 @@ def _record(
     if message:
         note += f": {message}"
     # Only staff notes carry a user: Saleor files a customer's as a customer note.
-    staff_user = by.user if by.type == ActorType.STAFF else None
-    host.order_timeline_note(request.order, staff_user, note)
+    host.order_timeline_note(request.order, by.staff_user, note)
     outgoing.for_transition(request, event)
     return event
 
@@ -749,7 +748,7 @@ def receive(
                 raise _error(
                     "warehouse", "No warehouse to restock into.", Code.NO_WAREHOUSE
                 )
-            host.restock(restock, warehouse)
+            host.restock(restock, warehouse, order=request.order, user=by.staff_user)
         AftersalesLine.objects.bulk_update(
             [item.line for item in lines],
             [
