@@ -440,7 +440,7 @@ def statuses_and_events_agree(order):
 
 
 # Racing steps run on connections of their own: they must see committed data.
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_any_history_keeps_money_units_and_statuses_consistent(
     customer, staff_user, warehouse
 ):
