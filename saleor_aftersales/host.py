@@ -5,10 +5,12 @@ stock, GraphQL building blocks) is reached through the names below, so porting t
 another Saleor release means changing this one file.
 """
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Dict, Iterable, List, Optional, Tuple
 
+from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import Case, DecimalField, F, IntegerField, Max, Sum, Value, When
 
@@ -35,6 +37,8 @@ from saleor.plugins.manager import get_plugins_manager
 from saleor.product.models import ProductType, ProductVariant  # noqa: F401
 from saleor.warehouse.models import Allocation, Stock, Warehouse  # noqa: F401
 
+logger = logging.getLogger(__name__)
+
 MANAGE_ORDERS = OrderPermissions.MANAGE_ORDERS
 MANAGE_APPS = AppPermission.MANAGE_APPS
 
@@ -46,19 +50,67 @@ REFUNDABLE_CHARGE_STATUSES = (
 )
 
 
+# Saleor's Celery app, for the plugin's tasks.
+
+# One quick try at the broker. Kombu's default is to retry a connection for ever,
+# which would hold the request that queued the task for as long as Redis is down;
+# what the task does is committed first, and beat's sweepers send it later.
+BROKER_TRIES = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+BROKER_TIMEOUT = 3  # seconds, for a broker that neither answers nor refuses
+
+
+def queue_options() -> dict:
+    """The queue the plugin's tasks go to (AFTERSALES_CELERY_QUEUE), if one is set;
+    named on every send so that retries sent from a worker land there too."""
+    queue = getattr(django_settings, "AFTERSALES_CELERY_QUEUE", None)
+    return {"queue": queue} if queue else {}
+
+
+def send_task(name: str, args: tuple, countdown: float = 0) -> None:
+    """Queue the plugin's task ``name``; raises kombu's OperationalError at once if
+    the broker is down (callers log it and leave the work to the sweepers)."""
+    task = celery_app.tasks[name]
+    if celery_app.conf.task_always_eager:
+        task.apply_async(args, countdown=countdown, **queue_options())
+        return
+    with celery_app.connection_for_write() as connection:
+        connection.ensure_connection(**BROKER_TRIES, timeout=BROKER_TIMEOUT)
+        task.apply_async(
+            args,
+            countdown=countdown,
+            connection=connection,
+            retry_policy=BROKER_TRIES,
+            **queue_options(),
+        )
+
+
 # Telling Saleor: what the plugin did to an order is written as Saleor's own order
 # events in the step's transaction, and Saleor's plugins (its webhooks among them)
 # hear of it through the plugin manager once that transaction has committed, as
 # Saleor's own mutations tell them.
 
 
-def _tell_plugins(hook: str, order_pk: int) -> None:
-    def call():
-        order = Order.objects.filter(pk=order_pk).first()
-        if order is not None:
-            getattr(get_plugins_manager(), hook)(order)
+# Saleor's plugins run in a Celery task of ours: their own sends (Saleor's webhook
+# plugin queues its deliveries) would otherwise retry a dead broker for ever in the
+# middle of a desk's step.
+TELL_SALEOR = "saleor_aftersales.tell_saleor"
 
-    transaction.on_commit(call)
+
+def _tell_plugins(hook: str, order_pk: int) -> None:
+    def queue():
+        try:
+            send_task(TELL_SALEOR, (hook, order_pk))
+        except Exception:  # noqa: BLE001 - the step is committed; Saleor isn't told
+            logger.exception("Could not tell Saleor's plugins %s of %s", hook, order_pk)
+
+    transaction.on_commit(queue)
+
+
+def run_plugin_hook(hook: str, order_pk: int) -> None:
+    """The task's body: Saleor's plugin manager hears ``hook`` for the order."""
+    order = Order.objects.filter(pk=order_pk).first()
+    if order is not None:
+        getattr(get_plugins_manager(), hook)(order)
 
 
 def order_changed(order_pk: int) -> None:

@@ -20,7 +20,7 @@ from .enums import Ineligibility, Reason, RequestStatus, RequestType, UsageUnit
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesLine, ReturnPolicy, WarrantyPolicy
-from .plugin import AftersalesSettings
+from .settings import AftersalesSettings
 
 # Claims that take goods back from the customer and so use up returnable units.
 GOODS_RETURNING_TYPES = (RequestType.RETURN, RequestType.EXCHANGE)

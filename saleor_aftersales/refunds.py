@@ -36,12 +36,12 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import host, stripe_refunds, workflow
+from . import dispatch, host, stripe_refunds, workflow
 from .enums import Reason, RefundMethod, RefundStatus, RequestStatus, RequestType
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesRefund, AftersalesRequest
-from .plugin import AftersalesSettings
+from .settings import AftersalesSettings
 from .policies import policies_by_line
 
 logger = logging.getLogger(__name__)
@@ -485,10 +485,8 @@ def refund_request(
         method=method,
     )
     if created and refund.status == RefundStatus.PENDING:
-        from .tasks import schedule_refund
-
         try:
-            schedule_refund(refund.pk)
+            dispatch.schedule_refund(refund.pk)
         except Exception:  # noqa: BLE001 - committed: the sweeper pays it later
             logger.exception("Could not queue refund %s", refund.pk)
         # Where tasks run eagerly, the outcome is already there.

@@ -16,7 +16,7 @@ from typing import Callable, FrozenSet, Iterator, Optional, Tuple
 import pytz
 
 from .enums import RequestStatus
-from .plugin import AftersalesSettings
+from .settings import AftersalesSettings
 
 # A calendar with no open day for this long is a misconfiguration, not a wait.
 MAX_DAYS_SEARCHED = 10 * 366

@@ -30,7 +30,7 @@ from django.utils import timezone
 from . import host, selectors
 from .enums import RefundStatus, RequestStatus, RequestType
 from .models import AftersalesLine, AftersalesRefund, AftersalesRequest
-from .plugin import AftersalesSettings
+from .settings import AftersalesSettings
 
 DEFAULT_PERIOD_DAYS = 30
 DELETED_PRODUCTS = "(deleted products)"

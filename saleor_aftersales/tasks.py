@@ -1,54 +1,26 @@
-"""Celery tasks; Saleor's Celery app discovers this module."""
+"""Celery tasks: their bodies. Saleor's Celery app discovers this module and
+``apps.py`` registers it when Django starts; work is queued with ``dispatch``."""
 
 import logging
 
-from django.conf import settings
 from django.utils import timezone
 
 from . import host, refunds, selectors, workflow
+from .dispatch import (
+    DELIVER_WEBHOOK,
+    PAY_REFUND,
+    TELL_SALEOR,
+    schedule_delivery,
+    schedule_refund,
+)
 from .models import WebhookDelivery
-from .plugin import get_settings
+from .settings import get_settings
 from .webhooks import outgoing
 
 logger = logging.getLogger(__name__)
 
 
-def queue_options() -> dict:
-    """The queue the plugin's tasks go to (AFTERSALES_CELERY_QUEUE), if one is set;
-    named on every send so that retries sent from a worker land there too."""
-    queue = getattr(settings, "AFTERSALES_CELERY_QUEUE", None)
-    return {"queue": queue} if queue else {}
-
-
-# One quick try at the broker. Kombu's default is to retry a connection for ever,
-# which would hold the request that queued the task for as long as Redis is down;
-# the row is committed anyway and beat's sweepers send it once Redis is back.
-BROKER_TRIES = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
-BROKER_TIMEOUT = 3  # seconds, for a broker that neither answers nor refuses
-
-
-def _send(task, args: tuple, countdown: float) -> None:
-    """Queue ``task``; raises kombu's OperationalError at once if the broker is
-    down (callers log it and leave the work to the sweepers)."""
-    if host.celery_app.conf.task_always_eager:
-        task.apply_async(args, countdown=countdown, **queue_options())
-        return
-    with host.celery_app.connection_for_write() as connection:
-        connection.ensure_connection(**BROKER_TRIES, timeout=BROKER_TIMEOUT)
-        task.apply_async(
-            args,
-            countdown=countdown,
-            connection=connection,
-            retry_policy=BROKER_TRIES,
-            **queue_options(),
-        )
-
-
-def schedule_delivery(delivery_pk: int, countdown: float = 0) -> None:
-    _send(deliver_webhook, (delivery_pk,), countdown)
-
-
-@host.celery_app.task(name="saleor_aftersales.deliver_webhook", ignore_result=True)
+@host.celery_app.task(name=DELIVER_WEBHOOK, ignore_result=True)
 def deliver_webhook(delivery_pk: int) -> None:
     """Post one outbox row; a failure schedules the next try after its backoff.
 
@@ -69,11 +41,7 @@ def deliver_due_webhooks() -> None:
         schedule_delivery(pk)
 
 
-def schedule_refund(refund_pk: int, countdown: float = 0) -> None:
-    _send(pay_refund, (refund_pk,), countdown)
-
-
-@host.celery_app.task(name="saleor_aftersales.pay_refund", ignore_result=True)
+@host.celery_app.task(name=PAY_REFUND, ignore_result=True)
 def pay_refund(refund_pk: int) -> None:
     """Pay one PENDING refund; after a passing gateway error, try again later."""
     wait = refunds.pay(refund_pk)
@@ -105,3 +73,9 @@ def find_sla_breaches() -> int:
         except Exception:  # noqa: BLE001 - one bad claim must not block the rest
             logger.exception("Could not record the SLA breach of claim %s", request.pk)
     return found
+
+
+@host.celery_app.task(name=TELL_SALEOR, ignore_result=True)
+def tell_saleor(hook: str, order_pk: int) -> None:
+    """Saleor's plugins (its webhooks among them) hear that an order changed."""
+    host.run_plugin_hook(hook, order_pk)

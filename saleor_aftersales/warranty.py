@@ -23,7 +23,7 @@ from .enums import WarrantyEventType
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import WarrantyCard, WarrantyCardEvent, WarrantyPolicy
-from .plugin import AftersalesSettings
+from .settings import AftersalesSettings
 from .webhooks import outgoing
 
 logger = logging.getLogger(__name__)

@@ -37,7 +37,7 @@ from .models import (
     RepairQuote,
     RepairQuoteLine,
 )
-from .plugin import AftersalesSettings, get_settings
+from .settings import AftersalesSettings, get_settings
 from .policies import (
     claimed_quantities,
     line_eligibility,

@@ -341,7 +341,7 @@ def test_a_repair_is_quoted_accepted_finished_and_rated(
     browser, live_server, order, customer, staff_user
 ):
     from saleor_aftersales import workflow
-    from saleor_aftersales.plugin import get_settings
+    from saleor_aftersales.settings import get_settings
 
     from .conftest import configure
 
@@ -573,7 +573,7 @@ def test_a_right_to_left_override_in_typed_text_stays_inside_it(
     browser, live_server, order, customer, staff_user
 ):
     from saleor_aftersales import workflow
-    from saleor_aftersales.plugin import get_settings
+    from saleor_aftersales.settings import get_settings
 
     # A catalogue name and a customer's comment and note carrying U+202E.
     line = order.lines.order_by("pk").first()

@@ -12,7 +12,7 @@ from freezegun import freeze_time
 
 from saleor_aftersales import sla
 from saleor_aftersales.models import AftersalesEvent, AftersalesRequest, WebhookDelivery
-from saleor_aftersales.plugin import DEFAULTS, settings_from_configuration
+from saleor_aftersales.settings import DEFAULTS, settings_from_configuration
 from saleor_aftersales.tasks import find_sla_breaches
 
 from .conftest import assert_permission_denied, configure, create_return, line_input

@@ -15,7 +15,8 @@ from saleor_aftersales.models import (
     AftersalesRefund,
     WebhookSubscription,
 )
-from saleor_aftersales.tasks import pay_due_refunds, queue_options
+from saleor_aftersales.host import queue_options
+from saleor_aftersales.tasks import pay_due_refunds
 from saleor_aftersales.webhooks.logistics import signature_header
 
 from .conftest import STRIPE_SECRET_KEY, configure, create_return, line_input

@@ -5,7 +5,7 @@ from prices import Money
 
 from .. import host, models, photos, selectors, sla, stats
 from ..enums import RefundStatus
-from ..plugin import get_settings
+from ..settings import get_settings
 from ..warranty import display_code
 from .authorize import is_staff_viewer, may_see_account, sees_whole_order
 from .enums import (

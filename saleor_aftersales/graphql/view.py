@@ -21,7 +21,7 @@ from typing import Dict, List, Optional, Tuple
 from django.http import JsonResponse
 
 from .. import host, throttle
-from ..plugin import get_settings
+from ..settings import get_settings
 from . import cost
 
 logger = logging.getLogger(__name__)

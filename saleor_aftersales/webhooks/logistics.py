@@ -22,7 +22,7 @@ from ..actors import Actor
 from ..enums import Disposition, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..models import AftersalesRequest, InboundEvent, parse_number
-from ..plugin import AftersalesSettings
+from ..settings import AftersalesSettings
 from . import bodies
 
 SOURCE = "logistics"

@@ -21,7 +21,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from .. import host
+from .. import dispatch, host
 from ..enums import EventType, RequestStatus
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error
@@ -140,11 +140,10 @@ def enqueue(event_types: Iterable[str], payloads: List[dict]) -> List[WebhookDel
 
 
 def _schedule(pks: List[int]) -> None:
-    from ..tasks import schedule_delivery
 
     try:
         for pk in pks:
-            schedule_delivery(pk)
+            dispatch.schedule_delivery(pk)
     except Exception:  # noqa: BLE001 - the transition committed; the sweeper retries
         logger.exception("Could not queue webhook deliveries %s", pks)
 

@@ -1,0 +1,131 @@
+"""The house's rules, read from the source: Saleor is imported by the host module
+only, nothing imports at call time to hide a loop, and the plugin's modules import
+each other without cycles."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = "saleor_aftersales"
+ROOT = Path(__file__).resolve().parent.parent / PACKAGE
+# The one module that may import Saleor (the 2.10 host).
+HOSTS = {f"{PACKAGE}.host"}
+# Imports at call time that hide no loop: Django's documented place to register
+# Celery tasks when the app is ready.
+DEFERRED_ALLOWED = {(f"{PACKAGE}.apps", f"{PACKAGE}.tasks")}
+
+
+def modules():
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT.parent).with_suffix("")
+        if "migrations" in relative.parts:
+            continue
+        name = ".".join(relative.parts)
+        if name.endswith(".__init__"):
+            name = name[: -len(".__init__")]
+        yield name, path
+
+
+KNOWN = dict(modules())
+
+
+def resolve(module: str, node: ast.ImportFrom, alias: str) -> str:
+    """The module an ``import``/``from ... import`` names (a submodule if the name
+    is one)."""
+    if node.level:
+        package = module.split(".")
+        is_package = KNOWN[module].name == "__init__.py"
+        base = package[: len(package) - node.level + (1 if is_package else 0)]
+        target = ".".join(base + ([node.module] if node.module else []))
+    else:
+        target = node.module or ""
+    candidate = f"{target}.{alias}"
+    return candidate if candidate in KNOWN else target
+
+
+def imports(module: str, path: Path):
+    """(imported module, deferred?) for every import in the file."""
+    tree = ast.parse(path.read_text())
+    deferred_nodes = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for inner in ast.walk(node):
+                if isinstance(inner, (ast.Import, ast.ImportFrom)):
+                    deferred_nodes.add(id(inner))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, id(node) in deferred_nodes
+        elif isinstance(node, ast.ImportFrom):
+            for alias in node.names:
+                yield resolve(module, node, alias.name), id(node) in deferred_nodes
+
+
+def graph():
+    edges = {}
+    for module, path in KNOWN.items():
+        edges[module] = {
+            (target, deferred)
+            for target, deferred in imports(module, path)
+            if target == PACKAGE or target.startswith(PACKAGE + ".")
+        }
+    return edges
+
+
+def test_only_the_host_imports_saleor():
+    offenders = sorted(
+        (module, target)
+        for module, path in KNOWN.items()
+        for target, _ in imports(module, path)
+        if (target == "saleor" or target.startswith("saleor."))
+        and module not in HOSTS
+    )
+    assert offenders == []
+
+
+def test_nothing_imports_at_call_time_to_hide_a_loop():
+    deferred = sorted(
+        (module, target)
+        for module, targets in graph().items()
+        for target, is_deferred in targets
+        if is_deferred and (module, target) not in DEFERRED_ALLOWED
+    )
+    assert deferred == []
+
+
+def test_the_modules_import_each_other_without_cycles():
+    edges = {
+        module: {
+            target
+            for target, is_deferred in targets
+            if target in KNOWN and (module, target) not in DEFERRED_ALLOWED
+        }
+        for module, targets in graph().items()
+    }
+    # Tarjan's strongly connected components: any with two or more modules is a loop.
+    index, low, stack, on_stack, loops = {}, {}, [], set(), []
+
+    def visit(module):
+        index[module] = low[module] = len(index)
+        stack.append(module)
+        on_stack.add(module)
+        for target in edges.get(module, ()):
+            if target not in index:
+                visit(target)
+                low[module] = min(low[module], low[target])
+            elif target in on_stack:
+                low[module] = min(low[module], index[target])
+        if low[module] == index[module]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == module:
+                    break
+            if len(component) > 1:
+                loops.append(sorted(component))
+
+    for module in sorted(edges):
+        if module not in index:
+            visit(module)
+    assert loops == []
