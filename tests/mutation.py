@@ -19,82 +19,92 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKFLOW = "saleor_aftersales/workflow.py"
-REFUNDS = "saleor_aftersales/refunds.py"
-
-# name: (what the bug is, file, code as it is, code with the bug); or
-# (what, file, [(code as it is, code with the bug), ...], None) for a bug of
-# several edits.
+# name: (what the bug is, [(code as it is, code with the bug), ...]); each piece
+# of code is found wherever it is in the package, exactly once.
 MUTANTS = {
     "approve-ignores-other-claims": (
         "approving (e.g. after an appeal) ignores units another claim took",
-        WORKFLOW,
-        "if request.type in (RequestType.RETURN, RequestType.EXCHANGE):\n"
-        "            host.lock_order(request.order_id)",
-        "if False:\n            host.lock_order(request.order_id)",
+        [
+            (
+                "if request.type in (RequestType.RETURN, RequestType.EXCHANGE):\n"
+                "            host.lock_order(request.order_id)",
+                "if False:\n            host.lock_order(request.order_id)",
+            )
+        ],
     ),
     "approve-beyond-requested": (
         "approving more units than the customer asked for",
-        WORKFLOW,
-        "if quantity < 0 or quantity > line.quantity_requested:",
-        "if quantity < 0:",
+        [
+            (
+                "if quantity < 0 or quantity > line.quantity_requested:",
+                "if quantity < 0:",
+            )
+        ],
     ),
     "create-ignores-earlier-claims": (
         "a new claim counts delivered units, not those still unclaimed",
-        WORKFLOW,
-        "if line.quantity > info.quantity_available:",
-        "if line.quantity > info.quantity_fulfilled:",
+        [
+            (
+                "if line.quantity > info.quantity_available:",
+                "if line.quantity > info.quantity_fulfilled:",
+            )
+        ],
     ),
     "receive-beyond-awaited": (
         "receiving more units than are awaited",
-        WORKFLOW,
-        "if item.quantity > line.quantity_awaiting:",
-        "if False:",
+        [("if item.quantity > line.quantity_awaiting:", "if False:")],
     ),
     "refund-beyond-claim-value": (
         "an explicit amount is not capped at what the claim is worth",
-        REFUNDS,
-        "elif amount > quote.maximum_amount:",
-        "elif False:",
+        [("if amount > quote.maximum_amount:", "if False:")],
     ),
     "refund-settled-units-again": (
         "units received and refunded are refunded again with the next parcel",
-        REFUNDS,
-        "return max(0, line.quantity_received - committed)",
-        "return line.quantity_received",
+        [
+            (
+                "return max(0, line.quantity_received - committed)",
+                "return line.quantity_received",
+            )
+        ],
     ),
     "refund-settles-apart": (
         "the units a refund paid are settled after its success, in a second "
         "transaction, and quotes read only the lines' counters (the race that "
         "paid one claim three times)",
-        REFUNDS,
         [
             (
                 "units = _units_to_settle(request, line, committed[str(line.pk)])",
                 "units = _units_to_settle(request, line, line.quantity_refunded)",
             ),
             (
-                "        _mark_succeeded(locked, txn, reference or txn.token or \"\")\n"
+                '        _mark_succeeded(locked, txn, reference or txn.token or "")\n'
+                "        by = actor_of(locked)\n"
                 "        workflow.record_refund(",
-                "        _mark_succeeded(locked, txn, reference or txn.token or \"\")\n"
+                '        _mark_succeeded(locked, txn, reference or txn.token or "")\n'
+                "        by = actor_of(locked)\n"
                 "    if True:\n        workflow.record_refund(",
             ),
         ],
-        None,
     ),
     "cancel-after-refund": (
         "the customer may cancel a claim that was already refunded",
-        WORKFLOW,
-        "request = _lock(request, (*RequestStatus.PENDING, RequestStatus.APPROVED))\n"
-        "        if request.refunds.exists() or request.replacement_order_id:",
-        "request = _lock(request, (*RequestStatus.PENDING, RequestStatus.APPROVED,"
-        " RequestStatus.RESOLVED))\n        if request.replacement_order_id:",
+        [
+            (
+                "(*RequestStatus.PENDING, RequestStatus.APPROVED))\n"
+                "        if request.refunds.exists() or request.replacement_order_id:",
+                "(*RequestStatus.PENDING, RequestStatus.APPROVED,"
+                " RequestStatus.RESOLVED))\n        if request.replacement_order_id:",
+            )
+        ],
     ),
     "event-loses-its-origin": (
         "a step's event records the new status as the one it came from",
-        WORKFLOW,
-        "    from_status = request.status\n    request.status = to_status\n",
-        "    request.status = to_status\n    from_status = request.status\n",
+        [
+            (
+                "    from_status = request.status\n    request.status = to_status\n",
+                "    request.status = to_status\n    from_status = request.status\n",
+            )
+        ],
     ),
 }
 
@@ -163,6 +173,19 @@ def caught_by(output: str) -> str:
     return "the machine"
 
 
+def plant(tree: Path, name: str, before: str, after: str) -> None:
+    """Replace ``before``, found exactly once in the copy's package, by ``after``."""
+    found = [
+        path
+        for path in (tree / "saleor_aftersales").rglob("*.py")
+        if before in path.read_text()
+    ]
+    assert len(found) == 1, f"{name}: code to mutate found in {found}"
+    source = found[0].read_text()
+    assert source.count(before) == 1, f"{name}: code to mutate found twice"
+    found[0].write_text(source.replace(before, after))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--histories", type=int, default=60)
@@ -180,16 +203,11 @@ def main() -> int:
             return 1
         print(f"unchanged code passes ({time.monotonic() - started:.0f} s)")
         for name in args.names:
-            description, path, original, mutated = MUTANTS[name]
-            # One edit, or several that make up one bug.
-            edits = original if isinstance(original, list) else [(original, mutated)]
+            description, edits = MUTANTS[name]
             tree = Path(scratch) / name
             copy_tree(tree)
-            source = (tree / path).read_text()
             for before, after in edits:
-                assert source.count(before) == 1, f"{name}: code to mutate not found"
-                source = source.replace(before, after)
-            (tree / path).write_text(source)
+                plant(tree, name, before, after)
             started = time.monotonic()
             result = run_machine(tree, args.histories)
             seconds = time.monotonic() - started

@@ -206,7 +206,7 @@ def test_desk_refunds_with_distinct_keys_pay_each_claim_once(
     assert_each_claim_paid_once(order, claims, captured)
 
 
-@pytest.mark.parametrize("callers", [8, 16])
+@pytest.mark.parametrize("callers", [8, 16, 50])
 def test_desk_refunds_racing_with_a_real_worker_pay_each_claim_once(
     live_server, worker, customer, staff_user, warehouse, variants, callers
 ):
@@ -289,7 +289,7 @@ def test_the_desk_racing_the_sweeper_pays_once(
     # A refund whose task was lost: reserved, never handed to a worker (one may
     # be in flight per payment).
     from saleor_aftersales import workflow
-    from saleor_aftersales.plugin import get_settings
+    from saleor_aftersales.settings import get_settings
 
     lost, _ = refunds._reserve_refund(
         AftersalesRequest.objects.get(pk=pk_of(claims[0]["id"])),

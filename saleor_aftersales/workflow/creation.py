@@ -1,0 +1,267 @@
+"""Opening a claim (return, exchange or repair) on an order's fulfilled lines.
+"""
+
+from typing import Dict, List
+
+from django.db import transaction
+from django.utils import timezone
+
+from .. import host, sla, warranty
+from ..actors import Actor
+from ..enums import ActorType, EventType, Ineligibility, RequestType, WarrantyEndedBy
+from ..error_codes import AftersalesErrorCode as Code
+from ..error_codes import aftersales_error as _error
+from ..models import AftersalesLine, AftersalesRequest
+from ..settings import AftersalesSettings
+from ..policies import line_eligibility, paid_unit_prices
+from .steps import ClaimLineInput, record
+
+
+def _warranty_cover(card, lines: List[ClaimLineInput], by: Actor) -> dict:
+    """Whether the shown card covers this repair; an expired or void card still
+    opens a (paid) repair and the claim says why."""
+    if card is None:
+        return {}
+    claimed = {line.order_line.pk: line for line in lines}
+    line = claimed.get(card.order_line_id)
+    if line is None:
+        raise _error(
+            "warrantyCardCode",
+            "This warranty card belongs to another item.",
+            Code.WARRANTY_CARD_MISMATCH,
+        )
+    if (
+        card.serial_number
+        and line.serial_number
+        and card.serial_number != line.serial_number
+    ):
+        raise _error(
+            "warrantyCardCode",
+            f"This warranty card is for serial number {card.serial_number}.",
+            Code.WARRANTY_CARD_MISMATCH,
+        )
+    ended_by = card.ended_by(timezone.now(), line.meter_reading)
+    if line.serial_number and not card.serial_number and by.type != ActorType.CUSTOMER:
+        # The desk records it; a customer's word alone doesn't go on the card.
+        warranty.record_serial_number(card, by=by, serial_number=line.serial_number)
+    notes = {
+        None: f"Covered by warranty card until {card.ends_at:%Y-%m-%d}.",
+        WarrantyEndedBy.DATE: f"Warranty ended on {card.ends_at:%Y-%m-%d}: paid repair.",
+        WarrantyEndedBy.USAGE: (
+            f"Warranty limited to {card.usage_limit} {card.usage_unit}; the meter "
+            f"reads {line.meter_reading}: paid repair."
+        ),
+        WarrantyEndedBy.VOID: "The warranty card is void: paid repair.",
+    }
+    return {
+        "warranty_card": card,
+        "under_warranty": ended_by is None,
+        "warranty_note": notes[ended_by],
+    }
+
+
+def _validate_replacement(index, line: ClaimLineInput, settings) -> None:
+    replacement = line.replacement_variant
+    if replacement is None:
+        raise _error(
+            "lines",
+            f"Line {index + 1}: choose the replacement variant.",
+            Code.REQUIRED,
+        )
+    original = line.order_line.variant
+    same_product = (
+        original is not None and original.product_id == replacement.product_id
+    )
+    if not same_product and not settings.exchange_other_products:
+        raise _error(
+            "lines",
+            f"Line {index + 1}: exchanges are for another variant of the same "
+            "product.",
+            Code.REPLACEMENT_NOT_ALLOWED,
+        )
+
+
+def _validate_claim_lines(
+    order,
+    type: str,
+    lines: List[ClaimLineInput],
+    settings: AftersalesSettings,
+    may_override: bool = False,
+) -> Dict[int, str]:
+    """Refuse what can't be claimed; returns the policy exceptions staff opened
+    the claim with, by order line pk."""
+    if not lines:
+        raise _error("lines", "Choose at least one line.", Code.REQUIRED)
+    seen = set()
+    for index, line in enumerate(lines):
+        if line.order_line.order_id != order.pk:
+            raise _error(
+                "lines",
+                f"Line {index + 1} is not a line of this order.",
+                Code.LINE_NOT_IN_ORDER,
+            )
+        if line.order_line.pk in seen:
+            raise _error(
+                "lines",
+                f"Line {index + 1} repeats an order line.",
+                Code.DUPLICATED_LINE,
+            )
+        seen.add(line.order_line.pk)
+        if line.quantity < 1:
+            raise _error(
+                "lines",
+                f"Line {index + 1}: quantity must be at least 1.",
+                Code.QUANTITY_NOT_POSITIVE,
+            )
+
+    now = timezone.now()
+    eligibility = line_eligibility([line.order_line for line in lines], settings)
+    exceptions: Dict[int, str] = {}
+    for index, line in enumerate(lines):
+        info = eligibility[line.order_line.pk]
+        refusal = info.refusal(type, line.reason, now)
+        if refusal in OVERRIDABLE and may_override:
+            exceptions[line.order_line.pk] = refusal
+        elif refusal:
+            raise _refusal_error(index, info, type, line.reason, refusal)
+        if type == RequestType.REPAIR:
+            # Any delivered unit can be repaired; warranty decides who pays.
+            if line.quantity > info.quantity_fulfilled:
+                raise _error(
+                    "lines",
+                    f"Line {index + 1}: only {info.quantity_fulfilled} unit(s) "
+                    "were delivered.",
+                    Code.QUANTITY_EXCEEDED,
+                )
+            continue
+        if type == RequestType.EXCHANGE:
+            _validate_replacement(index, line, settings)
+        if line.quantity > info.quantity_available:
+            raise _error(
+                "lines",
+                f"Line {index + 1}: at most {info.quantity_available} "
+                "unit(s) can be claimed.",
+                Code.QUANTITY_EXCEEDED,
+            )
+    return exceptions
+
+
+# Policy refusals staff may open a claim despite; approving it then takes an
+# explicit override.
+OVERRIDABLE = (Ineligibility.FINAL_SALE, Ineligibility.WINDOW_CLOSED)
+
+
+def _refusal_error(index: int, info, type: str, reason: str, refusal: str):
+    where = f"Line {index + 1}"
+    if refusal == Ineligibility.NOT_FULFILLED:
+        return _error(
+            "lines", f"{where} has not been fulfilled yet.", Code.NOT_FULFILLED
+        )
+    if refusal == Ineligibility.FINAL_SALE:
+        return _error(
+            "lines",
+            f"{where} was a final sale: it can't be returned or exchanged.",
+            Code.FINAL_SALE,
+        )
+    if refusal == Ineligibility.WINDOW_CLOSED:
+        deadline = info.deadline_for(type, reason)
+        closed = f" on {deadline:%Y-%m-%d}" if deadline else ""
+        return _error(
+            "lines",
+            f"{where}: the window for this reason closed{closed}.",
+            Code.OUTSIDE_WINDOW,
+        )
+    return _error(
+        "lines",
+        f"{where}: every unit is already in another claim.",
+        Code.QUANTITY_EXCEEDED,
+    )
+
+
+def create_request(
+    order,
+    *,
+    type: str,
+    lines: List[ClaimLineInput],
+    by: Actor,
+    settings: AftersalesSettings,
+    customer_note: str = "",
+    idempotency_key: str = "",
+    warranty_card=None,
+) -> AftersalesRequest:
+    """Open a claim (return, exchange or repair) on an order's fulfilled lines.
+
+    A repeated call with the same ``idempotency_key`` returns the first claim.
+    """
+    with transaction.atomic():
+        # Serialises claims per order so two of them can't hold the same units.
+        order = host.lock_order(order.pk)
+        if idempotency_key:
+            existing = AftersalesRequest.objects.filter(
+                order=order, idempotency_key=idempotency_key
+            ).first()
+            if existing is not None:
+                return existing
+        exceptions = _validate_claim_lines(
+            order, type, lines, settings, may_override=by.is_staff_or_app
+        )
+        warranty_fields = (
+            _warranty_cover(warranty_card, lines, by)
+            if type == RequestType.REPAIR
+            else {}
+        )
+        unit_prices = paid_unit_prices(order, [line.order_line for line in lines])
+        created_at = timezone.now()
+        try:
+            due = sla.due_times(created_at, settings)
+        except ValueError:  # a calendar without open days: no targets
+            due = sla.DueTimes(response=None, resolution=None)
+        request = AftersalesRequest.objects.create(
+            created_at=created_at,
+            updated_at=created_at,
+            sla_response_due_at=due.response,
+            sla_resolution_due_at=due.resolution,
+            type=type,
+            order=order,
+            user_id=order.user_id,
+            user_email=order.user_email,
+            customer_note=customer_note,
+            currency=order.currency,
+            idempotency_key=idempotency_key,
+            **warranty_fields,
+        )
+        AftersalesLine.objects.bulk_create(
+            [
+                AftersalesLine(
+                    request=request,
+                    order_line=line.order_line,
+                    quantity_requested=line.quantity,
+                    reason=line.reason,
+                    comment=line.comment,
+                    unit_price_gross_amount=unit_prices[line.order_line.pk],
+                    replacement_variant=line.replacement_variant,
+                    serial_number=line.serial_number,
+                    meter_reading=line.meter_reading,
+                    policy_exception=exceptions.get(line.order_line.pk, ""),
+                    created_at=created_at,
+                )
+                for line in lines
+            ]
+        )
+        record(
+            request,
+            by,
+            EventType.CREATED,
+            message=customer_note,
+            parameters={
+                "lines": [
+                    {
+                        "order_line": line.order_line.pk,
+                        "quantity": line.quantity,
+                        "reason": line.reason,
+                    }
+                    for line in lines
+                ]
+            },
+        )
+    return request

@@ -1,0 +1,119 @@
+"""Desk work that moves no status: assignment, notes, ratings, missed service
+levels.
+"""
+
+from typing import Optional, Tuple
+
+from django.db import transaction
+from django.utils import timezone
+
+from ..actors import Actor
+from ..enums import EventType, RequestStatus
+from ..error_codes import AftersalesErrorCode as Code
+from ..error_codes import aftersales_error as _error
+from ..models import AftersalesRequest
+from .steps import Change, lock, move
+
+
+def rate(
+    request: AftersalesRequest, *, by: Actor, rating: int, comment: str = ""
+) -> Change:
+    """The customer's verdict on how the claim was handled, once, 1 to 5."""
+    if not 1 <= rating <= 5:
+        raise _error("rating", "Rate from 1 to 5.", Code.INVALID)
+    with transaction.atomic():
+        request = lock(request, (RequestStatus.RESOLVED, RequestStatus.CLOSED))
+        if request.rating is not None:
+            raise _error(None, "This claim has already been rated.", Code.ALREADY_RATED)
+        request.rating = rating
+        request.rating_comment = comment
+        return move(
+            request,
+            request.status,
+            by,
+            EventType.RATED,
+            message=comment,
+            parameters={"rating": rating},
+            update_fields=("rating", "rating_comment"),
+        )
+
+
+def assign(request: AftersalesRequest, *, by: Actor, staff_user) -> Change:
+    if staff_user is not None and not staff_user.is_staff:
+        raise _error(
+            "staffUser", "Claims can only be assigned to staff.", Code.NOT_STAFF
+        )
+    with transaction.atomic():
+        request = lock(request, dict(RequestStatus.CHOICES))
+        request.assignee = staff_user
+        return move(
+            request,
+            request.status,
+            by,
+            EventType.ASSIGNED,
+            message=staff_user.email if staff_user else "unassigned",
+            parameters={"assignee": staff_user.pk if staff_user else None},
+            update_fields=("assignee",),
+        )
+
+
+SLA_TARGETS = {
+    "response": ("sla_response_due_at", "response_breached_at", "first answer"),
+    "resolution": ("sla_resolution_due_at", "resolution_breached_at", "resolution"),
+}
+
+
+def record_sla_breach(
+    request: AftersalesRequest, *, target: str, escalate_to=None
+) -> Optional[Change]:
+    """A service level was missed: say so once per target, and hand the claim to
+    the escalation contact. None when it no longer applies (answered, finished,
+    recorded by another sweeper)."""
+    due_field, breached_field, label = SLA_TARGETS[target]
+    with transaction.atomic():
+        request = lock(request, dict(RequestStatus.CHOICES))
+        due = getattr(request, due_field)
+        now = timezone.now()
+        if due is None or due >= now or getattr(request, breached_field) is not None:
+            return None
+        answered = request.first_response_at
+        # A late first answer given between two sweeps still counts, once.
+        answered_late = target == "response" and answered is not None and answered > due
+        if target == "response" and answered is not None and not answered_late:
+            return None
+        if request.status in RequestStatus.FINISHED and not answered_late:
+            return None
+        if target == "resolution" and request.sla_paused_at is not None:
+            return None  # waiting on the customer
+        setattr(request, breached_field, now)
+        fields: Tuple[str, ...] = (breached_field,)
+        message = f"{label} was due {due:%Y-%m-%d %H:%M} UTC"
+        if answered_late:
+            message += f"; answered {answered:%Y-%m-%d %H:%M} UTC"
+            escalate_to = None
+        if escalate_to is not None and request.assignee_id != escalate_to.pk:
+            request.assignee = escalate_to
+            fields += ("assignee",)
+            message += f"; escalated to {escalate_to.email}"
+        return move(
+            request,
+            request.status,
+            Actor.system(),
+            EventType.SLA_BREACHED,
+            message=message,
+            parameters={
+                "target": target,
+                "due_at": due,
+                "escalated_to": escalate_to.pk if escalate_to else None,
+            },
+            update_fields=fields,
+        )
+
+
+def add_note(request: AftersalesRequest, *, by: Actor, message: str) -> Change:
+    """An internal note for the shop's staff; customers never see it."""
+    if not message.strip():
+        raise _error("message", "The note can't be empty.", Code.REQUIRED)
+    with transaction.atomic():
+        request = lock(request, dict(RequestStatus.CHOICES))
+        return move(request, request.status, by, EventType.NOTE_ADDED, message=message)
