@@ -1,6 +1,6 @@
 """Claims, their lines, their audit trail and the money sent back for them.
 
-Status is written only by ``workflow.py`` (and ``refunds.py`` for money); these
+Status is written only by ``workflow`` (and ``refunds`` for money); these
 classes carry fields, constraints and small derived properties.
 """
 

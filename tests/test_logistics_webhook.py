@@ -217,7 +217,7 @@ def test_a_refund_in_flight_asks_the_carrier_to_send_again(
     from saleor_aftersales.settings import get_settings
 
     request = AftersalesRequest.objects.get()
-    refunds._reserve_refund(
+    refunds.reserve_refund(
         request,
         by=workflow.Actor.staff(staff_user),
         settings=get_settings(),

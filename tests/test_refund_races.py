@@ -291,7 +291,7 @@ def test_the_desk_racing_the_sweeper_pays_once(
     from saleor_aftersales import workflow
     from saleor_aftersales.settings import get_settings
 
-    lost, _ = refunds._reserve_refund(
+    lost, _ = refunds.reserve_refund(
         AftersalesRequest.objects.get(pk=pk_of(claims[0]["id"])),
         by=workflow.Actor.staff(staff_user),
         settings=get_settings(),

@@ -20,7 +20,7 @@ def reserve(claim_id, staff_user, key):
     request = AftersalesRequest.objects.get(
         pk=graphene.Node.from_global_id(claim_id)[1]
     )
-    refund, created = refunds._reserve_refund(
+    refund, created = refunds.reserve_refund(
         request,
         by=workflow.Actor.staff(staff_user),
         settings=get_settings(),

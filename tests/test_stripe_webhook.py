@@ -87,7 +87,7 @@ def received_claim(customer_api, staff_api, stripe_order):
 def strand_refund(claim, staff_user):
     """A refund Stripe made whose worker died before writing it down."""
     request = AftersalesRequestFor(claim)
-    refund, _ = refunds._reserve_refund(
+    refund, _ = refunds.reserve_refund(
         request,
         by=Actor.staff(staff_user),
         settings=get_settings(),
