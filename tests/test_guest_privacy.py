@@ -6,12 +6,10 @@ phone through aftersalesEligibility and spent their store credit's gift card.
 Everything here goes through the real /graphql/ endpoint.
 """
 
-import io
 import json
 import uuid
 
 import pytest
-from django.test.client import Client
 from saleor.account.models import Address
 from saleor.giftcard.models import GiftCard
 
@@ -38,6 +36,7 @@ from .queries import (
     REQUEST,
     RETURN_REQUEST_CREATE,
 )
+from .test_photos_and_lookup import post_photo
 
 LOOKUP = """
 query Lookup($number: String!, $email: String!) {
@@ -105,24 +104,7 @@ def raw(api, query, variables):
 
 def raw_upload(api, claim_id, token=None):
     """A multipart photo upload as the portal sends it, the answer's bytes."""
-    file = io.BytesIO(b"\x89PNG\r\n\x1a\n not really")
-    file.name = "photo.png"
-    response = Client().post(
-        "/graphql/",
-        {
-            "operations": json.dumps(
-                {
-                    "query": UPLOAD,
-                    "variables": {"id": claim_id, "file": None, "token": token},
-                }
-            ),
-            "map": json.dumps({"0": ["variables.file"]}),
-            "0": file,
-        },
-        **api.headers,
-    )
-    assert response.status_code == 200, response.content
-    return response.content
+    return post_photo(api.headers, claim_id, b"\x89PNG\r\n\x1a\n not really", token=token)
 
 
 def with_private_details(order):

@@ -53,13 +53,11 @@ def image_bytes(fmt="PNG", size=(32, 32)):
     return buffer.getvalue()
 
 
-def upload(user, claim_id, content, name="photo.png", token=None):
-    """A multipart request exactly as the portal sends it."""
-    client = Client()
-    headers = {"HTTP_AUTHORIZATION": f"JWT {get_token(user)}"} if user else {}
+def post_photo(headers, claim_id, content, name="photo.png", token=None):
+    """A multipart request exactly as the portal sends it; the answer's bytes."""
     file = io.BytesIO(content)
     file.name = name
-    response = client.post(
+    response = Client().post(
         "/graphql/",
         {
             "operations": json.dumps(
@@ -74,7 +72,12 @@ def upload(user, claim_id, content, name="photo.png", token=None):
         **headers,
     )
     assert response.status_code == 200, response.content
-    return json.loads(response.content)
+    return response.content
+
+
+def upload(user, claim_id, content, name="photo.png", token=None):
+    headers = {"HTTP_AUTHORIZATION": f"JWT {get_token(user)}"} if user else {}
+    return json.loads(post_photo(headers, claim_id, content, name, token))
 
 
 def test_a_customer_attaches_a_photo_that_staff_open_by_its_signed_link(

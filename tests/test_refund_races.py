@@ -10,7 +10,6 @@ units saw them unpaid: eight desk calls on one 15.00 claim took 45.00.
 import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import graphene
@@ -25,6 +24,7 @@ from saleor_aftersales.models import AftersalesEvent, AftersalesRefund, Aftersal
 from saleor_aftersales.webhooks.logistics import signature_header
 
 from .conftest import configure, gid
+from .test_races import race
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -83,24 +83,13 @@ class Client:
         return response.status_code
 
 
-def race(calls):
-    """Release every call at once; their answers, in order."""
-    barrier = threading.Barrier(len(calls))
-
-    def run(call):
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(max_workers=len(calls)) as pool:
-        return list(pool.map(run, calls))
-
-
 def rich_order(customer, staff_user, warehouse, variant, units=10):
     """An order whose payment holds ten times what a one-unit claim is worth."""
     return shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variant, units)])
 
 
-def open_claims(shopper, staff, order, count):
+def file_claims(shopper, order, count):
+    """The customer files ``count`` one-unit returns of the order's line."""
     line = gid("OrderLine", order.lines.get().pk)
     claims = []
     for _ in range(count):
@@ -122,6 +111,12 @@ def open_claims(shopper, staff, order, count):
         ).json()["data"]["returnRequestCreate"]
         assert answer["errors"] == [], answer
         claims.append(answer["aftersalesRequest"])
+    return claims
+
+
+def open_claims(shopper, staff, order, count):
+    """Filed and approved."""
+    claims = file_claims(shopper, order, count)
     for claim in claims:
         assert staff.graphql(APPROVE, {"id": claim["id"]}, "aftersalesRequestApprove") == "ok"
     return claims
@@ -327,25 +322,7 @@ def test_the_desk_racing_a_returnless_approval_pays_once(
     shopper = Client(live_server.url, customer)
     order = rich_order(customer, staff_user, warehouse, variants[0])
     captured = order.payments.get().captured_amount
-    line = gid("OrderLine", order.lines.get().pk)
-    claims = []
-    for _ in range(3):
-        answer = shopper._session().post(
-            f"{shopper.url}/graphql/",
-            json={
-                "query": CREATE,
-                "variables": {
-                    "input": {
-                        "order": gid("Order", order.pk),
-                        "lines": [
-                            {"orderLine": line, "quantity": 1, "reason": "DEFECTIVE"}
-                        ],
-                    }
-                },
-            },
-            headers=shopper.headers,
-        ).json()["data"]["returnRequestCreate"]
-        claims.append(answer["aftersalesRequest"])
+    claims = file_claims(shopper, order, 3)
     calls = []
     for claim in claims:
         calls += [
