@@ -13,6 +13,7 @@ import pytest
 from saleor.account.models import Address
 from saleor.giftcard.models import GiftCard
 
+from demo import shop
 from saleor_aftersales import models
 
 from .conftest import (
@@ -187,6 +188,24 @@ def test_lookups_are_throttled_per_email_across_clients(db, guest_order):
     # Another mailbox, from a fresh client, is not held up.
     other = lookup(ApiClient(remote_addr="10.1.0.10"), 1, "someone@example.com")
     assert other["data"]["aftersalesOrderLookup"]["errors"][0]["code"] == "NOT_FOUND"
+
+
+def test_letters_the_database_folds_alike_share_one_mailbox_budget(
+    db, staff_user, warehouse, variants
+):
+    """PostgreSQL's upper case makes the dotless "ı" an "I": "ırıs@…" finds the
+    order of "iris@…", so it must spend the same budget (it had one of its own,
+    2^k spellings for a mailbox with k i's)."""
+    iris = shop.fulfilled_paid_order(
+        None, staff_user, warehouse, [(variants[0], 1)], guest_email="iris@example.com"
+    )
+    configure(**{"Warranty verifications per minute": "3"})
+    for n in range(3):
+        lookup(ApiClient(remote_addr=f"10.3.0.{n}"), 999999, "iris@example.com")
+    dotless = lookup(ApiClient(remote_addr="10.3.0.9"), iris.pk, "\u0131r\u0131s@example.com")
+    answer = dotless["data"]["aftersalesOrderLookup"]
+    assert answer["orderToken"] is None
+    assert [error["code"] for error in answer["errors"]] == ["THROTTLED"]
 
 
 def test_lookups_are_throttled_per_client_across_emails(db, guest_order):

@@ -279,3 +279,82 @@ def test_the_server_stays_responsive_while_the_attacks_run(
         f"\n{len(statuses)} attacks refused; {len(latencies)} normal queries, "
         f"worst {max(latencies):.3f} s"
     )
+
+
+def test_a_body_nested_past_pythons_stack_is_unreadable_not_a_server_error(
+    anonymous_api,
+):
+    body = '{"query": "{ shop { name } }", "variables": ' + "[" * 100_000
+    response = anonymous_api.client.post(
+        API_PATH, body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert "Unable to parse" in json.loads(response.content)["errors"][0]["message"]
+
+
+def test_lone_surrogates_are_refused_before_anything_runs(customer_api, order):
+    """JSON may carry "\\ud800", which neither PostgreSQL nor hashing accepts: it
+    used to surface as UnicodeEncodeError, after the throttle was charged."""
+    from .conftest import db_state, gid, line_input
+    from .queries import RETURN_REQUEST_CREATE
+
+    before = db_state(order)
+    variables = {
+        "input": {
+            "order": gid("Order", order.pk),
+            "lines": [line_input(order.lines.order_by("pk")[0], 1)],
+            "customerNote": "PLACEHOLDER",
+        }
+    }
+    body = json.dumps({"query": RETURN_REQUEST_CREATE, "variables": variables})
+    body = body.replace("PLACEHOLDER", "broken \\ud800 note")
+    response = customer_api.client.post(
+        API_PATH, body, content_type="application/json", **customer_api.headers
+    )
+    assert response.status_code == 400, response.content
+    (error,) = json.loads(response.content)["errors"]
+    assert error["extensions"]["code"] == "INVALID_UNICODE"
+    assert db_state(order) == before
+
+    # The e-mail of the guest look-up, as a JSON escape and as a GraphQL escape.
+    query = (
+        "query ($email: String!) { aftersalesOrderLookup(number: \"1\", "
+        "email: $email) { orderToken errors { code } } }"
+    )
+    body = json.dumps({"query": query, "variables": {"email": "PLACEHOLDER"}})
+    body = body.replace("PLACEHOLDER", "x\\udc00@example.com")
+    response = customer_api.client.post(
+        API_PATH, body, content_type="application/json"
+    )
+    assert response.status_code == 400, response.content
+    assert throttle_count("order-lookup") == 0
+    literal = '{ aftersalesOrderLookup(number: "1", email: "x\\uD800@example.com") '
+    literal += "{ orderToken } }"
+    response, content, _ = post(customer_api, {"query": literal})
+    assert "UnicodeEncodeError" not in json.dumps(content), content
+    assert "lone surrogates" in content["errors"][0]["message"], content
+
+
+def test_one_field_asked_again_and_again_is_refused(customer_api, claim):
+    mine = "m{n}: myAftersalesRequests(first: 1) {{ edges {{ node {{ id }} }} }}"
+    ten, content, _ = post(customer_api, {"query": aliases(mine, 10)})
+    assert ten.status_code == 200 and "errors" not in content, content
+    response, content, seconds = post(customer_api, {"query": aliases(mine, 11)})
+    error = assert_too_costly(response, content, limit="repeats")
+    assert error["extensions"]["limit"]["maximum"] == cost.MAXIMUM_REPEATS
+    # Spread over a batch, they count together.
+    batch = [{"query": aliases(mine, 4)} for _ in range(3)]
+    response, content, seconds = post(customer_api, batch)
+    assert response.status_code == 400, content
+    assert content[0]["errors"][0]["extensions"]["limit"]["name"] == "repeats"
+    assert seconds < FAST, seconds
+
+
+def test_a_batch_of_large_documents_is_refused_before_any_is_parsed(anonymous_api):
+    document = "{ " + " ".join(f"s{n}: __typename" for n in range(5_000)) + " }"
+    assert len(document) < cost.MAXIMUM_LENGTH
+    batch = [{"query": document} for _ in range(20)]
+    response, content, seconds = post(anonymous_api, batch)
+    assert response.status_code == 400, content
+    assert content[0]["errors"][0]["extensions"]["limit"]["name"] == "length"
+    assert seconds < FAST, seconds

@@ -43,6 +43,8 @@ CAP = 10 ** 12  # Numbers stop growing here: a refusal is all that is left to sa
 
 MAXIMUM_COST = 50_000
 MAXIMUM_DEPTH = 15
+# Copies of one root field in a request (aliases, batched operations).
+MAXIMUM_REPEATS = 10
 # Brackets of any kind (selections, arguments, input objects, lists) in the text,
 # checked before parsing.
 MAXIMUM_NESTING = 64

@@ -17,7 +17,7 @@ from ..policies import order_eligibility
 from .authorize import authorize_order, is_staff_viewer, viewer
 from .enums import AftersalesRequestStatus, AftersalesRequestType
 from .fields import FilterInputConnectionField, PrefetchingConnectionField
-from .mutations.base import errors_of, get_instance
+from .mutations.base import errors_of, get_instance, storable
 from .mutations.policies import (
     AftersalesPolicyDelete,
     AftersalesPolicyUpdate,
@@ -81,15 +81,19 @@ def _filter_type(qs, _, value):
 def no_nul(value, name: str):
     """PostgreSQL text can't hold NUL: a query argument with one is refused (the
     mutations refuse it with a code of their own)."""
-    if value and "\x00" in value:
-        raise GraphQLError(f"`{name}` must not contain NUL characters.")
+    if value and ("\x00" in value or not storable(value)):
+        raise GraphQLError(
+            f"`{name}` must not contain NUL characters or lone surrogates."
+        )
     return value
 
 
 def email_key(email: str) -> str:
     """One rate-limit bucket per mailbox however it is written (case, spaces);
     hashed, so Redis holds no addresses."""
-    folded = (email or "").strip().casefold()
+    # Upper case first, as PostgreSQL compares them (iexact): "ı" is "I" there,
+    # so it must share the bucket of "i".
+    folded = (email or "").strip().upper().casefold()
     return hashlib.sha256(folded.encode()).hexdigest()[:32]
 
 

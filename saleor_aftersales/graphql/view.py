@@ -15,6 +15,7 @@ already paid for instead of counting again (throttle.prepaid), so one alias is
 one count.
 """
 
+import json
 import logging
 from typing import Dict, List, Optional, Tuple
 
@@ -44,6 +45,8 @@ MESSAGES = {
     "introspection": "The introspection query nests type and field lists "
     "{requested} deep; at most {maximum} are allowed.",
     "batch": "The batch has {requested} operations; at most {maximum} are allowed.",
+    "repeats": "The request asks for one field {requested} times; at most {maximum} "
+    "are allowed.",
     "unmeasured": "The query could not be measured.",
 }
 
@@ -64,10 +67,46 @@ def too_costly(name: str, requested: int, maximum: int, analysis_cost: int, limi
     }
 
 
+INVALID_UNICODE = {
+    "message": "The request holds text that is not valid Unicode (a lone "
+    "surrogate).",
+    "extensions": {"code": "INVALID_UNICODE", "exception": {"code": "GraphQLError"}},
+}
+
 THROTTLED = {
     "message": "Too many attempts; try again in a minute.",
     "extensions": {"code": "THROTTLED", "exception": {"code": "GraphQLError"}},
 }
+
+
+def encodable(data, depth: int = 0) -> bool:
+    """Whether every text in the request can be stored: JSON may carry lone
+    surrogates (``"\\ud800"``) that PostgreSQL and hashing refuse. Multipart
+    uploads carry theirs in the ``operations`` JSON."""
+    if depth > 64:
+        return True  # the cost limit refuses such nesting
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if hasattr(data, "getlist"):  # a multipart form
+        try:
+            operations = json.loads(data.get("operations") or "null")
+        except (ValueError, RecursionError):
+            return True  # Saleor's view refuses it
+        return encodable(operations, depth + 1) and all(
+            encodable(value, depth + 1) for value in data.values()
+        )
+    if isinstance(data, dict):
+        return all(
+            encodable(key, depth + 1) and encodable(value, depth + 1)
+            for key, value in data.items()
+        )
+    if isinstance(data, list):
+        return all(encodable(item, depth + 1) for item in data)
+    return True
 
 
 class GraphQLView(host.GraphQLView):
@@ -77,7 +116,11 @@ class GraphQLView(host.GraphQLView):
     # measure needs both first, so they are kept for it.
     def parse_body(self, request):
         if not hasattr(self, "_body"):
-            self._body = super().parse_body(request)
+            try:
+                self._body = super().parse_body(request)
+            except RecursionError:
+                # JSON nested past Python's stack: as unreadable as any bad JSON.
+                raise ValueError("The request body nests too deeply.")
         return self._body
 
     def parse_query(self, query):
@@ -95,7 +138,10 @@ class GraphQLView(host.GraphQLView):
             return super()._handle_query(request)
         batch = isinstance(data, list)
         entries = data if batch else [data]
-        refusal, status, prepaid = self.admit(request, entries)
+        if not encodable(data):
+            refusal, status, prepaid = INVALID_UNICODE, 400, {}
+        else:
+            refusal, status, prepaid = self.admit(request, entries)
         if refusal is not None:
             response = JsonResponse(
                 data=[{"errors": [refusal]} for _ in entries]
@@ -159,6 +205,19 @@ class GraphQLView(host.GraphQLView):
                 400,
                 {},
             )
+        # The whole request's text first: a batch of large documents is refused
+        # before any of them is parsed.
+        length = sum(
+            len(entry.get("query") or "")
+            for entry in entries
+            if isinstance(entry, dict) and isinstance(entry.get("query"), str)
+        )
+        if length > limits.maximum_length:
+            return (
+                too_costly("length", length, limits.maximum_length, 0, limits),
+                400,
+                {},
+            )
         total = cost.Analysis()
         refusal = None
         for entry in entries:
@@ -170,14 +229,30 @@ class GraphQLView(host.GraphQLView):
             if analysis is None:
                 continue
             self._analyses[id(entry)] = analysis
-            violation = analysis.violation(limits)
-            if violation and refusal is None:
-                refusal = self.refusal(analysis, violation)
             total.cost = min(cost.CAP, total.cost + analysis.cost)
             for name, count in analysis.root_fields.items():
                 total.root_fields[name] = total.root_fields.get(name, 0) + count
+            violation = analysis.violation(limits)
+            if violation:
+                refusal = self.refusal(analysis, violation)
+                break  # what follows would not run: no need to measure it
         if refusal is None and total.cost > limits.maximum_cost:
             refusal = self.refusal(total, "cost")
+        if refusal is None:
+            # The same field asked again and again (aliases, batches) runs its
+            # queries every time; throttled fields answer to their budget instead.
+            repeats = max(
+                (
+                    count
+                    for name, count in total.root_fields.items()
+                    if name not in THROTTLED_FIELDS
+                ),
+                default=0,
+            )
+            if repeats > cost.MAXIMUM_REPEATS:
+                refusal = too_costly(
+                    "repeats", repeats, cost.MAXIMUM_REPEATS, total.cost, limits
+                )
 
         # Every alias of a throttled field counts, even in a refused document:
         # each is a guess.

@@ -105,10 +105,19 @@ MAX_KEY_LENGTH = 255
 MAX_METER_READING = 1_000_000_000
 
 
+def storable(value: str) -> bool:
+    """Whether PostgreSQL can store the text: no lone surrogates."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def clean_text(data, name: str, field: str = None, max_length=MAX_TEXT_LENGTH) -> str:
     """A free-text input, trimmed; NUL bytes and novels are refused."""
     value = (data.get(name) or "").strip()
-    if "\x00" in value or len(value) > max_length:
+    if "\x00" in value or len(value) > max_length or not storable(value):
         raise aftersales_error(
             field or name,
             f"Text must be at most {max_length} characters, without NUL bytes.",
