@@ -149,6 +149,27 @@ def test_create_with_same_idempotency_key_returns_first_claim(customer_api, orde
     assert AftersalesRequest.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    "quantity, reason", [(2, "DEFECTIVE"), (1, "WRONG_ITEM")], ids=["units", "reason"]
+)
+def test_create_with_a_used_key_asking_for_something_else_is_refused(
+    customer_api, order, quantity, reason
+):
+    first = order.lines.order_by("pk")[0]
+    create_return(customer_api, order, [line_input(first, 1)], idempotencyKey="k-1")
+    before = db_state(order)
+    other = create_return(
+        customer_api,
+        order,
+        [line_input(first, quantity, reason)],
+        idempotencyKey="k-1",
+    )
+    assert [(e["field"], e["code"]) for e in other["errors"]] == [
+        ("idempotencyKey", "IDEMPOTENCY_KEY_REUSED")
+    ]
+    assert db_state(order) == before
+
+
 # Transitions from the wrong state ------------------------------------------------
 
 

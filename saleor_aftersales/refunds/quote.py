@@ -240,7 +240,8 @@ def checked_offer(
             include_shipping=include_shipping,
             restocking_fee_percent=restocking_fee_percent,
         )
-    held = payment.captured_amount - store_credited(payment)
+    # Store credit may exceed what is still captured (Saleor's own refunds).
+    held = max(payment.captured_amount - store_credited(payment), Decimal("0"))
     return RefundOffer(quote=quote, payment=payment, held=held)
 
 

@@ -191,7 +191,8 @@ def create_request(
 ) -> AftersalesRequest:
     """Open a claim (return, exchange or repair) on an order's fulfilled lines.
 
-    A repeated call with the same ``idempotency_key`` returns the first claim.
+    A repeated call with the same ``idempotency_key`` returns the first claim; one
+    asking for something else with it is refused (IDEMPOTENCY_KEY_REUSED).
     """
     with transaction.atomic():
         # Serialises claims per order so two of them can't hold the same units.
@@ -201,7 +202,7 @@ def create_request(
                 order=order, idempotency_key=idempotency_key
             ).first()
             if existing is not None:
-                return existing
+                return _replayed(existing, type, lines)
         exceptions = _validate_claim_lines(
             order, type, lines, settings, may_override=by.is_staff_or_app
         )
@@ -265,3 +266,18 @@ def create_request(
             },
         )
     return request
+
+
+def _replayed(existing: AftersalesRequest, type: str, lines: List[ClaimLineInput]):
+    """The claim first made with this key, if the retry asks for the same units."""
+    asked = sorted((line.order_line.pk, line.quantity, line.reason) for line in lines)
+    made = sorted(
+        existing.lines.values_list("order_line_id", "quantity_requested", "reason")
+    )
+    if existing.type != type or asked != made:
+        raise _error(
+            "idempotencyKey",
+            "This key was used for a different claim.",
+            Code.IDEMPOTENCY_KEY_REUSED,
+        )
+    return existing
