@@ -37,19 +37,27 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import dispatch, host, stripe_refunds, workflow
-from .enums import Reason, RefundMethod, RefundStatus, RequestStatus, RequestType
+from .enums import (
+    Action,
+    Reason,
+    RefundMethod,
+    RefundStatus,
+    RequestStatus,
+    RequestType,
+)
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesRefund, AftersalesRequest
 from .settings import AftersalesSettings
 from .policies import policies_by_line
+from .workflow.actions import starts
 
 logger = logging.getLogger(__name__)
 
 CENT = Decimal("0.01")
 MAX_KEY_LENGTH = 255
 MAX_AMOUNT = Decimal("1000000000")
-REFUNDABLE_STATUSES = (RequestStatus.APPROVED, RequestStatus.RECEIVED)
+REFUNDABLE_STATUSES = starts(Action.REFUND)
 # Keys the plugin makes for itself; the API refuses them from callers.
 SYSTEM_KEY_PREFIX = "aftersales:"
 
