@@ -264,3 +264,75 @@ class HandBackMethod:
     SHIPMENT = "shipment"
 
     CHOICES = [(PICKUP, "Picked up at the desk"), (SHIPMENT, "Shipped back")]
+
+
+class Action:
+    """A step a viewer may take on a claim now (``availableActions``); each is one
+    mutation. The statuses each may start from are in ``workflow/actions.py``."""
+
+    # The customer's (signed in, or a guest with the order's token)
+    CANCEL = "cancel"
+    APPEAL = "appeal"
+    PROVIDE_INFO = "provide_info"
+    ACCEPT_QUOTE = "accept_quote"
+    DECLINE_QUOTE = "decline_quote"
+    RATE = "rate"
+    UPLOAD_PHOTO = "upload_photo"
+    # The desk's (staff and apps with MANAGE_ORDERS)
+    APPROVE = "approve"
+    REJECT = "reject"
+    REQUEST_INFO = "request_info"
+    RECEIVE = "receive"
+    REFUND = "refund"
+    FULFILL_EXCHANGE = "fulfill_exchange"
+    CREATE_QUOTE = "create_quote"
+    UPDATE_REPAIR = "update_repair"
+    CLOSE = "close"
+    ASSIGN = "assign"
+    ADD_NOTE = "add_note"
+
+    CHOICES = [
+        (CANCEL, "Cancel (aftersalesRequestCancel)"),
+        (APPEAL, "Appeal (aftersalesRequestAppeal)"),
+        (PROVIDE_INFO, "Provide information (aftersalesRequestProvideInfo)"),
+        (ACCEPT_QUOTE, "Accept the quote (repairQuoteRespond, accept: true)"),
+        (DECLINE_QUOTE, "Decline the quote (repairQuoteRespond, accept: false)"),
+        (RATE, "Rate (aftersalesRequestRate)"),
+        (UPLOAD_PHOTO, "Add a photo (aftersalesPhotoUpload)"),
+        (APPROVE, "Approve (aftersalesRequestApprove)"),
+        (REJECT, "Reject (aftersalesRequestReject)"),
+        (REQUEST_INFO, "Ask for information (aftersalesRequestRequestInfo)"),
+        (RECEIVE, "Receive goods (aftersalesRequestReceive)"),
+        (REFUND, "Refund (aftersalesRequestRefund)"),
+        (FULFILL_EXCHANGE, "Send the replacement (exchangeRequestFulfill)"),
+        (CREATE_QUOTE, "Quote the repair (repairQuoteCreate)"),
+        (UPDATE_REPAIR, "Record repair progress (repairStatusUpdate)"),
+        (CLOSE, "Close (aftersalesRequestClose)"),
+        (ASSIGN, "Assign (aftersalesRequestAssign)"),
+        (ADD_NOTE, "Add an internal note (aftersalesNoteAdd)"),
+    ]
+
+    CUSTOMER = (
+        CANCEL,
+        APPEAL,
+        PROVIDE_INFO,
+        ACCEPT_QUOTE,
+        DECLINE_QUOTE,
+        RATE,
+        UPLOAD_PHOTO,
+    )
+    # Staff may attach evidence too (aftersalesPhotoUpload takes any claim's staff).
+    DESK = (
+        APPROVE,
+        REJECT,
+        REQUEST_INFO,
+        RECEIVE,
+        REFUND,
+        FULFILL_EXCHANGE,
+        CREATE_QUOTE,
+        UPDATE_REPAIR,
+        CLOSE,
+        ASSIGN,
+        ADD_NOTE,
+        UPLOAD_PHOTO,
+    )

@@ -578,7 +578,8 @@ def order_by_number_and_email(number: str, email: str) -> Optional[Order]:
     """
     number = (number or "").strip().lstrip("#")
     email = (email or "").strip()
-    if not number.isdigit() or len(number) > 12 or not email:
+    # ASCII digits only: "²" is a digit to str.isdigit() and no number to int().
+    if not (number.isascii() and number.isdigit()) or len(number) > 12 or not email:
         return None
     return (
         Order.objects.filter(

@@ -329,6 +329,8 @@ class AftersalesEvent(ImmutableEvent):
 class AftersalesPhoto(models.Model):
     """Evidence the customer (or the desk) attached to a claim."""
 
+    MAX_PER_CLAIM = 5  # photos one claim holds
+
     request = models.ForeignKey(
         AftersalesRequest, related_name="photos", on_delete=models.CASCADE
     )

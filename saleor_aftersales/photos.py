@@ -29,10 +29,11 @@ from django.urls import reverse
 from PIL import Image, ImageOps
 
 from .actors import Actor
-from .enums import RequestStatus
+from .enums import Action
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
 from .models import AftersalesPhoto, AftersalesRequest
+from .workflow.actions import starts
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ MAX_PIXELS = 40_000_000
 MAX_SIDE = 2048  # longest side of the photo kept
 THUMB_SIDE = 320  # longest side of its thumbnail
 QUALITY = 85
-MAX_PER_CLAIM = 5
+MAX_PER_CLAIM = AftersalesPhoto.MAX_PER_CLAIM
 # Pillow's format name of the uploads accepted.
 ACCEPTED = ("JPEG", "PNG", "WEBP")
 # What is stored: (content type, extension, Pillow save options).
@@ -170,7 +171,7 @@ def attach(request: AftersalesRequest, upload, *, by: Actor) -> AftersalesPhoto:
     photo_bytes, thumbnail_bytes, content_type, extension = _renditions(data)
     with transaction.atomic():
         request = AftersalesRequest.objects.select_for_update().get(pk=request.pk)
-        if request.status in (RequestStatus.CANCELLED, RequestStatus.CLOSED):
+        if request.status not in starts(Action.UPLOAD_PHOTO):
             raise _error(
                 None, "Photos can't be added to a closed claim.", Code.INVALID_STATUS
             )

@@ -626,3 +626,62 @@ def test_a_right_to_left_override_in_typed_text_stays_inside_it(
     portal.wait_for_selector("#claim-status")
     assert reads_in_order(portal, "#view table tbody td", "Zip", "Blue")
     assert console.problems == [] and portal.problems == []
+
+
+def test_the_pages_offer_only_the_steps_the_claim_allows(
+    browser, live_server, order, customer, staff_user
+):
+    """The buttons follow the claim's availableActions, not its status: an
+    approved return with a refund in flight offers no refund, receipt or
+    cancelling; a rejected one no refund."""
+    from saleor_aftersales import workflow
+    from saleor_aftersales.models import AftersalesRefund
+    from saleor_aftersales.settings import get_settings
+
+    first, second = order.lines.order_by("pk")
+    claims = [
+        workflow.create_request(
+            order,
+            type="return",
+            lines=[workflow.ClaimLineInput(line, 1, "defective")],
+            by=workflow.Actor.customer(customer),
+            settings=get_settings(),
+        )
+        for line in (first, second)
+    ]
+    paying, rejected = claims
+    workflow.approve(paying, by=workflow.Actor.staff(staff_user))
+    AftersalesRefund.objects.create(
+        request=paying,
+        payment=order.payments.get(),
+        amount=25,
+        currency="USD",
+        line_quantities={},
+        idempotency_key="in-flight",
+    )
+    workflow.reject(rejected, by=workflow.Actor.staff(staff_user), reason="other")
+
+    console = open_page(browser, f"{live_server.url}/aftersales/console/")
+    staff_sign_in(console)
+    console.locator(f"tr[data-number='{paying.number}'] .open-claim").click()
+    console.wait_for_selector("#claim-status[data-status=APPROVED]")
+    console.wait_for_selector("#add-note")
+    for hidden in ("#refund", "#refund-box", "#receive", "#close", "#approve"):
+        assert console.locator(hidden).count() == 0, hidden
+    console.click("#nav-queue")
+    console.locator(f"tr[data-number='{rejected.number}'] .open-claim").click()
+    console.wait_for_selector("#claim-status[data-status=REJECTED]")
+    console.wait_for_selector("#close")
+    assert console.locator("#refund").count() == 0
+
+    portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
+    customer_sign_in(portal, customer, order)
+    portal.click(f"#claims button:has-text('{paying.number}')")
+    portal.wait_for_selector("#claim-status[data-status=APPROVED]")
+    assert portal.locator("#cancel").count() == 0
+    portal.click("#back")
+    portal.click(f"#claims button:has-text('{rejected.number}')")
+    portal.wait_for_selector("#claim-status[data-status=REJECTED]")
+    assert portal.locator("#appeal").count() == 1
+    assert portal.locator("#cancel").count() == 0
+    assert console.problems == [] and portal.problems == []

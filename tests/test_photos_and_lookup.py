@@ -471,3 +471,13 @@ def test_the_pages_are_served_with_a_strict_policy(client, db):
     assert client.get("/aftersales/assets/portal.js").status_code == 200
     assert client.get("/aftersales/assets/..%2Fviews.py").status_code == 404
     assert client.get("/aftersales/assets/nothing.js").status_code == 404
+
+
+def test_digits_other_than_0_to_9_find_no_order(anonymous_api, guest_order):
+    """Superscripts are digits to str.isdigit() but no number to int(): the look-up
+    says NOT_FOUND, never raises (found by tests/test_fuzzing.py)."""
+    for number in ("²", f"{guest_order.pk}²"):
+        missed = anonymous_api.data(
+            LOOKUP, {"number": number, "email": "guest@example.com"}
+        )["aftersalesOrderLookup"]
+        assert [e["code"] for e in missed["errors"]] == ["NOT_FOUND"], number

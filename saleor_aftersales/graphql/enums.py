@@ -64,6 +64,11 @@ RepairQuoteLineKind = _enum(
 AftersalesHandBackMethod = _enum(
     "AftersalesHandBackMethod", enums.HandBackMethod, "How a repaired item goes back."
 )
+AftersalesAction = _enum(
+    "AftersalesAction",
+    enums.Action,
+    "A step the viewer may take on a claim now; each is one mutation.",
+)
 AftersalesIneligibility = _enum(
     "AftersalesIneligibility",
     enums.Ineligibility,

@@ -3,12 +3,13 @@ from django.utils import timezone
 from graphene import relay
 from prices import Money
 
-from .. import host, models, photos, selectors, sla, stats
-from ..enums import RefundStatus
-from ..settings import get_settings
+from .. import host, models, photos, selectors, sla, stats, workflow
+from ..enums import Action, RefundStatus
+from ..settings import AftersalesSettings, get_settings
 from ..warranty import display_code
 from .authorize import is_staff_viewer, may_see_account, sees_whole_order
 from .enums import (
+    AftersalesAction,
     AftersalesActorType,
     AftersalesDisposition,
     AftersalesErrorCode,
@@ -323,6 +324,17 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     can_appeal = graphene.Boolean(
         required=True, description="Whether the customer may still appeal."
     )
+    available_actions = graphene.List(
+        graphene.NonNull(AftersalesAction),
+        required=True,
+        description=(
+            "The steps the viewer may take now, each one mutation: the desk's to "
+            "staff and apps with MANAGE_ORDERS, the customer's to the claim's "
+            "customer (signed in, or a guest with the order's token). A step listed "
+            "is open as far as the claim tells; the mutation still checks what only "
+            "it can (stock, the payment, amounts)."
+        ),
+    )
     returnless = graphene.Boolean(
         required=True,
         description="Refunded without the goods coming back: keep them.",
@@ -458,7 +470,16 @@ class AftersalesRequest(host.CountableDjangoObjectType):
 
     @staticmethod
     def resolve_can_appeal(root: models.AftersalesRequest, _info):
-        return root.status == "rejected" and root.appealed_at is None
+        return workflow.may(root, Action.APPEAL)
+
+    @staticmethod
+    def resolve_available_actions(root: models.AftersalesRequest, info):
+        as_staff = is_staff_viewer(info)
+        return ShopSettings(info.context).load("shop").then(
+            lambda settings: workflow.available_actions(
+                root, as_staff=as_staff, settings=settings
+            )
+        )
 
 
 class AftersalesEligibilityLine(graphene.ObjectType):
@@ -786,6 +807,17 @@ class AftersalesPolicy(graphene.ObjectType):
         description = (
             "After-sales terms of a product type, with the shop's defaults filled in."
         )
+
+
+class ShopSettings(host.DataLoader):
+    """The shop's settings, read once per GraphQL request (one query) however many
+    claims ask."""
+
+    context_key = "aftersales_shop_settings"
+
+    def batch_load(self, keys):
+        settings: AftersalesSettings = get_settings()
+        return [settings for _key in keys]
 
 
 class CustomerHistoryByEmail(host.DataLoader):

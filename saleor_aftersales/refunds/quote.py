@@ -12,12 +12,13 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
 
 from .. import host
-from ..enums import Reason, RefundMethod, RefundStatus, RequestStatus, RequestType
+from ..enums import Action, Reason, RefundMethod, RefundStatus, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRefund, AftersalesRequest
 from ..settings import AftersalesSettings
 from ..policies import policies_by_line
+from ..workflow.actions import starts
 
 
 CENT = Decimal("0.01")
@@ -29,7 +30,7 @@ MAX_KEY_LENGTH = 255
 MAX_AMOUNT = Decimal("1000000000")
 
 
-REFUNDABLE_STATUSES = (RequestStatus.APPROVED, RequestStatus.RECEIVED)
+REFUNDABLE_STATUSES = starts(Action.REFUND)
 
 
 @dataclass

@@ -7,10 +7,18 @@ number of lines (bulk writes only).
 
 One module per seam: ``creation``, ``review``, ``goods``, ``exchanges``,
 ``repairs`` and ``desk``, on the machinery of ``steps``; callers use the names
-below (``workflow.approve(request, by=...)``).
+below (``workflow.approve(request, by=...)``). The statuses each step may start
+from are declared once, in ``actions.STARTS``, which also answers what a viewer
+may do to a claim now (``available_actions``).
 """
 
 from ..actors import Actor  # noqa: F401
+from .actions import (  # noqa: F401
+    STARTS,
+    available_actions,
+    may,
+    starts,
+)
 from .steps import (  # noqa: F401
     Change,
     ClaimLineInput,

@@ -8,10 +8,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from ..actors import Actor
-from ..enums import EventType, RequestStatus
+from ..enums import Action, EventType, RequestStatus
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRequest
+from .actions import starts
 from .steps import Change, lock, move
 
 
@@ -22,7 +23,7 @@ def rate(
     if not 1 <= rating <= 5:
         raise _error("rating", "Rate from 1 to 5.", Code.INVALID)
     with transaction.atomic():
-        request = lock(request, (RequestStatus.RESOLVED, RequestStatus.CLOSED))
+        request = lock(request, starts(Action.RATE))
         if request.rating is not None:
             raise _error(None, "This claim has already been rated.", Code.ALREADY_RATED)
         request.rating = rating
@@ -44,7 +45,7 @@ def assign(request: AftersalesRequest, *, by: Actor, staff_user) -> Change:
             "staffUser", "Claims can only be assigned to staff.", Code.NOT_STAFF
         )
     with transaction.atomic():
-        request = lock(request, dict(RequestStatus.CHOICES))
+        request = lock(request, starts(Action.ASSIGN))
         request.assignee = staff_user
         return move(
             request,
@@ -115,5 +116,5 @@ def add_note(request: AftersalesRequest, *, by: Actor, message: str) -> Change:
     if not message.strip():
         raise _error("message", "The note can't be empty.", Code.REQUIRED)
     with transaction.atomic():
-        request = lock(request, dict(RequestStatus.CHOICES))
+        request = lock(request, starts(Action.ADD_NOTE))
         return move(request, request.status, by, EventType.NOTE_ADDED, message=message)

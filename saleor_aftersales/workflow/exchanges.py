@@ -8,11 +8,12 @@ from django.utils import timezone
 
 from .. import host
 from ..actors import Actor
-from ..enums import EventType, RequestStatus, RequestType, Resolution
+from ..enums import Action, EventType, RequestStatus, RequestType, Resolution
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRequest
 from ..settings import AftersalesSettings
+from .actions import starts
 from .steps import Change, lock, move, refuse_while_refund_pending
 
 
@@ -26,11 +27,8 @@ def fulfill_exchange(
     cheaper one leaves ``extra["difference"]`` to refund. Called again after a
     failed difference refund, it keeps the order it made.
     """
-    allowed = (RequestStatus.RECEIVED,)
-    if settings.ship_exchange_before_receipt:
-        allowed += (RequestStatus.APPROVED,)
     with transaction.atomic():
-        request = lock(request, allowed)
+        request = lock(request, starts(Action.FULFILL_EXCHANGE, settings))
         if request.type != RequestType.EXCHANGE:
             raise _error(None, "Only exchanges send replacements.", Code.INVALID_STATUS)
         refuse_while_refund_pending(request)

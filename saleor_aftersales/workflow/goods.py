@@ -10,6 +10,7 @@ from django.utils import timezone
 from .. import host, warranty
 from ..actors import Actor
 from ..enums import (
+    Action,
     Disposition,
     EventType,
     RefundMethod,
@@ -20,6 +21,7 @@ from ..enums import (
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesLine, AftersalesRequest
+from .actions import starts
 from .steps import (
     Change,
     ReceivedLineInput,
@@ -54,10 +56,7 @@ def receive(
     (the claim then stays resolved).
     """
     with transaction.atomic():
-        request = lock(
-            request,
-            (RequestStatus.APPROVED, RequestStatus.RECEIVED, RequestStatus.RESOLVED),
-        )
+        request = lock(request, starts(Action.RECEIVE))
         refuse_while_refund_pending(request)
         claim_lines = {
             line.pk: line for line in request.lines.select_related("order_line")
@@ -266,10 +265,7 @@ def record_external_refund(request: AftersalesRequest, refund) -> Change:
 def close(request: AftersalesRequest, *, by: Actor, note: str = "") -> Change:
     """File the claim away: it is resolved, rejected, or received and settled by hand."""
     with transaction.atomic():
-        request = lock(
-            request,
-            (RequestStatus.RESOLVED, RequestStatus.REJECTED, RequestStatus.RECEIVED),
-        )
+        request = lock(request, starts(Action.CLOSE))
         refuse_while_refund_pending(request)
         request.closed_at = timezone.now()
         return move(

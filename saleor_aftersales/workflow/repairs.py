@@ -10,11 +10,19 @@ from django.utils import timezone
 
 from .. import host
 from ..actors import Actor
-from ..enums import EventType, HandBackMethod, RequestStatus, RequestType, Resolution
+from ..enums import (
+    Action,
+    EventType,
+    HandBackMethod,
+    RequestStatus,
+    RequestType,
+    Resolution,
+)
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRequest, RepairQuote, RepairQuoteLine
 from ..settings import AftersalesSettings
+from .actions import starts
 from .steps import Change, lock, move
 
 
@@ -71,7 +79,7 @@ def create_quote(
     the repair starts at once. Left unsaid, a claim a valid card covers is quoted
     under warranty."""
     with transaction.atomic():
-        request = lock(request, (RequestStatus.RECEIVED,))
+        request = lock(request, starts(Action.CREATE_QUOTE))
         if request.type != RequestType.REPAIR:
             raise _error(None, "Only repairs are quoted.", Code.INVALID_STATUS)
         if under_warranty is None:
@@ -117,7 +125,9 @@ def respond_to_quote(request: AftersalesRequest, *, by: Actor, accept: bool) -> 
     """The customer's answer. Accepted: the repair starts and an unpaid Saleor
     order collects the price. Declined: the item goes back unrepaired."""
     with transaction.atomic():
-        request = lock(request, (RequestStatus.QUOTED,))
+        request = lock(
+            request, starts(Action.ACCEPT_QUOTE if accept else Action.DECLINE_QUOTE)
+        )
         quote = RepairQuote.objects.select_for_update().get(request=request)
         quote.accepted = accept
         quote.responded_at = timezone.now()
@@ -175,7 +185,7 @@ def update_repair(
     if status not in (RequestStatus.IN_REPAIR, RequestStatus.RESOLVED):
         raise _error("status", "Repairs move to IN_REPAIR or RESOLVED.", Code.INVALID)
     with transaction.atomic():
-        request = lock(request, (RequestStatus.IN_REPAIR,))
+        request = lock(request, starts(Action.UPDATE_REPAIR))
         if status == RequestStatus.IN_REPAIR:
             return move(
                 request, request.status, by, EventType.REPAIR_UPDATED, message=note

@@ -10,16 +10,14 @@ from django.utils import timezone
 
 from .. import host, sla
 from ..actors import Actor
-from ..enums import EventType, RequestStatus, RequestType
+from ..enums import Action, EventType, RequestStatus, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesLine, AftersalesRequest
 from ..settings import get_settings
 from ..policies import claimed_quantities, policies_by_line
+from .actions import starts
 from .steps import Change, lock, move, record
-
-
-REVIEWABLE = RequestStatus.PENDING
 
 
 def request_info(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
@@ -27,7 +25,7 @@ def request_info(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
     if not note.strip():
         raise _error("note", "Tell the customer what is needed.", Code.REQUIRED)
     with transaction.atomic():
-        request = lock(request, (RequestStatus.REQUESTED, RequestStatus.APPEALED))
+        request = lock(request, starts(Action.REQUEST_INFO))
         return move(
             request,
             RequestStatus.NEEDS_INFO,
@@ -42,7 +40,7 @@ def provide_info(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
     if not note.strip():
         raise _error("note", "The answer can't be empty.", Code.REQUIRED)
     with transaction.atomic():
-        request = lock(request, (RequestStatus.NEEDS_INFO,))
+        request = lock(request, starts(Action.PROVIDE_INFO))
         back_to = (
             RequestStatus.APPEALED if request.appealed_at else RequestStatus.REQUESTED
         )
@@ -68,7 +66,7 @@ def approve(
     """
     quantities = quantities or {}
     with transaction.atomic():
-        request = lock(request, REVIEWABLE)
+        request = lock(request, starts(Action.APPROVE))
         lines = list(request.lines.select_related("order_line"))
         by_pk = {line.pk: line for line in lines}
         for pk, quantity in quantities.items():
@@ -186,7 +184,7 @@ def reject(
     request: AftersalesRequest, *, by: Actor, reason: str, note: str = ""
 ) -> Change:
     with transaction.atomic():
-        request = lock(request, REVIEWABLE)
+        request = lock(request, starts(Action.REJECT))
         request.reject_reason = reason
         return move(
             request,
@@ -204,7 +202,7 @@ def appeal(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
     if not note.strip():
         raise _error("note", "Say why the decision should change.", Code.REQUIRED)
     with transaction.atomic():
-        request = lock(request, (RequestStatus.REJECTED,))
+        request = lock(request, starts(Action.APPEAL))
         if request.appealed_at is not None:
             raise _error(
                 None, "This claim has already been appealed.", Code.ALREADY_APPEALED
@@ -224,7 +222,7 @@ def appeal(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
 def cancel(request: AftersalesRequest, *, by: Actor) -> Change:
     """The customer withdraws the claim; possible until goods arrive or money moves."""
     with transaction.atomic():
-        request = lock(request, (*RequestStatus.PENDING, RequestStatus.APPROVED))
+        request = lock(request, starts(Action.CANCEL))
         if request.refunds.exists() or request.replacement_order_id:
             raise _error(
                 None,

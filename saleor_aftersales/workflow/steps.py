@@ -57,7 +57,8 @@ def lock_claim(pk: int) -> AftersalesRequest:
 
 
 def lock(request: AftersalesRequest, allowed: Iterable[str]) -> AftersalesRequest:
-    """Re-read the claim under a row lock and check it may take this step."""
+    """Re-read the claim under a row lock and check it may take this step:
+    ``allowed`` is the step's row of ``actions.STARTS`` (``starts(Action.X)``)."""
     locked = lock_claim(request.pk)
     if locked.status not in allowed:
         raise _error(

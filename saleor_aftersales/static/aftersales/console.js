@@ -2,8 +2,10 @@
 // take every step of a claim.
 "use strict";
 
+// availableActions: the desk's steps the server allows on this claim now; the
+// page offers exactly those and never works them out from the status.
 const FULL_CLAIM = `
-  id number type status resolution rejectReason createdAt userEmail customerNote
+  id number type status resolution rejectReason createdAt userEmail customerNote availableActions
   slaResponseDueAt slaResolutionDueAt isOverdue returnless underWarranty
   order { id number }
   assignee { email }
@@ -179,10 +181,10 @@ function perLine(selector, extra) {
 }
 
 function actionsFor(claim, act, note, errors) {
-  const s = claim.status;
+  const can = (action) => claim.availableActions.includes(action);
   const box = el("section", { class: "actions", id: "actions" }, el("label", {}, t("note"), note));
   const button = (id, text, handler) => el("button", { type: "button", id, onclick: (event) => whileBusy(event.currentTarget, handler) }, text);
-  if (["REQUESTED", "APPEALED", "NEEDS_INFO"].includes(s)) {
+  if (can("APPROVE")) {
     // Outside the policy only by an explicit, audited choice.
     const override = el("input", { type: "checkbox", id: "override-policy" });
     if (claim.lines.some((l) => l.policyException)) {
@@ -192,27 +194,29 @@ function actionsFor(claim, act, note, errors) {
       `mutation($id: ID!, $lines: [AftersalesApproveLineInput!], $note: String, $override: Boolean) {
         aftersalesRequestApprove(id: $id, lines: $lines, note: $note, overridePolicy: $override) { errors { code message } } }`,
       { lines: perLine(".approve-qty"), note: note.value, override: override.checked })()));
+  }
+  if (can("REJECT")) {
     const reason = el("select", { id: "reject-reason" }, ["OUTSIDE_WINDOW", "NOT_ELIGIBLE", "FINAL_SALE", "NO_DEFECT_FOUND", "OTHER"].map((r) => el("option", { value: r }, r)));
     box.append(reason, button("reject", t("reject"), () => act("aftersalesRequestReject",
       `mutation($id: ID!, $reason: AftersalesRejectReason!, $note: String) { aftersalesRequestReject(id: $id, reason: $reason, note: $note) { errors { code message } } }`,
       { reason: reason.value, note: note.value })()));
-    if (s !== "NEEDS_INFO") {
-      box.append(button("request-info", t("requestInfo"), () => act("aftersalesRequestRequestInfo",
-        `mutation($id: ID!, $note: String!) { aftersalesRequestRequestInfo(id: $id, note: $note) { errors { code message } } }`, { note: note.value })()));
-    }
   }
-  if (["APPROVED", "RECEIVED"].includes(s) && claim.lines.some((l) => l.quantityApproved > l.quantityReceived + l.quantityMissing)) {
+  if (can("REQUEST_INFO")) {
+    box.append(button("request-info", t("requestInfo"), () => act("aftersalesRequestRequestInfo",
+      `mutation($id: ID!, $note: String!) { aftersalesRequestRequestInfo(id: $id, note: $note) { errors { code message } } }`, { note: note.value })()));
+  }
+  if (can("RECEIVE")) {
     box.append(button("receive", t("receive"), () => act("aftersalesRequestReceive",
       `mutation($id: ID!, $lines: [AftersalesReceiveLineInput!]) { aftersalesRequestReceive(id: $id, lines: $lines) { errors { code message } } }`,
       { lines: perLine(".receive-qty", (row) => ({ disposition: row.querySelector(".disposition").value })).filter((l) => l.quantity > 0) })()));
   }
-  if (["APPROVED", "RECEIVED"].includes(s) && claim.type === "RETURN") box.append(refundBox(claim, act));
-  if (claim.type === "EXCHANGE" && ["APPROVED", "RECEIVED"].includes(s)) {
+  if (can("REFUND")) box.append(refundBox(claim, act));
+  if (can("FULFILL_EXCHANGE")) {
     box.append(button("fulfill-exchange", t("fulfillExchange"), act("exchangeRequestFulfill",
       `mutation($id: ID!) { exchangeRequestFulfill(id: $id) { errors { code message } } }`)));
   }
-  if (claim.type === "REPAIR" && s === "RECEIVED") box.append(quoteBox(act));
-  if (claim.type === "REPAIR" && s === "IN_REPAIR") {
+  if (can("CREATE_QUOTE")) box.append(quoteBox(act));
+  if (can("UPDATE_REPAIR")) {
     const status = el("select", { id: "repair-status" }, ["IN_REPAIR", "RESOLVED"].map((x) => el("option", { value: x }, label("status_", x))));
     const handBack = el("select", { id: "hand-back" }, ["PICKUP", "SHIPMENT"].map((x) => el("option", { value: x }, x)));
     const repairNote = el("textarea", { id: "repair-note", maxlength: 5000, required: true });
@@ -228,17 +232,21 @@ function actionsFor(claim, act, note, errors) {
         { status: status.value, note: repairNote.value, handBack: status.value === "RESOLVED" ? handBack.value : null })();
     }));
   }
-  if (["RESOLVED", "REJECTED", "RECEIVED"].includes(s)) {
+  if (can("CLOSE")) {
     box.append(button("close", t("close"), () => act("aftersalesRequestClose",
       `mutation($id: ID!, $note: String) { aftersalesRequestClose(id: $id, note: $note) { errors { code message } } }`, { note: note.value })()));
   }
-  box.append(button("add-note", t("addNote"), () => act("aftersalesNoteAdd",
-    `mutation($id: ID!, $message: String!) { aftersalesNoteAdd(id: $id, message: $message) { errors { code message } } }`, { message: note.value })()));
-  box.append(button("assign-me", t("assignToMe"), async () => {
-    const me = (await call("{ me { id } }")).me;
-    await act("aftersalesRequestAssign", `mutation($id: ID!, $user: ID) { aftersalesRequestAssign(id: $id, staffUser: $user) { errors { code message } } }`, { user: me.id })();
-  }));
-  if (claim.assignee) {
+  if (can("ADD_NOTE")) {
+    box.append(button("add-note", t("addNote"), () => act("aftersalesNoteAdd",
+      `mutation($id: ID!, $message: String!) { aftersalesNoteAdd(id: $id, message: $message) { errors { code message } } }`, { message: note.value })()));
+  }
+  if (can("ASSIGN")) {
+    box.append(button("assign-me", t("assignToMe"), async () => {
+      const me = (await call("{ me { id } }")).me;
+      await act("aftersalesRequestAssign", `mutation($id: ID!, $user: ID) { aftersalesRequestAssign(id: $id, staffUser: $user) { errors { code message } } }`, { user: me.id })();
+    }));
+  }
+  if (can("ASSIGN") && claim.assignee) {
     box.append(button("unassign", t("unassign"), act("aftersalesRequestAssign",
       `mutation($id: ID!) { aftersalesRequestAssign(id: $id, staffUser: null) { errors { code message } } }`)));
   }

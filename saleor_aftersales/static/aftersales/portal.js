@@ -2,8 +2,10 @@
 // follow a claim and answer the desk, check a warranty card.
 "use strict";
 
+// availableActions: the steps the server lets this customer take now; the page
+// offers exactly those and never works them out from the status.
 const CLAIM_FIELDS = `
-  id number type status resolution canAppeal createdAt customerNote rating
+  id number type status resolution availableActions createdAt customerNote rating
   lines { id quantity quantityApproved quantityReceived quantityRefunded reason comment
           orderLine { productName variantName } }
   events { type date message toStatus actorType }
@@ -268,29 +270,28 @@ async function claimView(main) {
     } catch (e) { showErrors(errors, e); }
   };
   const noteInput = el("textarea", { id: "customer-note", maxlength: 5000 });
+  const can = (action) => claim.availableActions.includes(action);
   const actions = [];
-  if (["REQUESTED", "NEEDS_INFO", "APPEALED", "APPROVED"].includes(claim.status)) {
+  if (can("CANCEL")) {
     actions.push(el("button", { type: "button", id: "cancel", onclick: act("aftersalesRequestCancel",
       `mutation($id: ID!, $token: UUID) { aftersalesRequestCancel(id: $id, orderToken: $token) { errors { code message } } }`) }, t("cancel")));
   }
-  if (claim.status === "NEEDS_INFO") {
+  if (can("PROVIDE_INFO")) {
     actions.push(noteInput, el("button", { type: "button", id: "provide-info", onclick: () => act("aftersalesRequestProvideInfo",
       `mutation($id: ID!, $token: UUID, $note: String!) { aftersalesRequestProvideInfo(id: $id, note: $note, orderToken: $token) { errors { code message } } }`,
       { note: noteInput.value })() }, t("provideInfo")));
   }
-  if (claim.canAppeal) {
+  if (can("APPEAL")) {
     actions.push(noteInput, el("button", { type: "button", id: "appeal", onclick: () => act("aftersalesRequestAppeal",
       `mutation($id: ID!, $token: UUID, $note: String!) { aftersalesRequestAppeal(id: $id, note: $note, orderToken: $token) { errors { code message } } }`,
       { note: noteInput.value })() }, t("appeal")));
   }
-  if (claim.status === "QUOTED" && claim.quote && claim.quote.accepted === null) {
-    const respond = (accept) => act("repairQuoteRespond",
-      `mutation($id: ID!, $token: UUID, $accept: Boolean!) { repairQuoteRespond(id: $id, accept: $accept, orderToken: $token) { errors { code message } } }`,
-      { accept });
-    actions.push(el("button", { type: "button", id: "accept-quote", onclick: respond(true) }, t("acceptQuote")),
-      el("button", { type: "button", id: "decline-quote", onclick: respond(false) }, t("declineQuote")));
-  }
-  if (["RESOLVED", "CLOSED"].includes(claim.status) && claim.rating === null) {
+  const respond = (accept) => act("repairQuoteRespond",
+    `mutation($id: ID!, $token: UUID, $accept: Boolean!) { repairQuoteRespond(id: $id, accept: $accept, orderToken: $token) { errors { code message } } }`,
+    { accept });
+  if (can("ACCEPT_QUOTE")) actions.push(el("button", { type: "button", id: "accept-quote", onclick: respond(true) }, t("acceptQuote")));
+  if (can("DECLINE_QUOTE")) actions.push(el("button", { type: "button", id: "decline-quote", onclick: respond(false) }, t("declineQuote")));
+  if (can("RATE")) {
     const stars = el("input", { type: "number", min: 1, max: 5, value: 5, id: "rating" });
     actions.push(el("label", {}, t("rating"), stars), el("button", { type: "button", id: "rate", onclick: () => act("aftersalesRequestRate",
       `mutation($id: ID!, $token: UUID, $rating: Int!) { aftersalesRequestRate(id: $id, rating: $rating, orderToken: $token) { errors { code message } } }`,
