@@ -12,7 +12,14 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
 
 from .. import host
-from ..enums import Action, Reason, RefundMethod, RefundStatus, RequestType
+from ..enums import (
+    Action,
+    Reason,
+    RefundMethod,
+    RefundStatus,
+    RequestStatus,
+    RequestType,
+)
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRefund, AftersalesRequest
