@@ -15,6 +15,7 @@ from saleor_aftersales.models import AftersalesRequest, WarrantyCard
 from saleor_aftersales.settings import get_settings
 from saleor_aftersales.warranty import display_code
 
+GUEST_EMAIL = "guest@example.com"
 CUSTOMER_EMAIL = "customer@example.com"
 CUSTOMER_PASSWORD = "customer"
 STAFF_EMAIL = "admin@example.com"
@@ -52,6 +53,11 @@ class Command(BaseCommand):
                     customer, staff, warehouse, [(chunk[0], 2), (chunk[1], 1)]
                 )
             )
+
+        # A guest's order (no account): the portal finds it by number and e-mail.
+        guest_order = shop.fulfilled_paid_order(
+            None, staff, warehouse, [(chunk[0], 1)], guest_email=GUEST_EMAIL
+        )
 
         settings = get_settings()
         as_customer = workflow.Actor.customer(customer)
@@ -142,9 +148,12 @@ class Command(BaseCommand):
 
         for order in orders:
             self.stdout.write(
-                f"Order #{order.pk} (token {order.token}) total "
+                f"Order #{order.pk} of {CUSTOMER_EMAIL} (sign in) total "
                 f"{order.total_gross_amount.quantize(Decimal('0.01'))} {order.currency}"
             )
+        self.stdout.write(
+            f"Guest order #{guest_order.pk}: find it in the portal with {GUEST_EMAIL}"
+        )
         self.stdout.write(
             f"Claims: {AftersalesRequest.objects.filter(user=customer).count()}"
         )
