@@ -13,6 +13,12 @@ from django.conf import settings
 
 logger = logging.getLogger(__name__)
 
+# The buckets: the public warranty check and the guest order look-up, per client;
+# the look-up per mailbox too.
+WARRANTY_VERIFY = "warranty-verify"
+ORDER_LOOKUP = "order-lookup"
+ORDER_LOOKUP_EMAIL = "order-lookup-email"
+
 
 @lru_cache(maxsize=1)
 def _redis() -> "redis.Redis":

@@ -300,7 +300,7 @@ class AftersalesQueries(graphene.ObjectType):
         settings = get_settings()
         client = throttle.client_id(info.context)
         if not throttle.allow(
-            "order-lookup", client, settings.verifications_per_minute
+            throttle.ORDER_LOOKUP, client, settings.verifications_per_minute
         ):
             return refused(
                 AftersalesOrderLookup,
@@ -309,7 +309,9 @@ class AftersalesQueries(graphene.ObjectType):
             )
         # Per mailbox too: many clients guessing one customer's order numbers.
         if not throttle.allow(
-            "order-lookup-email", email_key(email), settings.verifications_per_minute
+            throttle.ORDER_LOOKUP_EMAIL,
+            email_key(email),
+            settings.verifications_per_minute,
         ):
             return refused(
                 AftersalesOrderLookup,
@@ -410,7 +412,7 @@ class AftersalesQueries(graphene.ObjectType):
         settings = get_settings()
         client = throttle.client_id(info.context)
         if not throttle.allow(
-            "warranty-verify", client, settings.verifications_per_minute
+            throttle.WARRANTY_VERIFY, client, settings.verifications_per_minute
         ):
             return verification_error(
                 "Too many checks; try again in a minute.", Code.THROTTLED

@@ -24,14 +24,15 @@ from django.http import JsonResponse
 from .. import host, throttle
 from ..settings import get_settings
 from . import cost
+from .mutations.base import storable
 
 logger = logging.getLogger(__name__)
 
 # Root fields throttled per client, with the bucket their resolver counts in
 # (schema.py: resolve_warranty_card_verify, resolve_aftersales_order_lookup).
 THROTTLED_FIELDS = {
-    "warrantyCardVerify": "warranty-verify",
-    "aftersalesOrderLookup": "order-lookup",
+    "warrantyCardVerify": throttle.WARRANTY_VERIFY,
+    "aftersalesOrderLookup": throttle.ORDER_LOOKUP,
 }
 
 MESSAGES = {
@@ -86,11 +87,7 @@ def encodable(data, depth: int = 0) -> bool:
     if depth > 64:
         return True  # the cost limit refuses such nesting
     if isinstance(data, str):
-        try:
-            data.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return True
+        return storable(data)
     if hasattr(data, "getlist"):  # a multipart form
         try:
             operations = json.loads(data.get("operations") or "null")
