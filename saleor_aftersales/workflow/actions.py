@@ -50,7 +50,11 @@ def starts(action: str, settings: Optional[AftersalesSettings] = None) -> tuple:
     """The statuses ``action`` may start from under the shop's ``settings`` (only
     sending a replacement depends on them)."""
     allowed = STARTS[action]
-    if action == Action.FULFILL_EXCHANGE and settings.ship_exchange_before_receipt:
+    if (
+        action == Action.FULFILL_EXCHANGE
+        and settings is not None
+        and settings.ship_exchange_before_receipt
+    ):
         allowed += (S.APPROVED,)
     return allowed
 
