@@ -49,6 +49,8 @@ class AftersalesErrorCode(Enum):
 def aftersales_error(
     field: Optional[str], message: str, code: AftersalesErrorCode
 ) -> ValidationError:
-    """A ValidationError carrying one of our codes, on ``field`` or on the whole."""
+    """A ValidationError carrying one of our codes, on ``field`` (the service's own
+    snake_case name, e.g. ``idempotency_key``; the GraphQL layer names it as the API
+    does, in one place: ``graphql.mutations.base.errors_of``) or on the whole."""
     error = ValidationError(message, code=code.value)
     return ValidationError({field: error}) if field else error

@@ -309,7 +309,7 @@ def record_serial_number(
     serial_number = serial_number.strip().upper()
     if not serial_number or len(serial_number) > 64:
         raise _error(
-            "serialNumber", "Give a serial number of 1-64 characters.", Code.INVALID
+            "serial_number", "Give a serial number of 1-64 characters.", Code.INVALID
         )
     with transaction.atomic():
         card = WarrantyCard.objects.select_for_update().get(pk=card.pk)

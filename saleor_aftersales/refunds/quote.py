@@ -124,7 +124,7 @@ def quote_refund(
     if wants_shipping:
         if not shipping_refundable:
             raise _error(
-                "includeShipping",
+                "include_shipping",
                 "This shop does not refund shipping.",
                 Code.SHIPPING_NOT_REFUNDABLE,
             )
@@ -137,7 +137,7 @@ def quote_refund(
             shipping = request.order.shipping_price_gross_amount
         elif include_shipping:
             raise _error(
-                "includeShipping",
+                "include_shipping",
                 "Shipping for this order has already been refunded.",
                 Code.SHIPPING_NOT_REFUNDABLE,
             )
@@ -301,11 +301,11 @@ def validate_arguments(
         and Decimal("0") <= restocking_fee_percent <= Decimal("100")
     ):
         raise _error(
-            "restockingFee", "The restocking fee is a percentage, 0-100.", Code.INVALID
+            "restocking_fee", "The restocking fee is a percentage, 0-100.", Code.INVALID
         )
     if len(idempotency_key) > MAX_KEY_LENGTH:
         raise _error(
-            "idempotencyKey",
+            "idempotency_key",
             f"Keys are at most {MAX_KEY_LENGTH} characters.",
             Code.INVALID,
         )

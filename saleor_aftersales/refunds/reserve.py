@@ -42,7 +42,7 @@ def _replayed(
         or (amount is not None and amount != existing.amount)
     ):
         raise _error(
-            "idempotencyKey",
+            "idempotency_key",
             "This key was used for a different refund.",
             Code.IDEMPOTENCY_KEY_REUSED,
         )
@@ -109,7 +109,7 @@ def reserve_refund(
         except IntegrityError:
             # The same key, used at this very moment for another claim's refund.
             raise _error(
-                "idempotencyKey",
+                "idempotency_key",
                 "This key is being used for another refund.",
                 Code.IDEMPOTENCY_KEY_REUSED,
             )

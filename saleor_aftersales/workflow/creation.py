@@ -26,7 +26,7 @@ def _warranty_cover(card, lines: List[ClaimLineInput], by: Actor) -> dict:
     line = claimed.get(card.order_line_id)
     if line is None:
         raise _error(
-            "warrantyCardCode",
+            "warranty_card_code",
             "This warranty card belongs to another item.",
             Code.WARRANTY_CARD_MISMATCH,
         )
@@ -36,7 +36,7 @@ def _warranty_cover(card, lines: List[ClaimLineInput], by: Actor) -> dict:
         and card.serial_number != line.serial_number
     ):
         raise _error(
-            "warrantyCardCode",
+            "warranty_card_code",
             f"This warranty card is for serial number {card.serial_number}.",
             Code.WARRANTY_CARD_MISMATCH,
         )
@@ -276,7 +276,7 @@ def _replayed(existing: AftersalesRequest, type: str, lines: List[ClaimLineInput
     )
     if existing.type != type or asked != made:
         raise _error(
-            "idempotencyKey",
+            "idempotency_key",
             "This key was used for a different claim.",
             Code.IDEMPOTENCY_KEY_REUSED,
         )

@@ -42,7 +42,7 @@ def rate(
 def assign(request: AftersalesRequest, *, by: Actor, staff_user) -> Change:
     if staff_user is not None and not staff_user.is_staff:
         raise _error(
-            "staffUser", "Claims can only be assigned to staff.", Code.NOT_STAFF
+            "staff_user", "Claims can only be assigned to staff.", Code.NOT_STAFF
         )
     with transaction.atomic():
         request = lock(request, starts(Action.ASSIGN))

@@ -194,7 +194,7 @@ def update_repair(
             raise _error("handBack", "Say how the item goes back.", Code.REQUIRED)
         if hand_back_method == HandBackMethod.SHIPMENT and not tracking_number:
             raise _error(
-                "trackingNumber", "Give the parcel's tracking number.", Code.REQUIRED
+                "tracking_number", "Give the parcel's tracking number.", Code.REQUIRED
             )
         quote = (
             RepairQuote.objects.filter(request=request).select_related("order").first()

@@ -117,7 +117,7 @@ def approve(
         }
         if exceptions and not override_policy:
             raise _error(
-                "overridePolicy",
+                "override_policy",
                 "This claim is outside the return policy ("
                 + ", ".join(sorted(set(exceptions.values()))).replace("_", " ")
                 + "); approve it with overridePolicy to make an exception.",

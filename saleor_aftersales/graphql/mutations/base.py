@@ -88,7 +88,8 @@ KNOWN_CODES = {code.value for code in Code}
 
 
 def errors_of(error: ValidationError):
-    """(field, message, code) triples; codes outside our enum read as INVALID."""
+    """(field, message, code) triples, the field named as the API names it (the
+    services raise snake_case names); codes outside our enum read as INVALID."""
     if hasattr(error, "error_dict"):
         items = error.error_dict.items()
     else:
