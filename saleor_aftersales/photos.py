@@ -18,7 +18,6 @@ so every client shows it too).
 import io
 import logging
 import uuid
-import warnings
 from typing import Optional, Tuple
 
 from django.core import signing
@@ -98,33 +97,34 @@ def _normalized(image: Image.Image) -> Image.Image:
 def _decode(data: bytes) -> Image.Image:
     """The upload as an upright RGB or RGBA image of at most MAX_SIDE, or a
     refusal with our own code: no Pillow message ever reaches the caller."""
-    with warnings.catch_warnings():
-        # Pillow only warns between its MAX_IMAGE_PIXELS and twice that.
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            image = Image.open(io.BytesIO(data))
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_large()
-        except Exception:  # Pillow raises many kinds on hostile input
-            raise _not_an_image()
-        # Nothing is decoded yet: refuse other formats and huge images here.
-        if image.format not in ACCEPTED:
-            raise _not_an_image()
-        width, height = image.size
-        if width * height > MAX_PIXELS:
-            raise _too_large()
-        try:
-            # JPEG: decode at 1/2, 1/4 or 1/8 scale when that still covers MAX_SIDE.
-            image.draft(None, (MAX_SIDE, MAX_SIDE))
-            image.load()
-            # Scaled down before turning upright, not to copy the full-size
-            # image; the EXIF travels along in .info.
-            image = _fit(_normalized(image), MAX_SIDE)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_large()
-        except Exception:
-            logger.info("A photo upload could not be decoded.", exc_info=True)
-            raise _not_an_image()
+    # Pillow's own bomb check (a warning past its MAX_IMAGE_PIXELS, an error past
+    # twice that) runs at open; MAX_PIXELS is below both and is checked from the
+    # same header before anything is decoded. (Turning the warning into an error
+    # would change the process's warning filters under other threads.)
+    try:
+        image = Image.open(io.BytesIO(data))
+    except Image.DecompressionBombError:
+        raise _too_large()
+    except Exception:  # Pillow raises many kinds on hostile input
+        raise _not_an_image()
+    # Nothing is decoded yet: refuse other formats and huge images here.
+    if image.format not in ACCEPTED:
+        raise _not_an_image()
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise _too_large()
+    try:
+        # JPEG: decode at 1/2, 1/4 or 1/8 scale when that still covers MAX_SIDE.
+        image.draft(None, (MAX_SIDE, MAX_SIDE))
+        image.load()
+        # Scaled down before turning upright, not to copy the full-size
+        # image; the EXIF travels along in .info.
+        image = _fit(_normalized(image), MAX_SIDE)
+    except Image.DecompressionBombError:
+        raise _too_large()
+    except Exception:
+        logger.info("A photo upload could not be decoded.", exc_info=True)
+        raise _not_an_image()
     try:
         return ImageOps.exif_transpose(image)
     except Exception:  # unreadable EXIF: the photo as it was taken
