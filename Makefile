@@ -15,6 +15,9 @@ services:
 
 test: env services
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	@echo "The core's tests on Python 3.12 and Django 5.2 (.venv-core):"
+	.venv-core/bin/python -m pytest tests/core --confcutdir=tests/core -p no:cacheprovider \
+		-W ignore::pytest.PytestConfigWarning -q
 
 demo: env services
 	DATABASE_URL=$(DEMO_DATABASE_URL) PORT=$(PORT) bin/demo

@@ -5,7 +5,7 @@ field(s) it fills, how it is edited (text, switch or secret), its default as
 stored, how a stored value is read (refusing bad ones with the setting's name) and
 its help text. The host shows the table for editing (on Saleor 2.10: the plugin's
 configuration, ``plugin.py``) and hands the stored values back to
-``settings_from_configuration``.
+``settings_from_configuration`` (``configuration.get_settings``). Pure: no host.
 """
 
 from dataclasses import dataclass
@@ -15,8 +15,6 @@ from typing import Callable, Dict, Tuple
 
 import pytz
 from django.core.exceptions import ValidationError
-
-from . import host
 
 PLUGIN_ID = "saleor.aftersales"
 
@@ -341,8 +339,3 @@ def settings_from_configuration(configuration: dict) -> AftersalesSettings:
 
 
 DEFAULTS = settings_from_configuration({})
-
-
-def get_settings() -> AftersalesSettings:
-    """The shop's current settings (one query: the host's stored configuration)."""
-    return settings_from_configuration(host.plugin_configuration(PLUGIN_ID))

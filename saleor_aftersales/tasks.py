@@ -14,7 +14,7 @@ from .dispatch import (
     schedule_refund,
 )
 from .models import WebhookDelivery
-from .settings import get_settings
+from .configuration import get_settings
 from .webhooks import outgoing
 
 logger = logging.getLogger(__name__)

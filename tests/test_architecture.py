@@ -12,6 +12,15 @@ HOSTS = {f"{PACKAGE}.host"}
 # Imports at call time that hide no loop: Django's documented place to register
 # Celery tasks when the app is ready.
 DEFERRED_ALLOWED = {(f"{PACKAGE}.apps", f"{PACKAGE}.tasks")}
+# The core's pure part: tested on both hosts' Pythons (tests/core, .venv-core with
+# Python 3.12 and Django 5.2), so it reaches neither Saleor nor the host module.
+PURE = {
+    f"{PACKAGE}.enums",
+    f"{PACKAGE}.error_codes",
+    f"{PACKAGE}.settings",
+    f"{PACKAGE}.sla",
+    f"{PACKAGE}.webhooks.bodies",
+}
 
 
 def modules():
@@ -129,3 +138,24 @@ def test_the_modules_import_each_other_without_cycles():
         if module not in index:
             visit(module)
     assert loops == []
+
+
+def test_the_pure_core_reaches_neither_saleor_nor_the_host():
+    edges = graph()
+    reached = {}
+    for start in sorted(PURE):
+        seen, todo = set(), [start]
+        while todo:
+            module = todo.pop()
+            for target, _ in edges.get(module, ()):
+                if target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        reached[start] = sorted(seen & HOSTS)
+        for module in {start} | seen:
+            if module in KNOWN:
+                assert not any(
+                    target == "saleor" or target.startswith("saleor.")
+                    for target, _ in imports(module, KNOWN[module])
+                ), (start, module)
+    assert reached == {module: [] for module in sorted(PURE)}

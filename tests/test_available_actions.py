@@ -17,7 +17,7 @@ from demo import shop
 from saleor_aftersales import workflow
 from saleor_aftersales.enums import Action
 from saleor_aftersales.models import AftersalesPhoto, AftersalesRequest
-from saleor_aftersales.settings import get_settings
+from saleor_aftersales.configuration import get_settings
 
 from .conftest import ApiClient, assert_permission_denied, configure, gid, line_input
 from .queries import (

@@ -47,7 +47,7 @@ from saleor_aftersales.models import (
     AftersalesRefund,
     AftersalesRequest,
 )
-from saleor_aftersales.settings import get_settings
+from saleor_aftersales.configuration import get_settings
 
 REASONS = ["defective", "changed_mind", "size_or_fit", "wrong_item"]
 OUTCOMES = Counter()  # (step, "went through" or the refusal's codes) -> times

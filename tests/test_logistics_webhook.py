@@ -214,7 +214,7 @@ def test_a_refund_in_flight_asks_the_carrier_to_send_again(
 ):
     from saleor_aftersales import refunds, workflow
     from saleor_aftersales.models import AftersalesRequest
-    from saleor_aftersales.settings import get_settings
+    from saleor_aftersales.configuration import get_settings
 
     request = AftersalesRequest.objects.get()
     refunds.reserve_refund(

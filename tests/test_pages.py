@@ -341,7 +341,7 @@ def test_a_repair_is_quoted_accepted_finished_and_rated(
     browser, live_server, order, customer, staff_user
 ):
     from saleor_aftersales import workflow
-    from saleor_aftersales.settings import get_settings
+    from saleor_aftersales.configuration import get_settings
 
     from .conftest import configure
 
@@ -573,7 +573,7 @@ def test_a_right_to_left_override_in_typed_text_stays_inside_it(
     browser, live_server, order, customer, staff_user
 ):
     from saleor_aftersales import workflow
-    from saleor_aftersales.settings import get_settings
+    from saleor_aftersales.configuration import get_settings
 
     # A catalogue name and a customer's comment and note carrying U+202E.
     line = order.lines.order_by("pk").first()
@@ -636,7 +636,7 @@ def test_the_pages_offer_only_the_steps_the_claim_allows(
     cancelling; a rejected one no refund."""
     from saleor_aftersales import workflow
     from saleor_aftersales.models import AftersalesRefund
-    from saleor_aftersales.settings import get_settings
+    from saleor_aftersales.configuration import get_settings
 
     first, second = order.lines.order_by("pk")
     claims = [

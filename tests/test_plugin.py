@@ -7,7 +7,8 @@ from django.contrib.auth.models import Permission
 from django.urls import reverse
 from saleor.plugins.manager import get_plugins_manager
 
-from saleor_aftersales.settings import PLUGIN_ID, get_settings
+from saleor_aftersales.configuration import get_settings
+from saleor_aftersales.settings import PLUGIN_ID
 
 from .conftest import ApiClient, gid
 from .queries import ELIGIBILITY

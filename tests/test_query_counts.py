@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 
 from demo import shop
 from saleor_aftersales import workflow
-from saleor_aftersales.settings import get_settings
+from saleor_aftersales.configuration import get_settings
 
 from .conftest import ApiClient, gid, line_input
 from .queries import (

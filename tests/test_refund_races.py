@@ -284,7 +284,7 @@ def test_the_desk_racing_the_sweeper_pays_once(
     # A refund whose task was lost: reserved, never handed to a worker (one may
     # be in flight per payment).
     from saleor_aftersales import workflow
-    from saleor_aftersales.settings import get_settings
+    from saleor_aftersales.configuration import get_settings
 
     lost, _ = refunds.reserve_refund(
         AftersalesRequest.objects.get(pk=pk_of(claims[0]["id"])),

@@ -9,7 +9,7 @@ from saleor.warehouse.models import Stock
 from demo import shop
 from saleor_aftersales import refunds, workflow
 from saleor_aftersales.models import AftersalesRefund, AftersalesRequest
-from saleor_aftersales.settings import get_settings
+from saleor_aftersales.configuration import get_settings
 
 from .conftest import assert_permission_denied, create_return, db_state, line_input
 from .queries import APPROVE, CLOSE, RECEIVE, REFUND, REQUEST

@@ -14,7 +14,7 @@ from demo import shop
 from saleor_aftersales import host, refunds, stripe_refunds
 from saleor_aftersales.actors import Actor
 from saleor_aftersales.models import AftersalesEvent, AftersalesRefund, InboundEvent
-from saleor_aftersales.settings import get_settings
+from saleor_aftersales.configuration import get_settings
 
 from .conftest import STRIPE_SECRET_KEY, configure, create_return, db_state, line_input
 from .queries import APPROVE, RECEIVE

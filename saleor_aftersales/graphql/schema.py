@@ -12,7 +12,7 @@ from prices import Money
 from .. import host, models, policies, refunds, selectors, stats, throttle, warranty
 from ..enums import Reason, RequestType
 from ..error_codes import AftersalesErrorCode as Code
-from ..settings import get_settings
+from ..configuration import get_settings
 from ..policies import order_eligibility
 from .authorize import authorize_order, is_staff_viewer, viewer
 from .enums import AftersalesRequestStatus, AftersalesRequestType

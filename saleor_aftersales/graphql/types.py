@@ -5,7 +5,8 @@ from prices import Money
 
 from .. import host, models, photos, selectors, sla, stats, workflow
 from ..enums import Action, RefundStatus
-from ..settings import AftersalesSettings, get_settings
+from ..settings import AftersalesSettings
+from ..configuration import get_settings
 from ..warranty import display_code
 from .authorize import is_staff_viewer, may_see_account, sees_whole_order
 from .enums import (

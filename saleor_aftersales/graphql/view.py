@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Tuple
 from django.http import JsonResponse
 
 from .. import host, throttle
-from ..settings import get_settings
+from ..configuration import get_settings
 from . import cost
 from .mutations.base import storable
 

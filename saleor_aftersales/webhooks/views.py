@@ -10,7 +10,7 @@ import logging
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from ..settings import get_settings
+from ..configuration import get_settings
 from . import logistics, stripe_events
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from ..enums import Action, EventType, RequestStatus, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesLine, AftersalesRequest
-from ..settings import get_settings
+from ..configuration import get_settings
 from ..policies import claimed_quantities, policies_by_line
 from .actions import starts
 from .steps import Change, lock, move, record

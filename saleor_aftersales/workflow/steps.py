@@ -14,7 +14,7 @@ from ..enums import Disposition, EventType, RefundStatus
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesEvent, AftersalesLine, AftersalesRequest
-from ..settings import get_settings
+from ..configuration import get_settings
 from ..webhooks import outgoing
 
 

@@ -12,7 +12,7 @@ from demo import shop
 from saleor_aftersales import policies, refunds, workflow
 from saleor_aftersales.enums import RefundMethod
 from saleor_aftersales.models import AftersalesRequest, WarrantyCard
-from saleor_aftersales.settings import get_settings
+from saleor_aftersales.configuration import get_settings
 from saleor_aftersales.warranty import display_code
 
 GUEST_EMAIL = "guest@example.com"

@@ -5,7 +5,7 @@ from dataclasses import asdict
 import graphene
 
 from ... import host, policies
-from ...settings import get_settings
+from ...configuration import get_settings
 from ..enums import WarrantyUsageUnit
 from ..types import AftersalesPolicy
 from .base import AftersalesMutation, get_instance

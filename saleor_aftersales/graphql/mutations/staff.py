@@ -7,7 +7,7 @@ from ...enums import Disposition, RefundMethod, RefundStatus
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...models import AftersalesLine as AftersalesLineModel
-from ...settings import get_settings
+from ...configuration import get_settings
 from ..authorize import staff_actor
 from ..enums import (
     AftersalesDisposition,

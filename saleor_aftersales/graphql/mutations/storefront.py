@@ -13,7 +13,7 @@ from ... import host, photos, warranty, workflow
 from ...enums import RequestType
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
-from ...settings import get_settings
+from ...configuration import get_settings
 from ..authorize import authorize_order, is_staff_viewer
 from ..enums import AftersalesReason
 from ..types import AftersalesPhoto, AftersalesRequest

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from ... import host, warranty
-from ...settings import get_settings
+from ...configuration import get_settings
 
 
 class Command(BaseCommand):
