@@ -341,3 +341,27 @@ def stripe_api(db, stripe_proxy, settings):
     stripe_proxy.reset()
     yield stripe_proxy
     stripe_proxy.reset()
+
+
+def returns_on_one_order(customer, staff_user, warehouse, count=100):
+    """``count`` one-unit returns of one order, as the customer files them (for
+    lists whose cost must not grow with the page)."""
+    from saleor_aftersales import workflow
+    from saleor_aftersales.configuration import get_settings
+
+    variant = shop.make_variants(1, warehouse)[0]
+    order = shop.fulfilled_paid_order(
+        customer, staff_user, warehouse, [(variant, count)]
+    )
+    line = order.lines.get()
+    settings = get_settings()
+    return [
+        workflow.create_request(
+            order,
+            type="return",
+            lines=[workflow.ClaimLineInput(line, 1, "defective")],
+            by=workflow.Actor.customer(customer),
+            settings=settings,
+        )
+        for _ in range(count)
+    ]

@@ -13,13 +13,18 @@ from django.test.client import Client
 from graphql_jwt.shortcuts import get_token
 from PIL import Image
 
-from demo import shop
 from saleor_aftersales import workflow
 from saleor_aftersales.enums import Action
 from saleor_aftersales.models import AftersalesPhoto, AftersalesRequest
-from saleor_aftersales.configuration import get_settings
 
-from .conftest import ApiClient, assert_permission_denied, configure, gid, line_input
+from .conftest import (
+    ApiClient,
+    assert_permission_denied,
+    configure,
+    gid,
+    line_input,
+    returns_on_one_order,
+)
 from .queries import (
     APPEAL,
     APPROVE,
@@ -509,18 +514,8 @@ query Mine($first: Int) {
 def test_lists_cost_the_same_for_10_and_100_claims(
     staff_api, app_api, customer, staff_user, warehouse
 ):
-    variant = shop.make_variants(1, warehouse)[0]
-    order = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variant, 100)])
-    line = order.lines.get()
-    settings = get_settings()
-    for index in range(100):
-        request = workflow.create_request(
-            order,
-            type="return",
-            lines=[workflow.ClaimLineInput(line, 1, "defective")],
-            by=workflow.Actor.customer(customer),
-            settings=settings,
-        )
+    claims = returns_on_one_order(customer, staff_user, warehouse)
+    for index, request in enumerate(claims):
         if index % 3 == 1:
             workflow.approve(request, by=workflow.Actor.staff(staff_user))
         elif index % 3 == 2:

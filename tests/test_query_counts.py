@@ -10,7 +10,7 @@ from demo import shop
 from saleor_aftersales import workflow
 from saleor_aftersales.configuration import get_settings
 
-from .conftest import ApiClient, gid, line_input
+from .conftest import ApiClient, gid, line_input, returns_on_one_order
 from .queries import (
     APPROVE,
     ELIGIBILITY,
@@ -75,18 +75,8 @@ def test_create_approve_receive_refund_cost_the_same_for_1_and_20_lines(
 def test_staff_list_costs_the_same_for_10_and_100_rows(
     staff_api, customer, staff_user, warehouse
 ):
-    variant = shop.make_variants(1, warehouse)[0]
-    order = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variant, 100)])
-    line = order.lines.get()
-    settings = get_settings()
-    for index in range(100):
-        request = workflow.create_request(
-            order,
-            type="return",
-            lines=[workflow.ClaimLineInput(line, 1, "defective")],
-            by=workflow.Actor.customer(customer),
-            settings=settings,
-        )
+    claims = returns_on_one_order(customer, staff_user, warehouse)
+    for index, request in enumerate(claims):
         if index % 2:
             workflow.approve(request, by=workflow.Actor.staff(staff_user))
 

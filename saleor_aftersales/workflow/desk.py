@@ -13,7 +13,7 @@ from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRequest
 from .actions import starts
-from .steps import Change, lock, move
+from .steps import Change, lock, lock_claim, move
 
 
 def rate(
@@ -72,7 +72,7 @@ def record_sla_breach(
     recorded by another sweeper)."""
     due_field, breached_field, label = SLA_TARGETS[target]
     with transaction.atomic():
-        request = lock(request, dict(RequestStatus.CHOICES))
+        request = lock_claim(request.pk)
         due = getattr(request, due_field)
         now = timezone.now()
         if due is None or due >= now or getattr(request, breached_field) is not None:

@@ -229,7 +229,7 @@ def _refund_message(refund) -> str:
 
 def record_refund_failure(request: AftersalesRequest, refund, *, by: Actor) -> Change:
     with transaction.atomic():
-        request = lock(request, dict(RequestStatus.CHOICES))
+        request = lock_claim(request.pk)
         return move(
             request,
             request.status,
@@ -244,7 +244,7 @@ def record_external_refund(request: AftersalesRequest, refund) -> Change:
     """Money refunded on the order's payment outside the desk (Stripe's dashboard):
     on the claim's record, settling no units; the desk decides what it covers."""
     with transaction.atomic():
-        request = lock(request, dict(RequestStatus.CHOICES))
+        request = lock_claim(request.pk)
         return move(
             request,
             request.status,
