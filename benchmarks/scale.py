@@ -29,9 +29,10 @@ from benchmarks.harness import (
     section,
     table,
 )
-from saleor_aftersales import selectors
+from saleor_aftersales import host, selectors
 from saleor_aftersales.enums import RequestStatus
 from saleor_aftersales.models import AftersalesRequest
+from saleor_aftersales.orders import save_order
 
 POOL_ORDERS = 100
 CUSTOMERS = 100_000  # claims are spread over this many e-mail addresses
@@ -190,11 +191,18 @@ def seed(claims: int) -> None:
             "CREATE TEMP TABLE bench_pool (slot int, order_id int, line_id int, "
             "payment_id int)"
         )
+        # Claims point at the plugin's copies of the orders (made by Saleor's hooks).
+        copies = [save_order(host.order_facts(order)) for order in pool]
         cursor.executemany(
             "INSERT INTO bench_pool VALUES (%s, %s, %s, %s)",
             [
-                (slot, order.pk, order.lines.get().pk, order.payments.get().pk)
-                for slot, order in enumerate(pool)
+                (
+                    slot,
+                    copy.pk,
+                    next(iter(copy.lines_by_host_id.values())).pk,
+                    order.payments.get().pk,
+                )
+                for slot, (order, copy) in enumerate(zip(pool, copies))
             ],
         )
         cursor.execute(

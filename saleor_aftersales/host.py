@@ -11,8 +11,9 @@ from decimal import Decimal
 from typing import Dict, Iterable, List, Optional, Tuple
 
 from django.conf import settings as django_settings
-from django.db import transaction
-from django.db.models import Case, DecimalField, F, IntegerField, Max, Sum, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.db.models import OuterRef, Subquery
 
 # Models -------------------------------------------------------------------------
 from saleor.account.models import User  # noqa: F401
@@ -34,8 +35,10 @@ from saleor.payment.gateways.stripe import utils as stripe_utils
 from saleor.payment.models import Payment, Transaction  # noqa: F401
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField  # noqa
 from saleor.plugins.manager import get_plugins_manager
-from saleor.product.models import ProductType, ProductVariant  # noqa: F401
+from saleor.product.models import Product, ProductType, ProductVariant  # noqa: F401
 from saleor.warehouse.models import Allocation, Stock, Warehouse  # noqa: F401
+
+from .port import LineFacts, OrderFacts, ShippedUnits
 
 logger = logging.getLogger(__name__)
 
@@ -113,9 +116,9 @@ def run_plugin_hook(hook: str, order_pk: int) -> None:
         getattr(get_plugins_manager(), hook)(order)
 
 
-def order_changed(order_pk: int) -> None:
+def order_changed(order_ref: str) -> None:
     """Saleor's ``order_updated`` hook, after commit."""
-    _tell_plugins("order_updated", order_pk)
+    _tell_plugins("order_updated", pk_of(order_ref))
 
 
 def order_refunded(payment: Payment, amount: Decimal, user: Optional[User]) -> None:
@@ -125,19 +128,32 @@ def order_refunded(payment: Payment, amount: Decimal, user: Optional[User]) -> N
     order_events.payment_refunded_event(
         order=order, user=user, amount=amount, payment=payment
     )
-    order_changed(order.pk)
+    _tell_plugins("order_updated", order.pk)
 
 
-def order_timeline_note(order: Order, user: Optional[User], message: str) -> None:
-    """Mirror claim activity into Saleor's order history (its enum can't grow)."""
-    order_events.order_note_added_event(order=order, user=user, message=message)
+def order_timeline_note(
+    order_ref: str, user: Optional[User], message: str, customer_ref: str = ""
+) -> None:
+    """Mirror claim activity into Saleor's order history (its enum can't grow),
+    as Saleor's order_note_added_event writes it; a note by the order's own
+    customer also goes to their account's history, as there."""
+    if user is not None and customer_ref and ref(user.pk) == customer_ref:
+        order = Order.objects.get(pk=pk_of(order_ref))
+        order_events.order_note_added_event(order=order, user=user, message=message)
+        return
+    OrderEvent.objects.create(
+        order_id=pk_of(order_ref),
+        type=OrderEvents.NOTE_ADDED,
+        user=user,
+        parameters={"message": message},
+    )
 
 
-def refundable_payment(order: Order) -> Optional[Payment]:
+def refundable_payment(order_ref: str) -> Optional[Payment]:
     """The order's latest active payment that still holds captured money."""
     return (
         Payment.objects.filter(
-            order=order,
+            order_id=pk_of(order_ref),
             is_active=True,
             charge_status__in=REFUNDABLE_CHARGE_STATUSES,
             captured_amount__gt=0,
@@ -181,11 +197,15 @@ def issue_gift_card(
 STORE_CREDIT_METADATA_KEY = "aftersales_store_credit"
 
 
-def note_store_credit(order_pk: int, amount: Decimal, currency: str) -> None:
+def note_store_credit(order_ref: str, amount: Decimal, currency: str) -> None:
     """Saleor's refund screens only see the payment's captured amount, which store
     credit leaves alone: keep a running total, per currency, in the order's private
-    metadata where staff see it (the caller holds the order's lock)."""
-    order = Order.objects.only("pk", "private_metadata").get(pk=order_pk)
+    metadata where staff see it."""
+    order = (
+        Order.objects.select_for_update(of=("self",))
+        .only("pk", "private_metadata")
+        .get(pk=pk_of(order_ref))
+    )
     totals = dict(
         order.get_value_from_private_metadata(STORE_CREDIT_METADATA_KEY) or {}
     )
@@ -291,30 +311,138 @@ def saleor_recorded_stripe_refund(
     )
 
 
-def order_lines_subtotal(order: Order) -> Decimal:
-    """The order's lines at their unit prices, before order-level discounts."""
-    total = OrderLine.objects.filter(order=order).aggregate(
-        total=Sum(
-            F("unit_price_gross_amount") * F("quantity"),
-            output_field=DecimalField(max_digits=20, decimal_places=4),
+# What the core keeps of Saleor's orders ------------------------------------------------
+
+
+def ref(pk: Optional[int]) -> str:
+    """A Saleor 2.10 primary key as the core stores host ids: text, empty for none."""
+    return "" if pk is None else str(pk)
+
+
+def pk_of(reference: str) -> Optional[int]:
+    """The primary key behind a host id the core kept (None for none)."""
+    return int(reference) if reference and reference.isdigit() else None
+
+
+def order_facts(order: Order) -> OrderFacts:
+    """The order as the core copies it: two queries (the order is given)."""
+    latest_shipment = (
+        FulfillmentLine.objects.filter(
+            order_line_id=OuterRef("pk"), fulfillment__status=FulfillmentStatus.FULFILLED
         )
-    )["total"]
-    return total or Decimal("0")
+        .order_by("-fulfillment__created")
+        .values("fulfillment__created")[:1]
+    )
+    rows = (
+        OrderLine.objects.filter(order_id=order.pk)
+        .annotate(fulfilled_at=Subquery(latest_shipment))
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "variant_id",
+            "variant__product_id",
+            "variant__product__product_type_id",
+            "product_name",
+            "variant_name",
+            "product_sku",
+            "quantity",
+            "quantity_fulfilled",
+            "unit_price_gross_amount",
+            "fulfilled_at",
+        )
+    )
+    lines = tuple(
+        LineFacts(
+            host_id=ref(pk),
+            variant_ref=ref(variant_pk),
+            product_ref=ref(product_pk),
+            product_type_ref=ref(type_pk),
+            product_name=product_name,
+            variant_name=variant_name or "",
+            sku=sku or "",
+            quantity=quantity,
+            quantity_fulfilled=fulfilled,
+            unit_price_gross=price,
+            fulfilled_at=fulfilled_at,
+        )
+        for (
+            pk,
+            variant_pk,
+            product_pk,
+            type_pk,
+            product_name,
+            variant_name,
+            sku,
+            quantity,
+            fulfilled,
+            price,
+            fulfilled_at,
+        ) in rows
+    )
+    return OrderFacts(
+        host_id=ref(order.pk),
+        number=str(order.pk),
+        status=order.status,
+        user_email=order.user_email or "",
+        customer_ref=ref(order.user_id),
+        guest_token="" if order.user_id else str(order.token),
+        currency=order.currency,
+        total_gross=order.total_gross_amount,
+        shipping_gross=order.shipping_price_gross_amount,
+        placed_at=order.created,
+        lines=lines,
+    )
+
+
+def shipped_units(fulfillment_lines) -> List[ShippedUnits]:
+    return [
+        ShippedUnits(
+            host_id=ref(line.pk),
+            order_line_ref=ref(line.order_line_id),
+            quantity=line.quantity,
+            shipped_at=line.fulfillment.created,
+        )
+        for line in fulfillment_lines
+    ]
+
+
+def order_by_ref(reference: str) -> Optional[Order]:
+    pk = pk_of(reference)
+    return None if pk is None else Order.objects.filter(pk=pk).first()
+
+
+def orders_by_ref(references: Iterable[str]) -> Dict[str, Order]:
+    pks = [pk for pk in map(pk_of, references) if pk is not None]
+    return {ref(order.pk): order for order in Order.objects.filter(pk__in=pks)}
+
+
+def order_lines_by_ref(references: Iterable[str]) -> Dict[str, OrderLine]:
+    pks = [pk for pk in map(pk_of, references) if pk is not None]
+    return {ref(line.pk): line for line in OrderLine.objects.filter(pk__in=pks)}
+
+
+def customer_ref(user: Optional[User]) -> str:
+    """The core's reference to a signed-in customer (empty for none)."""
+    return ref(user.pk) if user is not None else ""
 
 
 def restock(
-    variant_quantities: Dict[int, int],
+    variant_quantities: Dict[str, int],
     warehouse: Warehouse,
     *,
-    order: Order,
+    order_ref: str,
     user: Optional[User] = None,
 ) -> None:
-    """Put returned units of ``order`` back into ``warehouse`` (a few queries
-    whatever the lines), with Saleor's FULFILLMENT_RESTOCKED_ITEMS event."""
+    """Put returned units of the order back into ``warehouse`` (a few queries
+    whatever the lines), with Saleor's FULFILLMENT_RESTOCKED_ITEMS event;
+    ``variant_quantities`` maps the variants' references to units."""
+    variant_quantities = {
+        pk_of(variant_ref): qty for variant_ref, qty in variant_quantities.items()
+    }
     if not variant_quantities:
         return
     OrderEvent.objects.create(
-        order=order,
+        order_id=pk_of(order_ref),
         type=OrderEvents.FULFILLMENT_RESTOCKED_ITEMS,
         user=user,
         parameters={
@@ -322,15 +450,18 @@ def restock(
             "warehouse": warehouse.pk,
         },
     )
-    order_changed(order.pk)
-    # Rows the warehouse lacks are created empty; existing ones are left alone.
-    Stock.objects.bulk_create(
-        [
-            Stock(warehouse=warehouse, product_variant_id=pk, quantity=0)
-            for pk in variant_quantities
-        ],
-        ignore_conflicts=True,
-    )
+    order_changed(order_ref)
+    # Rows the warehouse lacks are created empty, for variants that still exist;
+    # existing ones are left alone.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {Stock._meta.db_table} "
+            "(warehouse_id, product_variant_id, quantity) "
+            f"SELECT %s, id, 0 FROM {ProductVariant._meta.db_table} "
+            "WHERE id = ANY(%s) "
+            "ON CONFLICT (warehouse_id, product_variant_id) DO NOTHING",
+            [warehouse.pk, sorted(variant_quantities)],
+        )
     Stock.objects.filter(
         warehouse=warehouse, product_variant_id__in=variant_quantities
     ).update(
@@ -346,11 +477,12 @@ def restock(
     )
 
 
-def default_return_warehouse(order_line_pks: Iterable[int]) -> Optional[Warehouse]:
+def default_return_warehouse(order_line_refs: Iterable[str]) -> Optional[Warehouse]:
     """The warehouse the goods were shipped from, else the first one."""
     stock = (
         FulfillmentLine.objects.filter(
-            order_line_id__in=list(order_line_pks), stock__isnull=False
+            order_line_id__in=[pk_of(line_ref) for line_ref in order_line_refs],
+            stock__isnull=False,
         )
         .select_related("stock__warehouse")
         .order_by("pk")
@@ -361,45 +493,15 @@ def default_return_warehouse(order_line_pks: Iterable[int]) -> Optional[Warehous
     return Warehouse.objects.order_by("pk").first()
 
 
-def fulfilled_dates(order_line_pks: Iterable[int]) -> Dict[int, object]:
-    """Latest FULFILLED fulfillment date per order line: the windows start there."""
-    rows = FulfillmentLine.objects.filter(
-        order_line_id__in=list(order_line_pks),
-        fulfillment__status=FulfillmentStatus.FULFILLED,
-    ).values_list("order_line_id", "fulfillment__created")
-    dates: Dict[int, object] = {}
-    for line_pk, created in rows:
-        if line_pk not in dates or created > dates[line_pk]:
-            dates[line_pk] = created
-    return dates
-
-
-def units_fulfilled_by_product(start, end) -> List[Tuple[Optional[int], str, int]]:
-    """(product pk, name, units fulfilled) of orders placed in [start, end)."""
-    return list(
-        OrderLine.objects.filter(order__created__gte=start, order__created__lt=end)
-        .exclude(order__status=OrderStatus.DRAFT)
-        .order_by()
-        .values("variant__product_id")
-        .annotate(name=Max("product_name"), units=Sum("quantity_fulfilled"))
-        .values_list("variant__product_id", "name", "units")
-    )
-
-
-def units_fulfilled_by_email(emails: List[str]) -> List[Tuple[str, int]]:
-    """(customer e-mail, units fulfilled to them) over all their orders."""
-    return list(
-        OrderLine.objects.filter(order__user_email__in=emails)
-        .order_by()
-        .values("order__user_email")
-        .annotate(units=Sum("quantity_fulfilled"))
-        .values_list("order__user_email", "units")
-    )
+def existing_product_refs(product_refs: Iterable[str]) -> set:
+    """Which of these products still exist."""
+    pks = [pk for pk in map(pk_of, product_refs) if pk is not None]
+    return {ref(pk) for pk in Product.objects.filter(pk__in=pks).values_list("pk", flat=True)}
 
 
 def fulfillment_lines_of(fulfillment: Fulfillment):
     return FulfillmentLine.objects.filter(fulfillment=fulfillment).select_related(
-        "fulfillment", "order_line__variant__product"
+        "fulfillment"
     )
 
 
@@ -408,19 +510,25 @@ def fulfillment_lines():
     source); cancelled fulfillments are left out."""
     return (
         FulfillmentLine.objects.filter(fulfillment__status=FulfillmentStatus.FULFILLED)
-        .select_related("fulfillment", "order_line__variant__product")
+        .select_related("fulfillment", "order_line__order")
         .order_by("pk")
     )
 
 
-def order_contains_product_type(order: Order, product_type_slug: str) -> bool:
+def order_contains_product_type(order_ref: str, product_type_slug: str) -> bool:
     return OrderLine.objects.filter(
-        order=order, variant__product__product_type__slug=product_type_slug
+        order_id=pk_of(order_ref),
+        variant__product__product_type__slug=product_type_slug,
     ).exists()
 
 
-def is_fully_paid(order: Order) -> bool:
-    return order.is_fully_paid()
+def product_type_refs(slug: str) -> List[str]:
+    return [ref(pk) for pk in ProductType.objects.filter(slug=slug).values_list("pk", flat=True)]
+
+
+def is_fully_paid(order_ref: str) -> bool:
+    order = order_by_ref(order_ref)
+    return order is not None and order.is_fully_paid()
 
 
 def available_stock(variant_pks: Iterable[int]) -> Dict[int, int]:
@@ -492,17 +600,21 @@ def allocate_lines(order_lines: List[OrderLine], country_code: str) -> None:
 
 
 def create_follow_up_order(
-    source: Order,
+    source_ref: str,
     lines: List[NewOrderLine],
     *,
     discount: Decimal = Decimal("0"),
     discount_name: str = "",
     note: str = "",
     allocate: bool = True,
-) -> Order:
+) -> OrderFacts:
     """A real, unpaid Saleor order for the same customer and addresses: a
     replacement to ship or a repair to pay. Stock is allocated for variant lines;
-    the shop's normal payment and fulfillment flows take it from there."""
+    the shop's normal payment and fulfillment flows take it from there. Returns
+    the new order's facts, for the core's copy."""
+    source = Order.objects.select_related("billing_address", "shipping_address").get(
+        pk=pk_of(source_ref)
+    )
     subtotal = sum((line.unit_price * line.quantity for line in lines), Decimal("0"))
     total = max(Decimal("0"), subtotal - discount)
     order = Order.objects.create(
@@ -548,12 +660,45 @@ def create_follow_up_order(
         country = order.shipping_address.country.code if order.shipping_address else ""
         allocate_lines([line for line in order_lines if line.variant_id], country)
     if note:
-        order_timeline_note(order, None, note)
+        order_timeline_note(ref(order.pk), None, note)
     # As Saleor's draftOrderComplete tells it: placed by the shop (a PLACED_FROM_DRAFT
     # event) and, after commit, the plugins' order_created hook.
     order_events.order_created_event(order=order, user=None, from_draft=True)
     _tell_plugins("order_created", order.pk)
-    return order
+    return _new_order_facts(order, order_lines)
+
+
+def _new_order_facts(order: Order, order_lines: List[OrderLine]) -> OrderFacts:
+    """The facts of an order just created here, without reading it back."""
+    return OrderFacts(
+        host_id=ref(order.pk),
+        number=str(order.pk),
+        status=order.status,
+        user_email=order.user_email or "",
+        customer_ref=ref(order.user_id),
+        guest_token="" if order.user_id else str(order.token),
+        currency=order.currency,
+        total_gross=order.total_gross_amount,
+        shipping_gross=order.shipping_price_gross_amount,
+        placed_at=order.created,
+        lines=tuple(
+            LineFacts(
+                host_id=ref(line.pk),
+                variant_ref=ref(line.variant_id),
+                product_ref=ref(line.variant.product_id) if line.variant else "",
+                product_type_ref=(
+                    ref(line.variant.product.product_type_id) if line.variant else ""
+                ),
+                product_name=line.product_name,
+                variant_name=line.variant_name or "",
+                sku=line.product_sku or "",
+                quantity=line.quantity,
+                quantity_fulfilled=0,
+                unit_price_gross=line.unit_price_gross_amount,
+            )
+            for line in order_lines
+        ),
+    )
 
 
 def shop_domain() -> str:

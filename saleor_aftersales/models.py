@@ -50,6 +50,67 @@ def parse_number(text: str):
     return int(text) if text.isascii() and text.isdigit() and len(text) < 12 else None
 
 
+class ShopOrder(models.Model):
+    """The core's copy of one of the shop's orders, filled by the host from its
+    own records (``orders.save_order``) and keyed by the host's id: claims, cards,
+    eligibility and statistics read this, never the host's tables."""
+
+    host_id = models.CharField(max_length=64, unique=True)
+    number = models.CharField(max_length=64)
+    status = models.CharField(max_length=32, blank=True, default="")
+    user_email = models.CharField(max_length=254, blank=True, default="")
+    customer_ref = models.CharField(max_length=64, blank=True, default="")
+    guest_token = models.CharField(max_length=64, blank=True, default="")
+    channel = models.CharField(max_length=64, blank=True, default="")
+    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    total_gross_amount = models.DecimalField(**MONEY)
+    shipping_price_gross_amount = models.DecimalField(**MONEY)
+    placed_at = models.DateTimeField()
+    copied_at = models.DateTimeField(default=timezone.now)
+
+    DRAFT = "draft"
+
+    class Meta:
+        ordering = ("pk",)
+        indexes = [
+            models.Index(fields=["placed_at"], name="aftersales_shoporder_placed"),
+            models.Index(fields=["user_email"], name="aftersales_shoporder_email"),
+            models.Index(fields=["number"], name="aftersales_shoporder_number"),
+        ]
+
+    def __str__(self):
+        return f"#{self.number}"
+
+    @property
+    def is_guest_order(self) -> bool:
+        return not self.customer_ref
+
+
+class ShopOrderLine(models.Model):
+    """The core's copy of one order line: what was sold and how much went out."""
+
+    order = models.ForeignKey(ShopOrder, related_name="lines", on_delete=models.CASCADE)
+    host_id = models.CharField(max_length=64, unique=True)
+    variant_ref = models.CharField(max_length=64, blank=True, default="")
+    product_ref = models.CharField(max_length=64, blank=True, default="")
+    product_type_ref = models.CharField(max_length=64, blank=True, default="")
+    product_name = models.CharField(max_length=386)
+    variant_name = models.CharField(max_length=255, blank=True, default="")
+    sku = models.CharField(max_length=255, blank=True, default="")
+    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    unit_price_gross_amount = models.DecimalField(**MONEY)
+    quantity = models.PositiveIntegerField()
+    quantity_fulfilled = models.PositiveIntegerField(default=0)
+    fulfilled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+
+    def __str__(self):
+        name = f"{self.product_name} ({self.variant_name})" if self.variant_name else self.product_name
+        return f"{name} ({self.sku})" if self.sku else name
+
+
 class AftersalesRequest(models.Model):
     type = models.CharField(max_length=16, choices=RequestType.CHOICES)
     status = models.CharField(
@@ -59,7 +120,7 @@ class AftersalesRequest(models.Model):
         db_index=True,
     )
     order = models.ForeignKey(
-        "order.Order", related_name="aftersales_requests", on_delete=models.PROTECT
+        ShopOrder, related_name="aftersales_requests", on_delete=models.PROTECT
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -103,7 +164,7 @@ class AftersalesRequest(models.Model):
     hand_back_tracking_number = models.CharField(max_length=255, blank=True, default="")
     # Exchanges: the order that sends the replacement.
     replacement_order = models.ForeignKey(
-        "order.Order",
+        ShopOrder,
         related_name="+",
         null=True,
         blank=True,
@@ -185,7 +246,7 @@ class AftersalesLine(models.Model):
         AftersalesRequest, related_name="lines", on_delete=models.CASCADE
     )
     order_line = models.ForeignKey(
-        "order.OrderLine", related_name="+", on_delete=models.PROTECT
+        ShopOrderLine, related_name="+", on_delete=models.PROTECT
     )
     quantity_requested = models.PositiveIntegerField()
     quantity_approved = models.PositiveIntegerField(default=0)
@@ -455,9 +516,9 @@ class RepairQuote(models.Model):
     total_amount = models.DecimalField(**MONEY)
     accepted = models.BooleanField(null=True)
     responded_at = models.DateTimeField(null=True, blank=True)
-    # The unpaid Saleor order through which the shop collects an accepted quote.
+    # The unpaid order through which the shop collects an accepted quote.
     order = models.ForeignKey(
-        "order.Order",
+        ShopOrder,
         related_name="+",
         null=True,
         blank=True,
@@ -521,18 +582,14 @@ class WarrantyCard(models.Model):
 
     code = models.CharField(max_length=16, unique=True)
     order = models.ForeignKey(
-        "order.Order", related_name="warranty_cards", on_delete=models.PROTECT
+        ShopOrder, related_name="warranty_cards", on_delete=models.PROTECT
     )
     order_line = models.ForeignKey(
-        "order.OrderLine", related_name="warranty_cards", on_delete=models.PROTECT
+        ShopOrderLine, related_name="warranty_cards", on_delete=models.PROTECT
     )
-    fulfillment_line = models.ForeignKey(
-        "order.FulfillmentLine",
-        related_name="warranty_cards",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
+    # The shipment line (the host's id) whose unit this is; empty on cards whose
+    # shipment was deleted.
+    fulfillment_line_ref = models.CharField(max_length=64, blank=True, default="")
     unit_index = models.PositiveSmallIntegerField()
     variant = models.ForeignKey(
         "product.ProductVariant",
@@ -563,7 +620,8 @@ class WarrantyCard(models.Model):
         constraints = [
             # A fulfillment's hook firing twice issues nothing new.
             models.UniqueConstraint(
-                fields=["fulfillment_line", "unit_index"],
+                fields=["fulfillment_line_ref", "unit_index"],
+                condition=~Q(fulfillment_line_ref=""),
                 name="warranty_card_one_per_unit",
             )
         ]

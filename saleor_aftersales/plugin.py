@@ -1,10 +1,17 @@
 """The Saleor 2.10 plugin: the settings table (``settings.py``) as Saleor's plugin
-configuration, edited with ``pluginUpdate``, and Saleor's hooks (warranty cards on
-fulfillment, extended warranty once paid)."""
+configuration, edited with ``pluginUpdate``, and Saleor's hooks (the core's copy of
+each order kept current, warranty cards on fulfillment, extended warranty once
+paid)."""
 
 import copy
+import logging
+from typing import Optional
+
+from django.db import transaction
 
 from . import host, sla, warranty
+from .models import ShopOrder
+from .orders import save_order
 from .settings import (
     ESCALATION_STAFF_EMAIL,
     PLUGIN_ID,
@@ -17,6 +24,8 @@ from .settings import (
     invalid,
     settings_from_configuration,
 )
+
+logger = logging.getLogger(__name__)
 
 FIELD_TYPES = {
     TEXT: host.ConfigurationTypeField.STRING,
@@ -56,16 +65,48 @@ class AftersalesPlugin(host.BasePlugin):
             {item["name"]: item["value"] for item in self.configuration}
         )
 
-    # Saleor's hooks.
+    # Saleor's hooks: they never break the shop's own operation.
+
+    @staticmethod
+    def _copy(order) -> Optional[ShopOrder]:
+        """The core's copy of ``order`` brought up to date (drafts aren't copied)."""
+        if order.status == host.OrderStatus.DRAFT:
+            return None
+        try:
+            with transaction.atomic():
+                return save_order(host.order_facts(order))
+        except Exception:  # noqa: BLE001 - the next hook or claim copies it again
+            logger.exception("Copying order %s failed", order.pk)
+            return None
+
+    def order_created(self, order, previous_value):
+        if self.active:
+            self._copy(order)
+        return previous_value
+
+    def order_updated(self, order, previous_value):
+        if self.active:
+            self._copy(order)
+        return previous_value
+
+    def order_cancelled(self, order, previous_value):
+        if self.active:
+            self._copy(order)
+        return previous_value
 
     def fulfillment_created(self, fulfillment, previous_value):
         if self.active:
-            warranty.issue_cards_for_fulfillment(fulfillment, self.settings)
+            order = self._copy(fulfillment.order)
+            if order is not None:
+                shipped = host.shipped_units(host.fulfillment_lines_of(fulfillment))
+                warranty.issue_cards_for_shipment(order, shipped, self.settings)
         return previous_value
 
     def order_fully_paid(self, order, previous_value):
         if self.active:
-            warranty.apply_extended_warranty_safely(order, self.settings)
+            copy_ = self._copy(order)
+            if copy_ is not None:
+                warranty.apply_extended_warranty_safely(copy_, self.settings)
         return previous_value
 
     @classmethod

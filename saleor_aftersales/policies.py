@@ -12,14 +12,20 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Dict, Iterable, List, Optional
 
 from django.db import transaction
-from django.db.models import Case, F, IntegerField, Sum, Value, When
+from django.db.models import Case, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from . import host
 from .enums import Ineligibility, Reason, RequestStatus, RequestType, UsageUnit
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
-from .models import AftersalesLine, ReturnPolicy, WarrantyPolicy
+from .models import (
+    AftersalesLine,
+    ReturnPolicy,
+    ShopOrder,
+    ShopOrderLine,
+    WarrantyPolicy,
+)
 from .settings import AftersalesSettings
 
 # Claims that take goods back from the customer and so use up returnable units.
@@ -77,27 +83,29 @@ def policy_of(row: Optional[ReturnPolicy], settings: AftersalesSettings) -> Poli
     )
 
 
-def policies_by_variant(
-    variant_pks: Iterable[int], settings: AftersalesSettings
-) -> Dict[Optional[int], Policy]:
-    """The policy of each variant's product type (one query); the key None and
-    variants without a policy map to the shop's."""
-    rows = ReturnPolicy.objects.filter(
-        product_type__products__variants__pk__in=[pk for pk in variant_pks if pk]
-    ).annotate(variant_pk=F("product_type__products__variants__pk"))
-    result: Dict[Optional[int], Policy] = {None: shop_policy(settings)}
-    for row in rows:
-        result[row.variant_pk] = policy_of(row, settings)
+def policies_by_product_type(
+    product_type_refs: Iterable[str], settings: AftersalesSettings
+) -> Dict[str, Policy]:
+    """The policy of each product type that has one (one query), by its reference;
+    the key "" (no product type, or none with a policy) maps to the shop's."""
+    refs = {ref for ref in product_type_refs if ref}
+    result: Dict[str, Policy] = {"": shop_policy(settings)}
+    if refs:
+        for row in ReturnPolicy.objects.filter(product_type_id__in=sorted(refs)):
+            result[str(row.product_type_id)] = policy_of(row, settings)
     return result
 
 
 def policies_by_line(
-    order_lines: Iterable["host.OrderLine"], settings: AftersalesSettings
+    order_lines: Iterable[ShopOrderLine], settings: AftersalesSettings
 ) -> Dict[int, Policy]:
+    """The policy of each order line (one query at most), by the line's pk."""
     order_lines = list(order_lines)
-    by_variant = policies_by_variant([l.variant_id for l in order_lines], settings)
+    by_type = policies_by_product_type(
+        [line.product_type_ref for line in order_lines], settings
+    )
     return {
-        line.pk: by_variant.get(line.variant_id, by_variant[None])
+        line.pk: by_type.get(line.product_type_ref, by_type[""])
         for line in order_lines
     }
 
@@ -108,7 +116,7 @@ def _after(start: Optional[datetime], days: int) -> Optional[datetime]:
 
 @dataclass
 class LineEligibility:
-    order_line: "host.OrderLine"
+    order_line: ShopOrderLine
     policy: Policy
     quantity_fulfilled: int
     quantity_claimed: int
@@ -188,13 +196,12 @@ def claimed_quantities(
 
 
 def line_eligibility(
-    order_lines: List["host.OrderLine"],
+    order_lines: List[ShopOrderLine],
     settings: AftersalesSettings,
     exclude_request_pk: Optional[int] = None,
 ) -> Dict[int, LineEligibility]:
-    """Eligibility of each order line, keyed by its pk: three queries in all."""
+    """Eligibility of each order line, keyed by its pk: two queries in all."""
     pks = [line.pk for line in order_lines]
-    fulfilled_at = host.fulfilled_dates(pks)
     claimed = claimed_quantities(pks, exclude_request_pk)
     policies = policies_by_line(order_lines, settings)
     return {
@@ -203,25 +210,40 @@ def line_eligibility(
             policy=policies[line.pk],
             quantity_fulfilled=line.quantity_fulfilled,
             quantity_claimed=claimed.get(line.pk, 0),
-            fulfilled_at=fulfilled_at.get(line.pk),
+            fulfilled_at=line.fulfilled_at,
         )
         for line in order_lines
     }
 
 
-def order_eligibility(order, settings: AftersalesSettings) -> List[LineEligibility]:
-    lines = list(order.lines.all())
+def lines_of(order: ShopOrder) -> List[ShopOrderLine]:
+    """The copy's lines: those just saved with it, else one query."""
+    saved = getattr(order, "lines_by_host_id", None)
+    if saved is not None:
+        return sorted(saved.values(), key=lambda line: line.pk)
+    return list(order.lines.all())
+
+
+def order_eligibility(
+    order: ShopOrder, settings: AftersalesSettings
+) -> List[LineEligibility]:
+    lines = lines_of(order)
     by_pk = line_eligibility(lines, settings)
     return [by_pk[line.pk] for line in lines]
 
 
-def paid_unit_prices(order, order_lines) -> Dict[int, Decimal]:
+def paid_unit_prices(
+    order: ShopOrder, order_lines: Iterable[ShopOrderLine]
+) -> Dict[int, Decimal]:
     """What the customer really paid per unit of each line, keyed by line pk.
 
     Order-level discounts (vouchers) are spread over the lines in proportion to
     their value and rounded down, so refunds can't exceed what was paid.
     """
-    subtotal = host.order_lines_subtotal(order)
+    subtotal = sum(
+        (line.unit_price_gross_amount * line.quantity for line in lines_of(order)),
+        Decimal("0"),
+    )
     paid_for_goods = order.total_gross_amount - order.shipping_price_gross_amount
     share = Decimal("1")
     if subtotal > 0:

@@ -75,7 +75,7 @@ def search_requests(qs: QuerySet, text: str) -> QuerySet:
     condition = Q(user_email__icontains=text)
     number = parse_number(text)
     if number is not None:
-        condition |= Q(pk=number) | Q(order_id=number)
+        condition |= Q(pk=number) | Q(order__number=str(number))
     return qs.filter(condition)
 
 

@@ -19,6 +19,7 @@ from django.db.models import (
     F,
     FloatField,
     IntegerField,
+    Max,
     Q,
     Sum,
     Value,
@@ -29,7 +30,13 @@ from django.utils import timezone
 
 from . import host, selectors
 from .enums import RefundStatus, RequestStatus, RequestType
-from .models import AftersalesLine, AftersalesRefund, AftersalesRequest
+from .models import (
+    AftersalesLine,
+    AftersalesRefund,
+    AftersalesRequest,
+    ShopOrder,
+    ShopOrderLine,
+)
 from .settings import AftersalesSettings
 
 DEFAULT_PERIOD_DAYS = 30
@@ -101,7 +108,7 @@ def default_period(settings: AftersalesSettings) -> Period:
 
 @dataclass
 class ProductReturnRate:
-    product_id: Optional[int]
+    product_id: Optional[str]  # the host's product id; None: deleted since
     product_name: str
     units_sold: int
     units_claimed: int
@@ -226,21 +233,38 @@ def _return_rates(start, end, top_products: int) -> List[ProductReturnRate]:
     """Of the units fulfilled by orders placed in the period, the share returns and
     exchanges took back (whenever they were opened), per product; highest first.
     Lines of deleted products are counted together."""
-    sold = {
-        product_id: (name if product_id else DELETED_PRODUCTS, units)
-        for product_id, name, units in host.units_fulfilled_by_product(start, end)
-    }
-    claimed = dict(
+    sold_rows = list(
+        ShopOrderLine.objects.filter(
+            order__placed_at__gte=start, order__placed_at__lt=end
+        )
+        .exclude(order__status=ShopOrder.DRAFT)
+        .order_by()
+        .values("product_ref")
+        .annotate(name=Max("product_name"), units=Sum("quantity_fulfilled"))
+        .values_list("product_ref", "name", "units")
+    )
+    claimed_rows = (
         AftersalesLine.objects.filter(
-            order_line__order__created__gte=start,
-            order_line__order__created__lt=end,
+            order_line__order__placed_at__gte=start,
+            order_line__order__placed_at__lt=end,
             request__type__in=GOODS_BACK,
         )
         .order_by()
-        .values("order_line__variant__product_id")
+        .values("order_line__product_ref")
         .annotate(units=Sum(units_taken_back()))
-        .values_list("order_line__variant__product_id", "units")
+        .values_list("order_line__product_ref", "units")
     )
+    # Products deleted since (the shop says which still exist) count together.
+    existing = host.existing_product_refs({ref for ref, _, _ in sold_rows if ref})
+    sold: Dict[Optional[str], Tuple[str, int]] = {}
+    for ref, name, units in sold_rows:
+        key = ref if ref in existing else None
+        _name, total = sold.get(key, (DELETED_PRODUCTS, 0))
+        sold[key] = (name if key else DELETED_PRODUCTS, total + (units or 0))
+    claimed: Dict[Optional[str], int] = {}
+    for ref, units in claimed_rows:
+        key = ref if ref in existing else None
+        claimed[key] = claimed.get(key, 0) + (units or 0)
     rates = [
         ProductReturnRate(
             product_id=product_id,
@@ -289,7 +313,13 @@ def customer_histories(
         .annotate(n=Count("pk"))
         .values_list("user_email", "n")
     )
-    bought = dict(host.units_fulfilled_by_email(emails))
+    bought = dict(
+        ShopOrderLine.objects.filter(order__user_email__in=emails)
+        .order_by()
+        .values("order__user_email")
+        .annotate(units=Sum("quantity_fulfilled"))
+        .values_list("order__user_email", "units")
+    )
     returned = dict(
         AftersalesLine.objects.filter(
             request__user_email__in=emails, request__type__in=GOODS_BACK

@@ -22,7 +22,10 @@ from .actors import Actor
 from .enums import WarrantyEventType
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
-from .models import WarrantyCard, WarrantyCardEvent, WarrantyPolicy
+from .models import ShopOrder, WarrantyCard, WarrantyCardEvent, WarrantyPolicy
+from .orders import lock_order, save_order
+from .policies import lines_of
+from .port import ShippedUnits
 from .settings import AftersalesSettings
 from .webhooks import outgoing
 
@@ -86,57 +89,58 @@ def card_by_code(text: str, field: str = "code") -> WarrantyCard:
 # Issuing ----------------------------------------------------------------------------
 
 
-def _terms(product_type_id, policies, settings_: AftersalesSettings):
-    policy = policies.get(product_type_id)
+def _terms(product_type_ref: str, policies, settings_: AftersalesSettings):
+    policy = policies.get(product_type_ref)
     if policy is None:
         return settings_.warranty_months, None, ""
     return policy.months, policy.usage_limit, policy.usage_unit
 
 
 def issue_cards(
-    fulfillment_lines: Iterable["host.FulfillmentLine"],
-    settings_: AftersalesSettings,
+    order: ShopOrder, shipped: Iterable[ShippedUnits], settings_: AftersalesSettings
 ) -> List[WarrantyCard]:
-    """One card per unit of each fulfillment line; units that have one are skipped.
+    """One card per unit shipped of the order (its copy, just saved); units that
+    have one are skipped.
 
     Constant queries: existing cards, policies, one bulk insert.
     """
-    lines = list(fulfillment_lines)
-    if not lines:
+    lines = order.lines_by_host_id
+    shipped = [units for units in shipped if units.order_line_ref in lines]
+    if not shipped:
         return []
     existing = set(
-        WarrantyCard.objects.filter(fulfillment_line__in=lines).values_list(
-            "fulfillment_line_id", "unit_index"
-        )
+        WarrantyCard.objects.filter(
+            fulfillment_line_ref__in=[units.host_id for units in shipped]
+        ).values_list("fulfillment_line_ref", "unit_index")
     )
-    type_ids = {
-        line.order_line.variant.product.product_type_id
-        for line in lines
-        if line.order_line.variant_id
-    }
-    policies = WarrantyPolicy.objects.in_bulk(type_ids, field_name="product_type_id")
-    cards = []
-    for line in lines:
-        order_line = line.order_line
-        variant = order_line.variant
-        months, usage_limit, usage_unit = _terms(
-            variant.product.product_type_id if variant else None, policies, settings_
+    type_refs = {lines[units.order_line_ref].product_type_ref for units in shipped}
+    policies = {
+        str(policy.product_type_id): policy
+        for policy in WarrantyPolicy.objects.filter(
+            product_type_id__in=sorted(ref for ref in type_refs if ref)
         )
-        starts = line.fulfillment.created
-        for unit in range(1, line.quantity + 1):
-            if (line.pk, unit) in existing:
+    }
+    cards = []
+    for units in shipped:
+        order_line = lines[units.order_line_ref]
+        months, usage_limit, usage_unit = _terms(
+            order_line.product_type_ref, policies, settings_
+        )
+        starts = units.shipped_at
+        for unit in range(1, units.quantity + 1):
+            if (units.host_id, unit) in existing:
                 continue
             cards.append(
                 WarrantyCard(
                     code=new_code(),
-                    order_id=order_line.order_id,
+                    order=order,
                     order_line=order_line,
-                    fulfillment_line=line,
+                    fulfillment_line_ref=units.host_id,
                     unit_index=unit,
-                    variant=variant,
+                    variant_id=host.pk_of(order_line.variant_ref),
                     product_name=order_line.product_name,
                     variant_name=order_line.variant_name,
-                    variant_sku=order_line.product_sku,
+                    variant_sku=order_line.sku,
                     starts_at=starts,
                     ends_at=starts + relativedelta(months=months),
                     usage_limit=usage_limit,
@@ -156,30 +160,34 @@ def issue_cards(
         return []
 
 
-def issue_cards_for_fulfillment(fulfillment, settings_: AftersalesSettings) -> None:
-    """Saleor's fulfillment hook. Never breaks the fulfillment: a failure is logged
-    and the backfill command issues the missing cards later."""
+def issue_cards_for_shipment(
+    order: ShopOrder, shipped: List[ShippedUnits], settings_: AftersalesSettings
+) -> None:
+    """The host's "goods shipped" hook. Never breaks the shipment: a failure is
+    logged and the backfill command issues the missing cards later."""
     try:
         with transaction.atomic():
-            issue_cards(host.fulfillment_lines_of(fulfillment), settings_)
+            issue_cards(order, shipped, settings_)
     except Exception:  # noqa: BLE001 - the shop's fulfillment must go through
-        logger.exception("Issuing warranty cards for %s failed", fulfillment)
-    apply_extended_warranty_safely(fulfillment.order, settings_)
+        logger.exception("Issuing warranty cards for order %s failed", order.number)
+    apply_extended_warranty_safely(order, settings_)
 
 
-def apply_extended_warranty_safely(order, settings_: AftersalesSettings) -> None:
-    """Saleor's order-paid hook; like the fulfillment hook, it never breaks payment."""
+def apply_extended_warranty_safely(
+    order: ShopOrder, settings_: AftersalesSettings
+) -> None:
+    """The host's order-paid hook; like the shipment hook, it never breaks payment."""
     try:
         with transaction.atomic():
             apply_extended_warranty(order, settings_)
     except Exception:  # noqa: BLE001
-        logger.exception("Applying extended warranty to order %s failed", order.pk)
+        logger.exception("Applying extended warranty to order %s failed", order.number)
 
 
 def backfill(settings_: AftersalesSettings, batch_size: int = 500):
     """Issue the cards missing for units fulfilled before the plugin was installed.
 
-    Yields the number of fulfillment lines handled per batch (for a progress bar);
+    Yields the number of shipment lines handled per batch (for a progress bar);
     safe to re-run: units that have a card are skipped.
     """
     lines = host.fulfillment_lines()
@@ -188,7 +196,12 @@ def backfill(settings_: AftersalesSettings, batch_size: int = 500):
         batch = list(lines.filter(pk__gt=last_pk)[:batch_size])
         if not batch:
             return
-        issue_cards(batch, settings_)
+        by_order: Dict[int, list] = {}
+        for line in batch:
+            by_order.setdefault(line.order_line.order_id, []).append(line)
+        for order_lines in by_order.values():
+            order = save_order(host.order_facts(order_lines[0].order_line.order))
+            issue_cards(order, host.shipped_units(order_lines), settings_)
         last_pk = batch[-1].pk
         yield len(batch)
 
@@ -216,17 +229,19 @@ def apply_extended_warranty(order, settings_: AftersalesSettings) -> int:
     slug = settings_.extended_warranty_product_type
     if not slug or not settings_.extended_warranty_months:
         return 0
-    if not host.order_contains_product_type(order, slug) or not host.is_fully_paid(
-        order
-    ):
+    extension_types = host.product_type_refs(slug)
+    bought = any(
+        line.product_type_ref in extension_types for line in lines_of(order)
+    )
+    if not bought or not host.is_fully_paid(order.host_id):
         return 0
     with transaction.atomic():
         # Both hooks can run at once: the order lock makes "extend once" hold.
-        host.lock_order(order.pk)
+        lock_order(order.pk)
         cards = list(
             WarrantyCard.objects.select_for_update(of=("self",))
             .filter(order=order, voided_at__isnull=True)
-            .exclude(order_line__variant__product__product_type__slug=slug)
+            .exclude(order_line__product_type_ref__in=extension_types)
             .exclude(events__parameters__extended_by_order=order.pk)
         )
         months = settings_.extended_warranty_months

@@ -27,8 +27,8 @@ MUTANTS = {
         [
             (
                 "if request.type in (RequestType.RETURN, RequestType.EXCHANGE):\n"
-                "            host.lock_order(request.order_id)",
-                "if False:\n            host.lock_order(request.order_id)",
+                "            lock_order(request.order_id)",
+                "if False:\n            lock_order(request.order_id)",
             )
         ],
     ),

@@ -17,6 +17,7 @@ DEFERRED_ALLOWED = {(f"{PACKAGE}.apps", f"{PACKAGE}.tasks")}
 PURE = {
     f"{PACKAGE}.enums",
     f"{PACKAGE}.error_codes",
+    f"{PACKAGE}.port",
     f"{PACKAGE}.settings",
     f"{PACKAGE}.sla",
     f"{PACKAGE}.webhooks.bodies",

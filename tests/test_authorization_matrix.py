@@ -22,6 +22,7 @@ from graphql import (
 
 from saleor_aftersales import models
 from saleor_aftersales.graphql.schema import AftersalesMutations, AftersalesQueries
+from saleor_aftersales import host
 
 from .conftest import ApiClient, create_return, gid, line_input
 
@@ -128,7 +129,7 @@ def victim(customer_api, order):
     claim = create_return(customer_api, order, [line_input(order.lines.first(), 1)])[
         "aftersalesRequest"
     ]
-    card = models.WarrantyCard.objects.filter(order=order).first()
+    card = models.WarrantyCard.objects.filter(order__host_id=host.ref(order.pk)).first()
     return {
         "id": claim["id"],
         "number": claim["number"],

@@ -34,7 +34,7 @@ from hypothesis.stateful import (
 )
 
 from demo import shop
-from saleor_aftersales import refunds, workflow
+from saleor_aftersales import host, refunds, workflow
 from saleor_aftersales.enums import (
     RefundMethod,
     RefundStatus,
@@ -158,10 +158,10 @@ class ClaimHistories(RuleBasedStateMachine):
         request = self.attempt(
             "create",
             lambda: workflow.create_request(
-                self.order,
+                host.order_facts(self.order),
                 type="return",
                 lines=[
-                    workflow.ClaimLineInput(self.lines[index], quantity, reason)
+                    workflow.ClaimLineInput(host.ref(self.lines[index].pk), quantity, reason)
                     for index, quantity, reason in picks
                 ],
                 by=self.staff if by_staff else self.customer,
@@ -353,7 +353,7 @@ def money_balances(order, captured):
     """The payment gave back exactly what was refunded to it; store credit stays
     captured but counts against what can still go back. Nothing is left PENDING."""
     settled = AftersalesRefund.objects.filter(
-        request__order=order, status=RefundStatus.SUCCESS
+        request__order__host_id=host.ref(order.pk), status=RefundStatus.SUCCESS
     )
     paid = settled.filter(method=RefundMethod.REFUND).aggregate(total=Sum("amount"))
     given = settled.aggregate(total=Sum("amount"))["total"] or Decimal("0")
@@ -361,14 +361,14 @@ def money_balances(order, captured):
     assert payment.captured_amount == captured - (paid["total"] or Decimal("0"))
     assert given <= captured
     assert not AftersalesRefund.objects.filter(
-        request__order=order, status=RefundStatus.PENDING
+        request__order__host_id=host.ref(order.pk), status=RefundStatus.PENDING
     ).exists()
 
 
 def claims_within_worth(order):
     """No claim got more than its approved units, plus the shipping, are worth."""
     shipping = order.shipping_price_gross_amount
-    for request in AftersalesRequest.objects.filter(order=order):
+    for request in AftersalesRequest.objects.filter(order__host_id=host.ref(order.pk)):
         worth = sum(
             (
                 line.unit_price_gross_amount * line.quantity_approved
@@ -384,7 +384,7 @@ def claims_within_worth(order):
 
 def units_add_up(order):
     """received <= approved <= requested <= delivered minus other claims."""
-    lines = AftersalesLine.objects.filter(request__order=order).select_related(
+    lines = AftersalesLine.objects.filter(request__order__host_id=host.ref(order.pk)).select_related(
         "request", "order_line"
     )
     held = {}
@@ -404,16 +404,17 @@ def units_add_up(order):
             units = 0
         else:
             units = line.quantity_approved
-        held[line.order_line_id] = held.get(line.order_line_id, 0) + units
+        key = line.order_line.host_id
+        held[key] = held.get(key, 0) + units
     # Units that live claims ask for or took back never exceed what was delivered.
     for order_line in order.lines.all():
-        assert held.get(order_line.pk, 0) <= order_line.quantity_fulfilled
+        assert held.get(host.ref(order_line.pk), 0) <= order_line.quantity_fulfilled
 
 
 def statuses_and_events_agree(order):
     """Statuses match the lines; events run in order, each step starting where the
     last one ended, the last ending at the claim's status."""
-    for request in AftersalesRequest.objects.filter(order=order):
+    for request in AftersalesRequest.objects.filter(order__host_id=host.ref(order.pk)):
         lines = list(request.lines.all())
         if request.status == RequestStatus.RESOLVED and request.type == "return":
             assert all(l.quantity_settled >= l.quantity_approved for l in lines)

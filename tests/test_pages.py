@@ -18,6 +18,7 @@ from saleor.order.models import Fulfillment
 
 from demo import shop
 from saleor_aftersales.models import AftersalesPhoto, AftersalesRequest
+from saleor_aftersales import host
 
 # Playwright's sync API keeps an event loop on this thread; the test's own ORM
 # calls are synchronous all the same.
@@ -324,7 +325,7 @@ def test_warranty_check_page(browser, live_server, order):
     from saleor_aftersales.models import WarrantyCard
     from saleor_aftersales.warranty import display_code
 
-    card = WarrantyCard.objects.filter(order=order).first()
+    card = WarrantyCard.objects.filter(order__host_id=host.ref(order.pk)).first()
     portal = open_page(browser, f"{live_server.url}/aftersales/portal/")
     portal.click("#nav-warranty")
     portal.fill("#warranty-form [name=code]", display_code(card.code))
@@ -340,16 +341,18 @@ def test_warranty_check_page(browser, live_server, order):
 def test_a_repair_is_quoted_accepted_finished_and_rated(
     browser, live_server, order, customer, staff_user
 ):
-    from saleor_aftersales import workflow
+    from saleor_aftersales import host, workflow
     from saleor_aftersales.configuration import get_settings
 
     from .conftest import configure
 
     line = order.lines.order_by("pk").first()
     claim = workflow.create_request(
-        order,
+        host.order_facts(order),
         type="repair",
-        lines=[workflow.ClaimLineInput(line, 1, "defective", serial_number="SN-1")],
+        lines=[workflow.ClaimLineInput(
+                host.ref(line.pk), 1, "defective", serial_number="SN-1"
+            )],
         by=workflow.Actor.customer(customer),
         settings=get_settings(),
     )
@@ -572,7 +575,7 @@ def reads_in_order(page, selector, *fragments):
 def test_a_right_to_left_override_in_typed_text_stays_inside_it(
     browser, live_server, order, customer, staff_user
 ):
-    from saleor_aftersales import workflow
+    from saleor_aftersales import host, workflow
     from saleor_aftersales.configuration import get_settings
 
     # A catalogue name and a customer's comment and note carrying U+202E.
@@ -580,11 +583,15 @@ def test_a_right_to_left_override_in_typed_text_stays_inside_it(
     line.product_name, line.variant_name = f"{RLO}Zip jacket", "Blue"
     line.save(update_fields=["product_name", "variant_name"])
     claim = workflow.create_request(
-        order,
+        host.order_facts(order),
         type="repair",
         lines=[
             workflow.ClaimLineInput(
-                line, 1, "defective", comment=f"{RLO}abc", serial_number="SN-12"
+                host.ref(line.pk),
+                1,
+                "defective",
+                comment=f"{RLO}abc",
+                serial_number="SN-12",
             )
         ],
         by=workflow.Actor.customer(customer),
@@ -634,16 +641,16 @@ def test_the_pages_offer_only_the_steps_the_claim_allows(
     """The buttons follow the claim's availableActions, not its status: an
     approved return with a refund in flight offers no refund, receipt or
     cancelling; a rejected one no refund."""
-    from saleor_aftersales import workflow
+    from saleor_aftersales import host, workflow
     from saleor_aftersales.models import AftersalesRefund
     from saleor_aftersales.configuration import get_settings
 
     first, second = order.lines.order_by("pk")
     claims = [
         workflow.create_request(
-            order,
+            host.order_facts(order),
             type="return",
-            lines=[workflow.ClaimLineInput(line, 1, "defective")],
+            lines=[workflow.ClaimLineInput(host.ref(line.pk), 1, "defective")],
             by=workflow.Actor.customer(customer),
             settings=get_settings(),
         )

@@ -10,6 +10,7 @@ from saleor.order.models import Fulfillment
 
 from demo import shop
 from saleor_aftersales import policies
+from saleor_aftersales import host
 from saleor_aftersales.models import (
     AftersalesEvent,
     AftersalesRequest,
@@ -522,11 +523,11 @@ def test_staff_set_a_usage_limit_and_cards_issued_afterwards_carry_it(
     ).get() == (24, 40000, "km")
 
     # Cards already issued keep their terms; a card issued afterwards carries them.
-    assert WarrantyCard.objects.get(order=before).usage_limit is None
+    assert WarrantyCard.objects.get(order__host_id=host.ref(before.pk)).usage_limit is None
     after = shop.fulfilled_paid_order(
         customer, staff_user, warehouse, [(variants[0], 1)]
     )
-    card = WarrantyCard.objects.get(order=after)
+    card = WarrantyCard.objects.get(order__host_id=host.ref(after.pk))
     assert (card.usage_limit, card.usage_unit) == (40000, "km")
     beyond = anonymous_api.data(
         VERIFY_USAGE, {"code": display_code(card.code), "meter": 40001}

@@ -14,6 +14,7 @@ from saleor.plugins.manager import get_plugins_manager
 from demo import shop
 from saleor_aftersales import warranty
 from saleor_aftersales.models import WarrantyCard, WarrantyCardEvent, WarrantyPolicy
+from saleor_aftersales import host
 
 from .conftest import ApiClient, assert_permission_denied, configure, gid
 
@@ -69,7 +70,7 @@ mutation Serial($code: String!, $serial: String!) {{
 
 
 def cards_of(order):
-    return list(WarrantyCard.objects.filter(order=order).order_by("pk"))
+    return list(WarrantyCard.objects.filter(order__host_id=host.ref(order.pk)).order_by("pk"))
 
 
 def verify(api, code, meter=None):
@@ -80,7 +81,9 @@ def test_fulfillment_issues_one_card_per_unit(order):
     cards = cards_of(order)
     assert len(cards) == 3  # 2 + 1 units
     first_line, second_line = order.lines.order_by("pk")
-    assert [c.order_line_id for c in cards] == [first_line.pk] * 2 + [second_line.pk]
+    assert [c.order_line.host_id for c in cards] == [
+        host.ref(first_line.pk)
+    ] * 2 + [host.ref(second_line.pk)]
     assert len({c.code for c in cards}) == 3
     fulfilled = order.fulfillments.get().created
     for card in cards:
@@ -111,7 +114,7 @@ def test_partial_fulfillments_issue_cards_for_what_was_shipped(
     shop.fulfill(order, staff_user, warehouse, quantities={line.pk: 2})
     cards = cards_of(order)
     assert len(cards) == 3
-    assert len({(c.fulfillment_line_id, c.unit_index) for c in cards}) == 3
+    assert len({(c.fulfillment_line_ref, c.unit_index) for c in cards}) == 3
 
 
 def test_the_hook_firing_twice_issues_nothing_new(order):
@@ -246,13 +249,13 @@ def test_paying_for_an_extended_warranty_extends_the_orders_cards_once(
     shop.pay_with_dummy(order)  # Saleor's order_fully_paid hook
 
     cards = cards_of(order)
-    shoe_cards = [c for c in cards if c.order_line.variant_id == variants[0].pk]
+    shoe_cards = [c for c in cards if c.order_line.variant_ref == host.ref(variants[0].pk)]
     assert len(shoe_cards) == 2
     for card in shoe_cards:
         assert card.ends_at == base_ends[card.pk] + relativedelta(months=24)
         assert card.events.get().type == "extended"
     plan_card = next(
-        c for c in cards if c.order_line.variant_id == extended_warranty_variant.pk
+        c for c in cards if c.order_line.variant_ref == host.ref(extended_warranty_variant.pk)
     )
     assert plan_card.ends_at == base_ends[plan_card.pk]
 
@@ -268,7 +271,7 @@ def test_extended_warranty_paid_before_fulfillment_applies_when_cards_are_issued
     )
     shop.pay_with_dummy(order)
     shop.fulfill(order, staff_user, warehouse)
-    shoe = next(c for c in cards_of(order) if c.order_line.variant_id == variants[0].pk)
+    shoe = next(c for c in cards_of(order) if c.order_line.variant_ref == host.ref(variants[0].pk))
     assert shoe.ends_at == shoe.starts_at + relativedelta(months=36)
 
 
@@ -403,7 +406,7 @@ def test_cards_of_returned_units_are_voided_on_receipt(customer_api, staff_api, 
     ]
     staff_api.data(APPROVE, {"id": claim["id"]})
     staff_api.data(RECEIVE, {"id": claim["id"]})
-    cards = list(WarrantyCard.objects.filter(order_line=first))
+    cards = list(WarrantyCard.objects.filter(order_line__host_id=host.ref(first.pk)))
     voided = [c for c in cards if c.voided_at]
     assert len(cards) == 2 and len(voided) == 1
     assert voided[0].void_reason == f"Returned with {claim['number']}"

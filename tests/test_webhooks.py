@@ -140,7 +140,7 @@ def test_subscriptions_get_only_the_events_they_asked_for(
     events = {r["headers"]["X-Saleor-Event"] for r in receiver.received}
     assert events == {"warranty.card.issued"}
     codes = {json.loads(r["body"])["data"]["card"]["order"] for r in receiver.received}
-    assert codes == {fresh.pk}
+    assert codes == {str(fresh.pk)}
     assert AftersalesRequest.objects.count() == 1
 
 

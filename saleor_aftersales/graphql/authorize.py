@@ -22,17 +22,25 @@ def staff_actor(info) -> Actor:
     return Actor.staff(user) if user is not None else Actor.for_app(app)
 
 
+def _owns(user, order) -> bool:
+    return bool(order.customer_ref) and order.customer_ref == host.customer_ref(user)
+
+
 def authorize_order(info, order, order_token=None) -> Actor:
-    """The actor allowed to act on ``order``'s claims, or PermissionDenied."""
+    """The actor allowed to act on ``order``'s claims, or PermissionDenied.
+
+    ``order`` is the core's copy or the facts a host just read: both name the
+    account that placed it (``customer_ref``) and a guest order's token."""
     user, app = viewer(info)
     if host.has_manage_orders(user, app):
         return Actor.staff(user) if user is not None else Actor.for_app(app)
-    if user is not None and order.user_id is not None and order.user_id == user.pk:
+    if _owns(user, order):
         return Actor.customer(user)
     if (
         order_token is not None
-        and order.user_id is None
-        and str(order_token) == str(order.token)
+        and not order.customer_ref
+        and order.guest_token
+        and str(order_token) == order.guest_token
     ):
         return Actor.customer(user)
     raise host.PermissionDenied()
@@ -45,7 +53,7 @@ def sees_whole_order(info, order) -> bool:
     user, app = viewer(info)
     if host.has_manage_orders(user, app):
         return True
-    return user is not None and order.user_id is not None and order.user_id == user.pk
+    return _owns(user, order)
 
 
 def may_see_account(info, account) -> bool:

@@ -13,6 +13,7 @@ from .. import host, models, policies, refunds, selectors, stats, throttle, warr
 from ..enums import Reason, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..configuration import get_settings
+from ..orders import save_order
 from ..policies import order_eligibility
 from .authorize import authorize_order, is_staff_viewer, viewer
 from .enums import AftersalesRequestStatus, AftersalesRequestType
@@ -443,7 +444,9 @@ class AftersalesQueries(graphene.ObjectType):
         user, _app = viewer(info)
         if user is None:
             raise host.PermissionDenied()
-        return selectors.warranty_cards().filter(order__user=user)
+        return selectors.warranty_cards().filter(
+            order__customer_ref=host.customer_ref(user)
+        )
 
     def resolve_warranty_cards(
         self, info, code=None, order=None, serial_number=None, **_
@@ -455,7 +458,11 @@ class AftersalesQueries(graphene.ObjectType):
             cards = cards.filter(code=warranty.parse_code(no_nul(code, "code")) or "-")
         if order:
             found = lookup(host.Order, order, "Order")
-            cards = cards.filter(order=found) if found else cards.none()
+            cards = (
+                cards.filter(order__host_id=host.ref(found.pk))
+                if found
+                else cards.none()
+            )
         if serial_number:
             serial_number = no_nul(serial_number, "serialNumber").strip().upper()
             cards = cards.filter(serial_number=serial_number)
@@ -468,13 +475,16 @@ class AftersalesQueries(graphene.ObjectType):
             order = host.Order.objects.filter(token=str(order_token)).first()
         if order is None:
             raise host.PermissionDenied()
-        authorize_order(info, order, order_token)
+        facts = host.order_facts(order)
+        authorize_order(info, facts, order_token)
         settings = get_settings()
-        lines = order_eligibility(order, settings)
-        cards = selectors.warranty_cards_by_line(order)
+        copy = save_order(facts)
+        lines = order_eligibility(copy, settings)
+        cards = selectors.warranty_cards_by_line(copy)
         now = timezone.now()
         return AftersalesEligibility(
-            order=order,
+            order=copy,
+            host_order=order,
             lines=[
                 AftersalesEligibilityLine(
                     order_line=line.order_line,
@@ -497,7 +507,7 @@ class AftersalesQueries(graphene.ObjectType):
                 for line in lines
             ],
             is_returnable=any(line.returnable_quantity(now) for line in lines),
-            requests=selectors.requests_for_api().filter(order=order),
+            requests=selectors.requests_for_api().filter(order=copy),
         )
 
     def resolve_aftersales_request(self, info, id, order_token=None):

@@ -43,11 +43,12 @@ def masked_gift_card_code(code: str) -> str:
 
 
 def order_for_viewer(info, order, claimed_order=None):
-    """Saleor's Order (addresses, phone, e-mail, payments) to staff and the
-    signed-in owner of ``claimed_order``; null to a guest with the token."""
-    if order is None:
+    """Saleor's Order behind the copy ``order`` (addresses, phone, e-mail,
+    payments), to staff and the signed-in owner of ``claimed_order``; null to a
+    guest with the token. Saleor's orders of a page load in one batch."""
+    if order is None or not sees_whole_order(info, claimed_order or order):
         return None
-    return order if sees_whole_order(info, claimed_order or order) else None
+    return HostOrderByRef(info.context).load(order.host_id)
 
 
 def staff_only(attribute: str):
@@ -89,6 +90,9 @@ class AftersalesLine(host.CountableDjangoObjectType):
     unit_price = graphene.Field(
         host.MoneyType, required=True, description="What the customer paid per unit."
     )
+    order_line = graphene.Field(
+        host.OrderLineType, required=True, description="The order line claimed."
+    )
     replacement_variant = graphene.Field(
         host.ProductVariantType, description="Exchanges: the variant wanted instead."
     )
@@ -101,7 +105,6 @@ class AftersalesLine(host.CountableDjangoObjectType):
         interfaces = [relay.Node]
         only_fields = [
             "id",
-            "order_line",
             "comment",
             "serial_number",
             "meter_reading",
@@ -131,6 +134,10 @@ class AftersalesLine(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_unit_price(root: models.AftersalesLine, _info):
         return Money(root.unit_price_gross_amount, root.order_line.currency)
+
+    @staticmethod
+    def resolve_order_line(root: models.AftersalesLine, info):
+        return HostOrderLineByRef(info.context).load(root.order_line.host_id)
 
 
 class AftersalesEvent(host.CountableDjangoObjectType):
@@ -485,6 +492,11 @@ class AftersalesRequest(host.CountableDjangoObjectType):
 
 class AftersalesEligibilityLine(graphene.ObjectType):
     order_line = graphene.Field(host.OrderLineType, required=True)
+
+    @staticmethod
+    def resolve_order_line(root, info):
+        return HostOrderLineByRef(info.context).load(root.order_line.host_id)
+
     quantity_fulfilled = graphene.Int(required=True, description="Units delivered.")
     quantity_in_claims = graphene.Int(
         required=True, description="Units already held by other open claims."
@@ -548,28 +560,33 @@ class AftersalesEligibility(graphene.ObjectType):
     class Meta:
         description = "What of an order can be claimed."
 
+    def __init__(self, host_order=None, **kwargs):
+        super().__init__(**kwargs)
+        # Saleor's order, already read: its addresses name the returns page.
+        self.host_order = host_order
+
     @staticmethod
     def resolve_order(root, info):
-        return order_for_viewer(info, root.order)
+        return root.host_order if sees_whole_order(info, root.order) else None
 
     @staticmethod
     def resolve_order_number(root, _info):
-        return str(root.order.pk)
+        return root.order.number
 
     @staticmethod
     def resolve_customer_name(root, _info):
-        address = _sent_to(root.order)
+        address = _sent_to(root.host_order)
         name = f"{address.first_name} {address.last_name}".strip() if address else ""
         return name or None
 
     @staticmethod
     def resolve_city(root, _info):
-        address = _sent_to(root.order)
+        address = _sent_to(root.host_order)
         return (address.city or None) if address else None
 
     @staticmethod
     def resolve_country(root, _info):
-        address = _sent_to(root.order)
+        address = _sent_to(root.host_order)
         return (address.country.code or None) if address else None
 
 
@@ -610,6 +627,9 @@ class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
         host.OrderType,
         description="The order it came with (to staff and the signed-in owner).",
     )
+    order_line = graphene.Field(
+        host.OrderLineType, required=True, description="The order line it covers."
+    )
     status = WarrantyCardStatus(required=True, description="Valid, expired or void.")
     void_reason = graphene.String(description="Why it was voided (staff only).")
     events = graphene.List(
@@ -623,8 +643,6 @@ class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
         interfaces = [relay.Node]
         only_fields = [
             "id",
-            "order",
-            "order_line",
             "serial_number",
             "created_at",
         ]
@@ -638,6 +656,10 @@ class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
     @staticmethod
     def resolve_order(root: models.WarrantyCard, info):
         return order_for_viewer(info, root.order)
+
+    @staticmethod
+    def resolve_order_line(root: models.WarrantyCard, info):
+        return HostOrderLineByRef(info.context).load(root.order_line.host_id)
 
     @staticmethod
     def resolve_status(root: models.WarrantyCard, _info):
@@ -808,6 +830,26 @@ class AftersalesPolicy(graphene.ObjectType):
         description = (
             "After-sales terms of a product type, with the shop's defaults filled in."
         )
+
+
+class HostOrderByRef(host.DataLoader):
+    """Saleor's orders behind the copies on a page, in one query."""
+
+    context_key = "aftersales_host_order_by_ref"
+
+    def batch_load(self, keys):
+        orders = host.orders_by_ref(keys)
+        return [orders.get(key) for key in keys]
+
+
+class HostOrderLineByRef(host.DataLoader):
+    """Saleor's order lines behind the copied ones on a page, in one query."""
+
+    context_key = "aftersales_host_order_line_by_ref"
+
+    def batch_load(self, keys):
+        lines = host.order_lines_by_ref(keys)
+        return [lines.get(key) for key in keys]
 
 
 class ShopSettings(host.DataLoader):

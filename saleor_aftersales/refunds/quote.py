@@ -23,6 +23,7 @@ from ..enums import (
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRefund, AftersalesRequest
+from ..orders import lock_order
 from ..settings import AftersalesSettings
 from ..policies import policies_by_line
 from ..workflow.actions import starts
@@ -225,8 +226,8 @@ def checked_offer(
         )
     check_refundable(request)
     if lock:
-        host.lock_order(request.order_id)
-    payment = host.refundable_payment(request.order)
+        lock_order(request.order_id)
+    payment = host.refundable_payment(request.order.host_id)
     if payment is None:
         raise _error(
             None, "The order has no captured payment to refund.", Code.NO_PAYMENT

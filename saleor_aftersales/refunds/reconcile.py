@@ -46,7 +46,7 @@ def reconcile_stripe_refund(paid: "stripe_refunds.StripeRefund") -> str:
         return "ignored"
     payment = host.stripe_payment_by_intent(paid.payment_intent)
     request = (
-        AftersalesRequest.objects.filter(order_id=payment.order_id)
+        AftersalesRequest.objects.filter(order__host_id=host.ref(payment.order_id))
         .order_by("-pk")
         .first()
         if payment is not None

@@ -136,14 +136,14 @@ def _issue_store_credit(
             days=settings.store_credit_valid_days
         )
     refund.gift_card = host.issue_gift_card(
-        request.order.user, credit, refund.currency, end_date
+        request.user, credit, refund.currency, end_date
     )
     refund.credit_amount = credit
     refund.status = RefundStatus.SUCCESS
     refund.completed_at = timezone.now()
     refund.save(update_fields=["gift_card", "credit_amount", "status", "completed_at"])
-    host.note_store_credit(request.order_id, refund.amount, refund.currency)
-    host.order_changed(request.order_id)
+    host.note_store_credit(request.order.host_id, refund.amount, refund.currency)
+    host.order_changed(request.order.host_id)
     workflow.record_refund(request, refund, by=by)
 
 

@@ -94,7 +94,7 @@ def _received_lines(request, message_lines):
     ):
         raise ValidationError("Lines are a list of {sku, quantity}.")
     by_sku = {
-        line.order_line.product_sku: line
+        line.order_line.sku: line
         for line in request.lines.select_related("order_line")
     }
     result = []

@@ -80,18 +80,20 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def request_payload(request, event) -> dict:
-    lines = request.lines.all()
+    lines = request.lines.select_related("order_line")
     return {
         "request": {
             "number": request.number,
             "type": request.type.upper(),
             "status": request.status.upper(),
-            "order": request.order_id,
+            # The shop's own ids, as text on every host (Saleor 2.10: the pk).
+            "order": request.order.host_id,
+            "order_number": request.order.number,
             "customer_email": request.user_email,
             "resolution": request.resolution.upper() or None,
             "lines": [
                 {
-                    "order_line": line.order_line_id,
+                    "order_line": line.order_line.host_id,
                     "quantity": line.quantity_requested,
                     "quantity_approved": line.quantity_approved,
                     "quantity_received": line.quantity_received,
@@ -170,8 +172,9 @@ def for_cards(cards) -> None:
         {
             "card": {
                 "code": card.code,
-                "order": card.order_id,
-                "order_line": card.order_line_id,
+                "order": card.order.host_id,
+                "order_number": card.order.number,
+                "order_line": card.order_line.host_id,
                 "product_name": card.product_name,
                 "variant_sku": card.variant_sku,
                 "starts_at": card.starts_at,

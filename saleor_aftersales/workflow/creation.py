@@ -1,7 +1,7 @@
 """Opening a claim (return, exchange or repair) on an order's fulfilled lines.
 """
 
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,18 +11,23 @@ from ..actors import Actor
 from ..enums import ActorType, EventType, Ineligibility, RequestType, WarrantyEndedBy
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
-from ..models import AftersalesLine, AftersalesRequest
-from ..settings import AftersalesSettings
+from ..models import AftersalesLine, AftersalesRequest, ShopOrder, ShopOrderLine
+from ..orders import save_order
 from ..policies import line_eligibility, paid_unit_prices
+from ..port import OrderFacts
+from ..settings import AftersalesSettings
 from .steps import ClaimLineInput, record
 
+# What the shopper asked for, beside the copied order line it names.
+Chosen = List[Tuple[ClaimLineInput, ShopOrderLine]]
 
-def _warranty_cover(card, lines: List[ClaimLineInput], by: Actor) -> dict:
+
+def _warranty_cover(card, chosen: Chosen, by: Actor) -> dict:
     """Whether the shown card covers this repair; an expired or void card still
     opens a (paid) repair and the claim says why."""
     if card is None:
         return {}
-    claimed = {line.order_line.pk: line for line in lines}
+    claimed = {order_line.pk: line for line, order_line in chosen}
     line = claimed.get(card.order_line_id)
     if line is None:
         raise _error(
@@ -60,7 +65,9 @@ def _warranty_cover(card, lines: List[ClaimLineInput], by: Actor) -> dict:
     }
 
 
-def _validate_replacement(index, line: ClaimLineInput, settings) -> None:
+def _validate_replacement(
+    index, line: ClaimLineInput, order_line: ShopOrderLine, settings
+) -> None:
     replacement = line.replacement_variant
     if replacement is None:
         raise _error(
@@ -68,9 +75,8 @@ def _validate_replacement(index, line: ClaimLineInput, settings) -> None:
             f"Line {index + 1}: choose the replacement variant.",
             Code.REQUIRED,
         )
-    original = line.order_line.variant
-    same_product = (
-        original is not None and original.product_id == replacement.product_id
+    same_product = bool(order_line.product_ref) and order_line.product_ref == (
+        host.ref(replacement.product_id)
     )
     if not same_product and not settings.exchange_other_products:
         raise _error(
@@ -81,47 +87,53 @@ def _validate_replacement(index, line: ClaimLineInput, settings) -> None:
         )
 
 
-def _validate_claim_lines(
-    order,
-    type: str,
-    lines: List[ClaimLineInput],
-    settings: AftersalesSettings,
-    may_override: bool = False,
-) -> Dict[int, str]:
-    """Refuse what can't be claimed; returns the policy exceptions staff opened
-    the claim with, by order line pk."""
+def _chosen_lines(order: ShopOrder, lines: List[ClaimLineInput]) -> Chosen:
+    """Each asked line beside the order's copied line it names."""
     if not lines:
         raise _error("lines", "Choose at least one line.", Code.REQUIRED)
+    chosen: Chosen = []
     seen = set()
     for index, line in enumerate(lines):
-        if line.order_line.order_id != order.pk:
+        order_line = order.lines_by_host_id.get(line.order_line)
+        if order_line is None:
             raise _error(
                 "lines",
                 f"Line {index + 1} is not a line of this order.",
                 Code.LINE_NOT_IN_ORDER,
             )
-        if line.order_line.pk in seen:
+        if order_line.pk in seen:
             raise _error(
                 "lines",
                 f"Line {index + 1} repeats an order line.",
                 Code.DUPLICATED_LINE,
             )
-        seen.add(line.order_line.pk)
+        seen.add(order_line.pk)
         if line.quantity < 1:
             raise _error(
                 "lines",
                 f"Line {index + 1}: quantity must be at least 1.",
                 Code.QUANTITY_NOT_POSITIVE,
             )
+        chosen.append((line, order_line))
+    return chosen
 
+
+def _validate_claim_lines(
+    type: str,
+    chosen: Chosen,
+    settings: AftersalesSettings,
+    may_override: bool = False,
+) -> Dict[int, str]:
+    """Refuse what can't be claimed; returns the policy exceptions staff opened
+    the claim with, by order line pk."""
     now = timezone.now()
-    eligibility = line_eligibility([line.order_line for line in lines], settings)
+    eligibility = line_eligibility([order_line for _, order_line in chosen], settings)
     exceptions: Dict[int, str] = {}
-    for index, line in enumerate(lines):
-        info = eligibility[line.order_line.pk]
+    for index, (line, order_line) in enumerate(chosen):
+        info = eligibility[order_line.pk]
         refusal = info.refusal(type, line.reason, now)
         if refusal in OVERRIDABLE and may_override:
-            exceptions[line.order_line.pk] = refusal
+            exceptions[order_line.pk] = refusal
         elif refusal:
             raise _refusal_error(index, info, type, line.reason, refusal)
         if type == RequestType.REPAIR:
@@ -135,7 +147,7 @@ def _validate_claim_lines(
                 )
             continue
         if type == RequestType.EXCHANGE:
-            _validate_replacement(index, line, settings)
+            _validate_replacement(index, line, order_line, settings)
         if line.quantity > info.quantity_available:
             raise _error(
                 "lines",
@@ -179,7 +191,7 @@ def _refusal_error(index: int, info, type: str, reason: str, refusal: str):
 
 
 def create_request(
-    order,
+    facts: OrderFacts,
     *,
     type: str,
     lines: List[ClaimLineInput],
@@ -189,29 +201,32 @@ def create_request(
     idempotency_key: str = "",
     warranty_card=None,
 ) -> AftersalesRequest:
-    """Open a claim (return, exchange or repair) on an order's fulfilled lines.
+    """Open a claim (return, exchange or repair) on an order's fulfilled lines,
+    as the host's ``facts`` show the order now (``lines`` name the host's ids).
 
     A repeated call with the same ``idempotency_key`` returns the first claim; one
     asking for something else with it is refused (IDEMPOTENCY_KEY_REUSED).
     """
     with transaction.atomic():
-        # Serialises claims per order so two of them can't hold the same units.
-        order = host.lock_order(order.pk)
+        # The fresh copy stays row-locked until commit: claims on one order are
+        # serialised, so two of them can't hold the same units.
+        order = save_order(facts)
+        chosen = _chosen_lines(order, lines)
         if idempotency_key:
             existing = AftersalesRequest.objects.filter(
                 order=order, idempotency_key=idempotency_key
             ).first()
             if existing is not None:
-                return _replayed(existing, type, lines)
+                return _replayed(existing, type, chosen)
         exceptions = _validate_claim_lines(
-            order, type, lines, settings, may_override=by.is_staff_or_app
+            type, chosen, settings, may_override=by.is_staff_or_app
         )
         warranty_fields = (
-            _warranty_cover(warranty_card, lines, by)
+            _warranty_cover(warranty_card, chosen, by)
             if type == RequestType.REPAIR
             else {}
         )
-        unit_prices = paid_unit_prices(order, [line.order_line for line in lines])
+        unit_prices = paid_unit_prices(order, [order_line for _, order_line in chosen])
         created_at = timezone.now()
         try:
             due = sla.due_times(created_at, settings)
@@ -224,7 +239,7 @@ def create_request(
             sla_resolution_due_at=due.resolution,
             type=type,
             order=order,
-            user_id=order.user_id,
+            user_id=host.pk_of(order.customer_ref),
             user_email=order.user_email,
             customer_note=customer_note,
             currency=order.currency,
@@ -235,18 +250,18 @@ def create_request(
             [
                 AftersalesLine(
                     request=request,
-                    order_line=line.order_line,
+                    order_line=order_line,
                     quantity_requested=line.quantity,
                     reason=line.reason,
                     comment=line.comment,
-                    unit_price_gross_amount=unit_prices[line.order_line.pk],
+                    unit_price_gross_amount=unit_prices[order_line.pk],
                     replacement_variant=line.replacement_variant,
                     serial_number=line.serial_number,
                     meter_reading=line.meter_reading,
-                    policy_exception=exceptions.get(line.order_line.pk, ""),
+                    policy_exception=exceptions.get(order_line.pk, ""),
                     created_at=created_at,
                 )
-                for line in lines
+                for line, order_line in chosen
             ]
         )
         record(
@@ -257,20 +272,22 @@ def create_request(
             parameters={
                 "lines": [
                     {
-                        "order_line": line.order_line.pk,
+                        "order_line": order_line.pk,
                         "quantity": line.quantity,
                         "reason": line.reason,
                     }
-                    for line in lines
+                    for line, order_line in chosen
                 ]
             },
         )
     return request
 
 
-def _replayed(existing: AftersalesRequest, type: str, lines: List[ClaimLineInput]):
+def _replayed(existing: AftersalesRequest, type: str, chosen: Chosen):
     """The claim first made with this key, if the retry asks for the same units."""
-    asked = sorted((line.order_line.pk, line.quantity, line.reason) for line in lines)
+    asked = sorted(
+        (order_line.pk, line.quantity, line.reason) for line, order_line in chosen
+    )
     made = sorted(
         existing.lines.values_list("order_line_id", "quantity_requested", "reason")
     )

@@ -12,6 +12,8 @@ from ..enums import Action, EventType, RequestStatus, RequestType, Resolution
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRequest
+from ..orders import save_order
+from ..policies import lines_of
 from ..settings import AftersalesSettings
 from .actions import starts
 from .steps import Change, lock, move, refuse_while_refund_pending
@@ -62,7 +64,11 @@ def fulfill_exchange(
         if created:
             order = _replacement_order(request, lines, units, credit)
             request.replacement_order = order
-        difference = max(Decimal("0"), credit - host.order_lines_subtotal(order))
+        subtotal = sum(
+            (line.unit_price_gross_amount * line.quantity for line in lines_of(order)),
+            Decimal("0"),
+        )
+        difference = max(Decimal("0"), credit - subtotal)
         settled = difference == 0
         if settled:
             request.resolution = Resolution.REPLACEMENT
@@ -72,9 +78,9 @@ def fulfill_exchange(
             RequestStatus.RESOLVED if settled else request.status,
             by,
             EventType.EXCHANGE_FULFILLED,
-            message=f"Replacement order #{order.pk}",
+            message=f"Replacement order #{order.number}",
             parameters={
-                "order": order.pk,
+                "order": order.number,
                 "credit": str(credit),
                 "difference_to_refund": str(difference),
                 "created": created,
@@ -98,8 +104,8 @@ def _replacement_order(request, lines, units, credit):
         for line in lines
     ]
     try:
-        return host.create_follow_up_order(
-            request.order,
+        facts = host.create_follow_up_order(
+            request.order.host_id,
             new_lines,
             discount=credit,
             discount_name=f"Exchange {request.number}",
@@ -107,3 +113,4 @@ def _replacement_order(request, lines, units, credit):
         )
     except host.InsufficientStock:
         raise _error(None, "A replacement is no longer in stock.", Code.OUT_OF_STOCK)
+    return save_order(facts)

@@ -111,9 +111,9 @@ def receive(
                 line.quantity_received += item.quantity
             if item.disposition == Disposition.RESTOCK:
                 line.quantity_restocked += item.quantity
-                variant_pk = line.order_line.variant_id
-                if variant_pk:  # a deleted variant has no stock to go back to
-                    restock[variant_pk] = restock.get(variant_pk, 0) + item.quantity
+                variant = line.order_line.variant_ref
+                if variant:  # a deleted variant has no stock to go back to
+                    restock[variant] = restock.get(variant, 0) + item.quantity
         if not is_repair:
             came_back: Dict[int, int] = {}
             for item in lines:
@@ -125,13 +125,15 @@ def receive(
             )
         if restock:
             warehouse = warehouse or host.default_return_warehouse(
-                line.order_line_id for line in claim_lines.values()
+                line.order_line.host_id for line in claim_lines.values()
             )
             if warehouse is None:
                 raise _error(
                     "warehouse", "No warehouse to restock into.", Code.NO_WAREHOUSE
                 )
-            host.restock(restock, warehouse, order=request.order, user=by.staff_user)
+            host.restock(
+                restock, warehouse, order_ref=request.order.host_id, user=by.staff_user
+            )
         AftersalesLine.objects.bulk_update(
             [item.line for item in lines],
             [

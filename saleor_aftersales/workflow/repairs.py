@@ -21,6 +21,7 @@ from ..enums import (
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRequest, RepairQuote, RepairQuoteLine
+from ..orders import save_order
 from ..settings import AftersalesSettings
 from .actions import starts
 from .steps import Change, lock, move
@@ -143,8 +144,9 @@ def respond_to_quote(request: AftersalesRequest, *, by: Actor, accept: bool) -> 
                 update_fields=("resolved_at",),
             )
         if quote.total_amount > 0:
-            quote.order = host.create_follow_up_order(
-                request.order,
+            quote.order = save_order(
+                host.create_follow_up_order(
+                    request.order.host_id,
                 [
                     host.NewOrderLine(
                         product_name=f"Repair {request.number}: {line.description}",
@@ -154,8 +156,9 @@ def respond_to_quote(request: AftersalesRequest, *, by: Actor, accept: bool) -> 
                     )
                     for line in quote.lines.all()
                 ],
-                note=f"Repair {request.number}",
-                allocate=False,
+                    note=f"Repair {request.number}",
+                    allocate=False,
+                )
             )
         quote.save(update_fields=["accepted", "responded_at", "order"])
         return move(
@@ -163,7 +166,7 @@ def respond_to_quote(request: AftersalesRequest, *, by: Actor, accept: bool) -> 
             RequestStatus.IN_REPAIR,
             by,
             EventType.QUOTE_ACCEPTED,
-            parameters={"order": quote.order_id},
+            parameters={"order": quote.order.number if quote.order else None},
         )
 
 
@@ -200,12 +203,14 @@ def update_repair(
             RepairQuote.objects.filter(request=request).select_related("order").first()
         )
         unpaid = (
-            quote is not None and quote.order and not host.is_fully_paid(quote.order)
+            quote is not None
+            and quote.order
+            and not host.is_fully_paid(quote.order.host_id)
         )
         if unpaid and not settings.repairs_paid_on_collection:
             raise _error(
                 None,
-                f"Order #{quote.order_id} for the repair is not paid yet.",
+                f"Order #{quote.order.number} for the repair is not paid yet.",
                 Code.QUOTE_NOT_PAID,
             )
         request.resolution = Resolution.REPAIR

@@ -15,6 +15,7 @@ from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesLine, AftersalesRequest
 from ..configuration import get_settings
+from ..orders import lock_order
 from ..policies import claimed_quantities, policies_by_line
 from .actions import starts
 from .steps import Change, lock, move, record
@@ -93,7 +94,7 @@ def approve(
                 Code.NOTHING_APPROVED,
             )
         if request.type in (RequestType.RETURN, RequestType.EXCHANGE):
-            host.lock_order(request.order_id)
+            lock_order(request.order_id)
             claimed = claimed_quantities(
                 [line.order_line_id for line in lines], exclude_request_pk=request.pk
             )

@@ -20,7 +20,7 @@ from ..webhooks import outgoing
 
 @dataclass
 class ClaimLineInput:
-    order_line: "host.OrderLine"
+    order_line: str  # the host's id of the order line
     quantity: int
     reason: str
     comment: str = ""
@@ -96,7 +96,9 @@ def record(
     if message:
         note += f": {message}"
     # Only staff notes carry a user: Saleor files a customer's as a customer note.
-    host.order_timeline_note(request.order, by.staff_user, note)
+    host.order_timeline_note(
+        request.order.host_id, by.staff_user, note, request.order.customer_ref
+    )
     outgoing.for_transition(request, event)
     return event
 

@@ -9,7 +9,7 @@ from saleor.account.models import User
 from saleor.product.models import ProductVariant
 
 from demo import shop
-from saleor_aftersales import policies, refunds, workflow
+from saleor_aftersales import host, policies, refunds, workflow
 from saleor_aftersales.enums import RefundMethod
 from saleor_aftersales.models import AftersalesRequest, WarrantyCard
 from saleor_aftersales.configuration import get_settings
@@ -66,9 +66,9 @@ class Command(BaseCommand):
         def claim(order, quantity, reason, note):
             line = order.lines.order_by("pk").first()
             return workflow.create_request(
-                order,
+                host.order_facts(order),
                 type="return",
-                lines=[workflow.ClaimLineInput(line, quantity, reason)],
+                lines=[workflow.ClaimLineInput(host.ref(line.pk), quantity, reason)],
                 by=as_customer,
                 settings=settings,
                 customer_note=note,
@@ -90,11 +90,14 @@ class Command(BaseCommand):
         # An exchange for a fresh unit of the same item, on its way back.
         swap_line = orders[1].lines.order_by("pk").last()
         swap = workflow.create_request(
-            orders[1],
+            host.order_facts(orders[1]),
             type="exchange",
             lines=[
                 workflow.ClaimLineInput(
-                    swap_line, 1, "defective", replacement_variant=swap_line.variant
+                    host.ref(swap_line.pk),
+                    1,
+                    "defective",
+                    replacement_variant=swap_line.variant,
                 )
             ],
             by=as_customer,
@@ -105,13 +108,13 @@ class Command(BaseCommand):
 
         # A repair under warranty, received at the desk and being repaired.
         repair_line = orders[2].lines.order_by("pk").first()
-        card = WarrantyCard.objects.filter(order_line=repair_line).first()
+        card = WarrantyCard.objects.filter(order_line__host_id=host.ref(repair_line.pk)).first()
         repair = workflow.create_request(
-            orders[2],
+            host.order_facts(orders[2]),
             type="repair",
             lines=[
                 workflow.ClaimLineInput(
-                    repair_line,
+                    host.ref(repair_line.pk),
                     1,
                     "defective",
                     "Stopped working",
@@ -134,9 +137,9 @@ class Command(BaseCommand):
         )
         credit_line = orders[2].lines.order_by("pk").last()
         credit = workflow.create_request(
-            orders[2],
+            host.order_facts(orders[2]),
             type="return",
-            lines=[workflow.ClaimLineInput(credit_line, 1, "changed_mind")],
+            lines=[workflow.ClaimLineInput(host.ref(credit_line.pk), 1, "changed_mind")],
             by=as_customer,
             settings=settings,
             customer_note="Store credit is fine.",

@@ -109,7 +109,7 @@ class ReturnRequestCreate(AftersalesMutation):
             [line["order_line"] for line in lines_data],
             "OrderLine",
             "lines",
-            qs=host.OrderLine.objects.select_related("variant"),
+            qs=host.OrderLine.objects.only("pk"),
         )
         wanted = [
             line["replacement_variant"]
@@ -129,7 +129,7 @@ class ReturnRequestCreate(AftersalesMutation):
             meter = clean_meter_reading(line.get("meter_reading"))
             result.append(
                 workflow.ClaimLineInput(
-                    order_line=order_lines[line["order_line"]],
+                    order_line=host.ref(order_lines[line["order_line"]].pk),
                     quantity=line["quantity"],
                     reason=line["reason"],
                     comment=clean_text(line, "comment", field="lines"),
@@ -148,10 +148,10 @@ class ReturnRequestCreate(AftersalesMutation):
 
     @classmethod
     def perform_mutation(cls, _root, info, input):
-        order = order_from_input(info, input)
-        actor = authorize_order(info, order, input.get("order_token"))
+        facts = host.order_facts(order_from_input(info, input))
+        actor = authorize_order(info, facts, input.get("order_token"))
         request = workflow.create_request(
-            order,
+            facts,
             type=cls.REQUEST_TYPE,
             lines=cls.clean_lines(input["lines"]),
             by=actor,
