@@ -31,6 +31,19 @@ class Actor:
     def system(cls) -> "Actor":
         return cls(ActorType.SYSTEM)
 
+    @classmethod
+    def from_refs(cls, type: str, user_ref: str = "", app_ref: str = "") -> "Actor":
+        """The actor recorded by reference (e.g. who asked for a refund)."""
+        return cls(type, user=host.user_by_ref(user_ref), app=host.app_by_ref(app_ref))
+
+    @property
+    def user_ref(self) -> str:
+        return host.customer_ref(self.user)
+
+    @property
+    def app_ref(self) -> str:
+        return host.app_ref(self.app)
+
     @property
     def is_staff_or_app(self) -> bool:
         return self.type in (ActorType.STAFF, ActorType.APP)

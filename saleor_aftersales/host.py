@@ -167,8 +167,12 @@ def lock_order(order_pk: int) -> Order:
     return Order.objects.select_for_update(of=("self",)).get(pk=order_pk)
 
 
-def lock_payment(payment_pk: int) -> Payment:
-    return Payment.objects.select_for_update().get(pk=payment_pk)
+def lock_payment(payment_ref: str) -> Payment:
+    return Payment.objects.select_for_update().get(pk=pk_of(payment_ref))
+
+
+def payment_ref(payment: Payment) -> str:
+    return ref(payment.pk)
 
 
 def refund_payment(payment: Payment, amount: Decimal) -> Transaction:
@@ -288,7 +292,7 @@ def refund_transaction_since(
             created__gte=since,
             amount=amount,
         )
-        .exclude(pk__in=list(exclude))
+        .exclude(pk__in=[pk_of(reference) for reference in exclude])
         .order_by("pk")
         .first()
     )
@@ -306,7 +310,7 @@ def saleor_recorded_stripe_refund(
             amount=amount,
             token__in=[refund_id, stripe_payment_intent(payment)],
         )
-        .exclude(pk__in=list(exclude))
+        .exclude(pk__in=[pk_of(reference) for reference in exclude])
         .exists()
     )
 
@@ -328,7 +332,8 @@ def order_facts(order: Order) -> OrderFacts:
     """The order as the core copies it: two queries (the order is given)."""
     latest_shipment = (
         FulfillmentLine.objects.filter(
-            order_line_id=OuterRef("pk"), fulfillment__status=FulfillmentStatus.FULFILLED
+            order_line_id=OuterRef("pk"),
+            fulfillment__status=FulfillmentStatus.FULFILLED,
         )
         .order_by("-fulfillment__created")
         .values("fulfillment__created")[:1]
@@ -422,8 +427,58 @@ def order_lines_by_ref(references: Iterable[str]) -> Dict[str, OrderLine]:
 
 
 def customer_ref(user: Optional[User]) -> str:
-    """The core's reference to a signed-in customer (empty for none)."""
+    """The core's reference to an account (empty for none)."""
     return ref(user.pk) if user is not None else ""
+
+
+def app_ref(app: Optional[App]) -> str:
+    return ref(app.pk) if app is not None else ""
+
+
+def user_by_ref(reference: str) -> Optional[User]:
+    pk = pk_of(reference)
+    return None if pk is None else User.objects.filter(pk=pk).first()
+
+
+def app_by_ref(reference: str) -> Optional[App]:
+    pk = pk_of(reference)
+    return None if pk is None else App.objects.filter(pk=pk).first()
+
+
+def users_by_ref(references: Iterable[str]) -> Dict[str, User]:
+    pks = {pk for pk in map(pk_of, references) if pk is not None}
+    return {ref(user.pk): user for user in User.objects.filter(pk__in=pks)}
+
+
+def apps_by_ref(references: Iterable[str]) -> Dict[str, App]:
+    pks = {pk for pk in map(pk_of, references) if pk is not None}
+    return {ref(app.pk): app for app in App.objects.filter(pk__in=pks)}
+
+
+def variants_by_ref(references: Iterable[str]) -> Dict[str, ProductVariant]:
+    """Variants with their products (one query), by reference."""
+    pks = {pk for pk in map(pk_of, references) if pk is not None}
+    return {
+        ref(variant.pk): variant
+        for variant in ProductVariant.objects.filter(pk__in=pks).select_related(
+            "product"
+        )
+    }
+
+
+def product_types_by_ref(references: Iterable[str]) -> Dict[str, ProductType]:
+    pks = {pk for pk in map(pk_of, references) if pk is not None}
+    return {ref(pt.pk): pt for pt in ProductType.objects.filter(pk__in=pks)}
+
+
+def payment_by_ref(reference: str) -> Optional[Payment]:
+    pk = pk_of(reference)
+    return None if pk is None else Payment.objects.filter(pk=pk).first()
+
+
+def gift_cards_by_ref(references: Iterable[str]) -> Dict[str, GiftCard]:
+    pks = {pk for pk in map(pk_of, references) if pk is not None}
+    return {ref(card.pk): card for card in GiftCard.objects.filter(pk__in=pks)}
 
 
 def restock(
@@ -496,7 +551,10 @@ def default_return_warehouse(order_line_refs: Iterable[str]) -> Optional[Warehou
 def existing_product_refs(product_refs: Iterable[str]) -> set:
     """Which of these products still exist."""
     pks = [pk for pk in map(pk_of, product_refs) if pk is not None]
-    return {ref(pk) for pk in Product.objects.filter(pk__in=pks).values_list("pk", flat=True)}
+    return {
+        ref(pk)
+        for pk in Product.objects.filter(pk__in=pks).values_list("pk", flat=True)
+    }
 
 
 def fulfillment_lines_of(fulfillment: Fulfillment):
@@ -523,7 +581,10 @@ def order_contains_product_type(order_ref: str, product_type_slug: str) -> bool:
 
 
 def product_type_refs(slug: str) -> List[str]:
-    return [ref(pk) for pk in ProductType.objects.filter(slug=slug).values_list("pk", flat=True)]
+    return [
+        ref(pk)
+        for pk in ProductType.objects.filter(slug=slug).values_list("pk", flat=True)
+    ]
 
 
 def is_fully_paid(order_ref: str) -> bool:
@@ -531,16 +592,19 @@ def is_fully_paid(order_ref: str) -> bool:
     return order is not None and order.is_fully_paid()
 
 
-def available_stock(variant_pks: Iterable[int]) -> Dict[int, int]:
+def available_stock(variant_refs: Iterable[str]) -> Dict[str, int]:
     """Sellable units per variant over all warehouses (stock minus allocations)."""
     rows = (
-        Stock.objects.filter(product_variant_id__in=list(variant_pks))
+        Stock.objects.filter(
+            product_variant_id__in=[pk_of(variant) for variant in variant_refs]
+        )
         .annotate_available_quantity()
         .values_list("product_variant_id", "available_quantity")
     )
-    available: Dict[int, int] = {}
+    available: Dict[str, int] = {}
     for variant_pk, quantity in rows:
-        available[variant_pk] = available.get(variant_pk, 0) + max(0, quantity)
+        key = ref(variant_pk)
+        available[key] = available.get(key, 0) + max(0, quantity)
     return available
 
 

@@ -35,7 +35,10 @@ from .enums import (
 )
 
 NUMBER_PREFIX = "RMA-"
-MONEY = dict(max_digits=settings.DEFAULT_MAX_DIGITS, decimal_places=2)
+# Saleor's money columns (12 digits, 2 places); an app host without these settings
+# gets the same.
+MONEY = dict(max_digits=getattr(settings, "DEFAULT_MAX_DIGITS", 12), decimal_places=2)
+CURRENCY_LENGTH = getattr(settings, "DEFAULT_CURRENCY_CODE_LENGTH", 3)
 
 
 def format_number(pk: int) -> str:
@@ -62,7 +65,7 @@ class ShopOrder(models.Model):
     customer_ref = models.CharField(max_length=64, blank=True, default="")
     guest_token = models.CharField(max_length=64, blank=True, default="")
     channel = models.CharField(max_length=64, blank=True, default="")
-    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
     total_gross_amount = models.DecimalField(**MONEY)
     shipping_price_gross_amount = models.DecimalField(**MONEY)
     placed_at = models.DateTimeField()
@@ -97,7 +100,7 @@ class ShopOrderLine(models.Model):
     product_name = models.CharField(max_length=386)
     variant_name = models.CharField(max_length=255, blank=True, default="")
     sku = models.CharField(max_length=255, blank=True, default="")
-    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
     unit_price_gross_amount = models.DecimalField(**MONEY)
     quantity = models.PositiveIntegerField()
     quantity_fulfilled = models.PositiveIntegerField(default=0)
@@ -107,7 +110,11 @@ class ShopOrderLine(models.Model):
         ordering = ("pk",)
 
     def __str__(self):
-        name = f"{self.product_name} ({self.variant_name})" if self.variant_name else self.product_name
+        name = (
+            f"{self.product_name} ({self.variant_name})"
+            if self.variant_name
+            else self.product_name
+        )
         return f"{name} ({self.sku})" if self.sku else name
 
 
@@ -122,29 +129,20 @@ class AftersalesRequest(models.Model):
     order = models.ForeignKey(
         ShopOrder, related_name="aftersales_requests", on_delete=models.PROTECT
     )
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        related_name="aftersales_requests",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
+    # The shop's account that placed the order (the host's user id); empty for a
+    # guest's order.
+    customer_ref = models.CharField(max_length=64, blank=True, default="")
     user_email = models.EmailField(blank=True, default="")
     customer_note = models.TextField(blank=True, default="")
-    assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        related_name="assigned_aftersales_requests",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
+    # The staff member in charge (the host's user id).
+    assignee_ref = models.CharField(max_length=64, blank=True, default="")
     reject_reason = models.CharField(
         max_length=32, choices=RejectReason.CHOICES, blank=True, default=""
     )
     resolution = models.CharField(
         max_length=16, choices=Resolution.CHOICES, blank=True, default=""
     )
-    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
     # Repairs: the card that was shown, whether it covers, and why not.
     warranty_card = models.ForeignKey(
         "WarrantyCard",
@@ -210,6 +208,7 @@ class AftersalesRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["user_email"]),
+            models.Index(fields=["customer_ref"], name="aftersales_request_customer"),
             # The desk's queue: open claims by due time (overdue filter, sorting,
             # the breach sweeper) without touching the settled million.
             models.Index(
@@ -257,14 +256,8 @@ class AftersalesLine(models.Model):
     quantity_refunded = models.PositiveIntegerField(default=0)
     reason = models.CharField(max_length=32, choices=Reason.CHOICES)
     comment = models.TextField(blank=True, default="")
-    # Exchanges: what the customer wants instead.
-    replacement_variant = models.ForeignKey(
-        "product.ProductVariant",
-        related_name="+",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-    )
+    # Exchanges: what the customer wants instead (the host's variant id).
+    replacement_variant_ref = models.CharField(max_length=64, blank=True, default="")
     # Repairs: which unit (serial number or VIN) and its odometer/hour meter.
     serial_number = models.CharField(
         max_length=64, blank=True, default="", db_index=True
@@ -340,16 +333,9 @@ class ImmutableEvent(models.Model):
     """Who did something, what they said and when; written once, never changed."""
 
     actor_type = models.CharField(max_length=16, choices=ActorType.CHOICES)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        related_name="+",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
-    app = models.ForeignKey(
-        "app.App", related_name="+", null=True, blank=True, on_delete=models.SET_NULL
-    )
+    # Who acted, as the host names its accounts and apps (empty: nobody).
+    user_ref = models.CharField(max_length=64, blank=True, default="")
+    app_ref = models.CharField(max_length=64, blank=True, default="")
     message = models.TextField(blank=True, default="")
     parameters = JSONField(blank=True, default=dict, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -415,12 +401,9 @@ class AftersalesRefund(models.Model):
     request = models.ForeignKey(
         AftersalesRequest, related_name="refunds", on_delete=models.PROTECT
     )
-    payment = models.ForeignKey(
-        "payment.Payment",
-        related_name="aftersales_refunds",
-        null=True,
-        on_delete=models.PROTECT,
-    )
+    # The order's payment it goes back through (the host's id); empty for store
+    # credit.
+    payment_ref = models.CharField(max_length=64, blank=True, default="")
     method = models.CharField(
         max_length=16, choices=RefundMethod.CHOICES, default=RefundMethod.REFUND
     )
@@ -428,7 +411,7 @@ class AftersalesRefund(models.Model):
         max_length=16, choices=RefundStatus.CHOICES, default=RefundStatus.PENDING
     )
     amount = models.DecimalField(**MONEY)
-    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
     goods_amount = models.DecimalField(**MONEY, default=Decimal("0"))
     shipping_amount = models.DecimalField(**MONEY, default=Decimal("0"))
     restocking_fee_amount = models.DecimalField(**MONEY, default=Decimal("0"))
@@ -436,38 +419,20 @@ class AftersalesRefund(models.Model):
     line_quantities = JSONField(default=dict)
     idempotency_key = models.CharField(max_length=255, unique=True)
     gateway_reference = models.CharField(max_length=255, blank=True, default="")
-    transaction = models.ForeignKey(
-        "payment.Transaction",
-        related_name="+",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
-    # Store credit: the gift card issued, and its balance (amount plus any bonus).
-    gift_card = models.ForeignKey(
-        "giftcard.GiftCard",
-        related_name="+",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-    )
+    # The refund the shop recorded for it (the host's transaction id).
+    transaction_ref = models.CharField(max_length=64, blank=True, default="")
+    # Store credit: the gift card issued (the host's id), and its balance (amount
+    # plus any bonus).
+    gift_card_ref = models.CharField(max_length=64, blank=True, default="")
     credit_amount = models.DecimalField(**MONEY, null=True, blank=True)
     # The gateway's refusal once FAILED; while PENDING, the last passing error.
     error = models.TextField(blank=True, default="")
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        related_name="+",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
     # Who asked, so that the worker records the outcome in their name.
+    created_by_ref = models.CharField(max_length=64, blank=True, default="")
     actor_type = models.CharField(
         max_length=16, choices=ActorType.CHOICES, default=ActorType.STAFF
     )
-    created_by_app = models.ForeignKey(
-        "app.App", related_name="+", null=True, blank=True, on_delete=models.SET_NULL
-    )
+    created_by_app_ref = models.CharField(max_length=64, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Paying: one worker at a time holds the lease; attempts count gateway calls.
@@ -497,8 +462,8 @@ class AftersalesRefund(models.Model):
                 name="aftersales_refund_one_pending_per_request",
             ),
             models.UniqueConstraint(
-                fields=["payment"],
-                condition=Q(status="pending"),
+                fields=["payment_ref"],
+                condition=Q(status="pending") & ~Q(payment_ref=""),
                 name="aftersales_refund_one_pending_per_payment",
             ),
         ]
@@ -512,7 +477,7 @@ class RepairQuote(models.Model):
     )
     diagnosis = models.TextField(blank=True, default="")
     under_warranty = models.BooleanField(default=False)
-    currency = models.CharField(max_length=settings.DEFAULT_CURRENCY_CODE_LENGTH)
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
     total_amount = models.DecimalField(**MONEY)
     accepted = models.BooleanField(null=True)
     responded_at = models.DateTimeField(null=True, blank=True)
@@ -547,9 +512,7 @@ class RepairQuoteLine(models.Model):
 class ReturnPolicy(models.Model):
     """Return terms of one product type; empty fields follow the shop's settings."""
 
-    product_type = models.OneToOneField(
-        "product.ProductType", related_name="return_policy", on_delete=models.CASCADE
-    )
+    product_type_ref = models.CharField(max_length=64, unique=True)
     final_sale = models.BooleanField(default=False)
     return_window_days = models.PositiveIntegerField(null=True, blank=True)
     changed_mind_window_days = models.PositiveIntegerField(null=True, blank=True)
@@ -566,9 +529,7 @@ class ReturnPolicy(models.Model):
 class WarrantyPolicy(models.Model):
     """Warranty terms of one product type; others get the plugin's default."""
 
-    product_type = models.OneToOneField(
-        "product.ProductType", related_name="warranty_policy", on_delete=models.CASCADE
-    )
+    product_type_ref = models.CharField(max_length=64, unique=True)
     months = models.PositiveIntegerField()
     # "24 months or 40,000 km": whichever limit comes first ends the cover.
     usage_limit = models.PositiveIntegerField(null=True, blank=True)
@@ -591,13 +552,7 @@ class WarrantyCard(models.Model):
     # shipment was deleted.
     fulfillment_line_ref = models.CharField(max_length=64, blank=True, default="")
     unit_index = models.PositiveSmallIntegerField()
-    variant = models.ForeignKey(
-        "product.ProductVariant",
-        related_name="+",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-    )
+    variant_ref = models.CharField(max_length=64, blank=True, default="")
     # Snapshots: what verification shows, even after the catalogue changes.
     product_name = models.CharField(max_length=386)
     variant_name = models.CharField(max_length=255, blank=True, default="")

@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Sum, Value, When
 from django.utils import timezone
 
-from . import host
 from .enums import Ineligibility, Reason, RequestStatus, RequestType, UsageUnit
 from .error_codes import AftersalesErrorCode as Code
 from .error_codes import aftersales_error as _error
@@ -43,7 +42,7 @@ class Policy:
     restocking_fee_percent: Decimal
     returnless_refund_below: Decimal
     shipping_refundable: bool
-    product_type_id: Optional[int] = None
+    product_type_ref: str = ""
 
 
 def shop_policy(settings: AftersalesSettings) -> Policy:
@@ -78,7 +77,7 @@ def policy_of(row: Optional[ReturnPolicy], settings: AftersalesSettings) -> Poli
     return replace(
         default,
         final_sale=row.final_sale,
-        product_type_id=row.product_type_id,
+        product_type_ref=row.product_type_ref,
         **overrides,
     )
 
@@ -91,8 +90,8 @@ def policies_by_product_type(
     refs = {ref for ref in product_type_refs if ref}
     result: Dict[str, Policy] = {"": shop_policy(settings)}
     if refs:
-        for row in ReturnPolicy.objects.filter(product_type_id__in=sorted(refs)):
-            result[str(row.product_type_id)] = policy_of(row, settings)
+        for row in ReturnPolicy.objects.filter(product_type_ref__in=sorted(refs)):
+            result[row.product_type_ref] = policy_of(row, settings)
     return result
 
 
@@ -105,8 +104,7 @@ def policies_by_line(
         [line.product_type_ref for line in order_lines], settings
     )
     return {
-        line.pk: by_type.get(line.product_type_ref, by_type[""])
-        for line in order_lines
+        line.pk: by_type.get(line.product_type_ref, by_type[""]) for line in order_lines
     }
 
 
@@ -315,7 +313,7 @@ def _check_usage(usage: dict) -> None:
 
 
 def save_policy(
-    product_type,
+    product_type_ref: str,
     values: dict,
     warranty_months: Optional[int] = None,
     warranty_usage: Optional[dict] = None,
@@ -338,14 +336,14 @@ def save_policy(
         _check_usage(warranty_usage)
     with transaction.atomic():
         policy, _ = ReturnPolicy.objects.select_for_update().get_or_create(
-            product_type=product_type
+            product_type_ref=product_type_ref
         )
         for field, value in values.items():
             setattr(policy, field, value)
         policy.updated_at = timezone.now()
         warranty = (
             WarrantyPolicy.objects.select_for_update()
-            .filter(product_type=product_type)
+            .filter(product_type_ref=product_type_ref)
             .first()
         )
         if warranty_months is not None or warranty_usage is not None:
@@ -359,7 +357,7 @@ def save_policy(
                     Code.REQUIRED,
                 )
             if warranty is None and warranty_months is not None:
-                warranty = WarrantyPolicy(product_type=product_type)
+                warranty = WarrantyPolicy(product_type_ref=product_type_ref)
             if warranty is not None:
                 if warranty_months is not None:
                     warranty.months = warranty_months
@@ -372,17 +370,17 @@ def save_policy(
     return policy
 
 
-def delete_policy(product_type) -> bool:
+def delete_policy(product_type_ref: str) -> bool:
     """Back to the shop's defaults (the warranty terms stay)."""
-    deleted, _ = ReturnPolicy.objects.filter(product_type=product_type).delete()
+    deleted, _ = ReturnPolicy.objects.filter(product_type_ref=product_type_ref).delete()
     return bool(deleted)
 
 
 @dataclass
 class Terms:
-    """What a product type (None: the shop) offers, as it applies today."""
+    """What a product type ("": the shop) offers, as it applies today."""
 
-    product_type: Optional["host.ProductType"]
+    product_type_ref: str
     policy: Policy
     warranty_months: int
     # "or 40,000 km": the product type's own usage limit (None: none).
@@ -390,11 +388,11 @@ class Terms:
     warranty_usage_unit: str = ""
 
 
-def _with_warranty(product_type, policy: Policy, warranty, settings) -> Terms:
+def _with_warranty(product_type_ref, policy: Policy, warranty, settings) -> Terms:
     if warranty is None:
-        return Terms(product_type, policy, settings.warranty_months)
+        return Terms(product_type_ref, policy, settings.warranty_months)
     return Terms(
-        product_type,
+        product_type_ref,
         policy,
         warranty.months,
         warranty.usage_limit,
@@ -402,31 +400,22 @@ def _with_warranty(product_type, policy: Policy, warranty, settings) -> Terms:
     )
 
 
-def terms_of(product_type, settings: AftersalesSettings) -> Terms:
-    row = ReturnPolicy.objects.filter(product_type=product_type).first()
-    warranty = WarrantyPolicy.objects.filter(product_type=product_type).first()
-    return _with_warranty(product_type, policy_of(row, settings), warranty, settings)
+def terms_of(product_type_ref: str, settings: AftersalesSettings) -> Terms:
+    row = ReturnPolicy.objects.filter(product_type_ref=product_type_ref).first()
+    warranty = WarrantyPolicy.objects.filter(product_type_ref=product_type_ref).first()
+    return _with_warranty(
+        product_type_ref, policy_of(row, settings), warranty, settings
+    )
 
 
 def all_terms(settings: AftersalesSettings) -> List[Terms]:
     """The shop's, then every product type with terms of its own (two queries)."""
-    returns = {
-        row.product_type_id: row
-        for row in ReturnPolicy.objects.select_related("product_type")
-    }
-    warranties = {
-        row.product_type_id: row
-        for row in WarrantyPolicy.objects.select_related("product_type")
-    }
-    result = [Terms(None, shop_policy(settings), settings.warranty_months)]
-    for type_id in sorted(set(returns) | set(warranties)):
-        row, warranty = returns.get(type_id), warranties.get(type_id)
+    returns = {row.product_type_ref: row for row in ReturnPolicy.objects.all()}
+    warranties = {row.product_type_ref: row for row in WarrantyPolicy.objects.all()}
+    result = [Terms("", shop_policy(settings), settings.warranty_months)]
+    for type_ref in sorted(set(returns) | set(warranties)):
+        row, warranty = returns.get(type_ref), warranties.get(type_ref)
         result.append(
-            _with_warranty(
-                (row or warranty).product_type,
-                policy_of(row, settings),
-                warranty,
-                settings,
-            )
+            _with_warranty(type_ref, policy_of(row, settings), warranty, settings)
         )
     return result

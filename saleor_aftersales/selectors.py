@@ -31,8 +31,6 @@ def related(request: AftersalesRequest, name: str) -> list:
 def requests_for_api() -> QuerySet:
     return AftersalesRequest.objects.select_related(
         "order",
-        "user",
-        "assignee",
         "quote__order",
         "warranty_card__order",
         "warranty_card__order_line",
@@ -42,20 +40,18 @@ def requests_for_api() -> QuerySet:
         # queryset per claim and relation, a third of a page's time.
         Prefetch(
             "lines",
-            queryset=AftersalesLine.objects.select_related(
-                "order_line", "replacement_variant__product"
-            ),
+            queryset=AftersalesLine.objects.select_related("order_line"),
             to_attr=PREFETCHED["lines"],
         ),
         "warranty_card__events",
         Prefetch(
             "events",
-            queryset=AftersalesEvent.objects.select_related("user", "app"),
+            queryset=AftersalesEvent.objects.all(),
             to_attr=PREFETCHED["events"],
         ),
         Prefetch(
             "refunds",
-            queryset=AftersalesRefund.objects.select_related("gift_card"),
+            queryset=AftersalesRefund.objects.all(),
             to_attr=PREFETCHED["refunds"],
         ),
         Prefetch("photos", to_attr=PREFETCHED["photos"]),
@@ -63,8 +59,9 @@ def requests_for_api() -> QuerySet:
     )
 
 
-def requests_of_customer(user) -> QuerySet:
-    return requests_for_api().filter(user=user)
+def requests_of_customer(customer_ref: str) -> QuerySet:
+    """The claims on orders of one account (the host's user id)."""
+    return requests_for_api().filter(customer_ref=customer_ref)
 
 
 def search_requests(qs: QuerySet, text: str) -> QuerySet:

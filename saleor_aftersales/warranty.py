@@ -115,9 +115,9 @@ def issue_cards(
     )
     type_refs = {lines[units.order_line_ref].product_type_ref for units in shipped}
     policies = {
-        str(policy.product_type_id): policy
+        policy.product_type_ref: policy
         for policy in WarrantyPolicy.objects.filter(
-            product_type_id__in=sorted(ref for ref in type_refs if ref)
+            product_type_ref__in=sorted(ref for ref in type_refs if ref)
         )
     }
     cards = []
@@ -137,7 +137,7 @@ def issue_cards(
                     order_line=order_line,
                     fulfillment_line_ref=units.host_id,
                     unit_index=unit,
-                    variant_id=host.pk_of(order_line.variant_ref),
+                    variant_ref=order_line.variant_ref,
                     product_name=order_line.product_name,
                     variant_name=order_line.variant_name,
                     variant_sku=order_line.sku,
@@ -214,8 +214,8 @@ def _event(card, by: Actor, type_: str, message: str = "", **parameters):
         card=card,
         type=type_,
         actor_type=by.type,
-        user=by.user,
-        app=by.app,
+        user_ref=by.user_ref,
+        app_ref=by.app_ref,
         message=message,
         parameters=parameters,
     )
@@ -230,9 +230,7 @@ def apply_extended_warranty(order, settings_: AftersalesSettings) -> int:
     if not slug or not settings_.extended_warranty_months:
         return 0
     extension_types = host.product_type_refs(slug)
-    bought = any(
-        line.product_type_ref in extension_types for line in lines_of(order)
-    )
+    bought = any(line.product_type_ref in extension_types for line in lines_of(order))
     if not bought or not host.is_fully_paid(order.host_id):
         return 0
     with transaction.atomic():

@@ -229,7 +229,7 @@ def db_state(order):
     return {
         "requests": list(
             AftersalesRequest.objects.order_by("pk").values_list(
-                "pk", "status", "appealed_at", "reject_reason", "assignee_id"
+                "pk", "status", "appealed_at", "reject_reason", "assignee_ref"
             )
         ),
         "lines": list(

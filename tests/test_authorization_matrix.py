@@ -115,7 +115,7 @@ def snapshot():
     state = {model.__name__: model.objects.count() for model in counted}
     state["statuses"] = list(
         models.AftersalesRequest.objects.order_by("pk").values_list(
-            "status", "assignee_id", "rating"
+            "status", "assignee_ref", "rating"
         )
     )
     state["cards"] = list(

@@ -474,7 +474,7 @@ def test_a_pending_refund_closes_the_steps_that_would_race_it(
     payment = host.refundable_payment(request.order.host_id)
     AftersalesRefund.objects.create(
         request=request,
-        payment=payment,
+        payment_ref=host.payment_ref(payment),
         amount=25,
         currency="USD",
         line_quantities={},

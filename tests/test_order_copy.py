@@ -41,9 +41,9 @@ def test_saving_the_same_order_again_updates_it_in_place(order):
     assert stored.user_email == "new@example.com"
     assert set(stored.lines.values_list("quantity_fulfilled", flat=True)) == {0}
     # The returned copy maps the host's line ids to the stored lines.
-    assert {
-        line.host_id: line.pk for line in second.lines_by_host_id.values()
-    } == dict(stored.lines.values_list("host_id", "pk"))
+    assert {line.host_id: line.pk for line in second.lines_by_host_id.values()} == dict(
+        stored.lines.values_list("host_id", "pk")
+    )
 
 
 def test_the_copy_holds_what_the_order_says(order):
@@ -62,9 +62,7 @@ def test_the_copy_holds_what_the_order_says(order):
         assert line.unit_price_gross_amount == saleor_line.unit_price_gross_amount
         assert line.sku == saleor_line.product_sku
         assert line.variant_ref == str(saleor_line.variant_id)
-        assert line.product_type_ref == str(
-            saleor_line.variant.product.product_type_id
-        )
+        assert line.product_type_ref == str(saleor_line.variant.product.product_type_id)
         shipped = FulfillmentLine.objects.filter(order_line=saleor_line).latest(
             "fulfillment__created"
         )
@@ -153,6 +151,7 @@ def test_the_migration_copies_every_order_and_keeps_claims_and_cards(
     claim = AftersalesRequest.objects.select_related("order").get(pk=claim.pk)
     assert claim.order.host_id == str(order.pk)
     assert claim.order.user_email == customer.email
+    assert claim.customer_ref == str(customer.pk)  # 0015: accounts by reference
     claim_line = AftersalesLine.objects.select_related("order_line").get(request=claim)
     assert claim_line.order_line.host_id == str(line.pk)
     assert claim_line.order_line.quantity_fulfilled == 2

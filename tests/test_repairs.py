@@ -78,7 +78,11 @@ def receive(staff_api, claim, **extra):
 
 def card_of(order):
     line = order.lines.order_by("pk")[0]
-    return WarrantyCard.objects.filter(order_line__host_id=host.ref(line.pk)).order_by("pk").first()
+    return (
+        WarrantyCard.objects.filter(order_line__host_id=host.ref(line.pk))
+        .order_by("pk")
+        .first()
+    )
 
 
 def test_paid_repair_from_booking_to_hand_back(
@@ -203,13 +207,15 @@ def test_expired_void_or_worn_cards_open_a_paid_repair_that_says_why(
 ):
     variant = shop.make_variants(1, warehouse)[0]
     WarrantyPolicy.objects.create(
-        product_type=variant.product.product_type,
+        product_type_ref=host.ref(variant.product.product_type_id),
         months=24,
         usage_limit=40000,
         usage_unit="km",
     )
     order = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variant, 3)])
-    expired, void, worn = WarrantyCard.objects.filter(order__host_id=host.ref(order.pk)).order_by("pk")
+    expired, void, worn = WarrantyCard.objects.filter(
+        order__host_id=host.ref(order.pk)
+    ).order_by("pk")
     WarrantyCard.objects.filter(pk=expired.pk).update(
         ends_at=timezone.now() - timedelta(days=1)
     )

@@ -129,7 +129,7 @@ def test_a_late_answer_given_between_sweeps_is_recorded_once_without_escalation(
         assert find_sla_breaches() == 0
     event = AftersalesEvent.objects.get(type="sla_breached")
     assert "answered 2026-12-01 19:00" in event.message
-    assert AftersalesRequest.objects.get().assignee is None
+    assert AftersalesRequest.objects.get().assignee_ref == ""
 
 
 def test_an_appeal_reopens_the_resolution_clock(customer_api, staff_api, order):

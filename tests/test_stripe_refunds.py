@@ -73,7 +73,7 @@ def test_the_worker_refunds_through_stripe_and_updates_saleors_payment(
 
     refund = refund_of(claim)
     assert (refund.status, refund.amount, refund.attempts) == ("success", 50, 1)
-    [paid] = stripe_refunds_of(refund.payment)
+    [paid] = stripe_refunds_of(host.payment_by_ref(refund.payment_ref))
     assert paid.amount == 5000 and paid.status == "succeeded"
     assert paid.metadata == {
         "aftersales_refund": str(refund.pk),
@@ -83,7 +83,7 @@ def test_the_worker_refunds_through_stripe_and_updates_saleors_payment(
     [creation] = stripe_api.refund_creations()
     assert creation[2]["Idempotency-Key"] == f"saleor-aftersales-refund-{refund.pk}"
 
-    payment = host.Payment.objects.get(pk=refund.payment_id)
+    payment = host.payment_by_ref(refund.payment_ref)
     assert payment.captured_amount == Decimal("5.00")
     assert payment.charge_status == "partially-refunded"
     txn = payment.transactions.get(kind="refund")
@@ -94,7 +94,7 @@ def test_the_worker_refunds_through_stripe_and_updates_saleors_payment(
         == "resolved"
     )
     event = AftersalesEvent.objects.get(request_id=refund.request_id, type="refunded")
-    assert event.actor_type == "staff" and event.user_id == staff_api.user.pk
+    assert event.actor_type == "staff" and event.user_ref == host.ref(staff_api.user.pk)
 
 
 @transactional
@@ -117,7 +117,7 @@ def test_stripe_errors_are_retried_and_nothing_else_is_paid_meanwhile(
     refund = refund_of(claim)
     assert (refund.status, refund.attempts, refund.error) == ("success", 4, "")
     assert len(stripe_api.refund_creations()) == 4  # 3 answered 5xx, 1 paid
-    assert len(stripe_refunds_of(refund.payment)) == 1
+    assert len(stripe_refunds_of(host.payment_by_ref(refund.payment_ref))) == 1
     assert AftersalesRefund.objects.count() == 1
 
 
@@ -143,7 +143,7 @@ def test_a_refusal_by_stripe_fails_the_refund_with_its_message_and_a_webhook(
     assert refund.status == "failed"
     assert refund.error.startswith("Stripe refused (404)")
     assert refund.attempts == 1 and len(stripe_api.refund_creations()) == 1
-    payment = host.Payment.objects.get(pk=refund.payment_id)
+    payment = host.payment_by_ref(refund.payment_ref)
     assert payment.captured_amount == Decimal("55.00")
     assert not payment.transactions.filter(kind="refund").exists()
     event = AftersalesEvent.objects.get(type="refund_failed")
@@ -166,8 +166,8 @@ def test_a_worker_killed_between_stripe_and_the_database_never_refunds_twice(
 
     refund = refund_of(claim)
     assert refund.status == "pending" and refund.attempts == 1
-    assert len(stripe_refunds_of(refund.payment)) == 1
-    payment = host.Payment.objects.get(pk=refund.payment_id)
+    assert len(stripe_refunds_of(host.payment_by_ref(refund.payment_ref))) == 1
+    payment = host.payment_by_ref(refund.payment_ref)
     assert payment.captured_amount == Decimal("55.00")
     # The desk retrying with the same key gets the same refund, no new call.
     again = staff_api.data(REFUND, {"id": claim["id"], "key": "desk-1"})
@@ -182,7 +182,7 @@ def test_a_worker_killed_between_stripe_and_the_database_never_refunds_twice(
 
     refund.refresh_from_db()
     assert (refund.status, refund.attempts) == ("success", 2)
-    [paid] = stripe_refunds_of(refund.payment)
+    [paid] = stripe_refunds_of(host.payment_by_ref(refund.payment_ref))
     assert refund.gateway_reference == paid.id
     assert len(stripe_api.refund_creations()) == 1  # found, not paid again
     payment.refresh_from_db()
@@ -231,7 +231,7 @@ def test_a_delivered_parcel_is_refunded_through_stripe_with_no_operator(
         50,
         "system",
     )
-    [paid] = stripe_refunds_of(refund.payment)
+    [paid] = stripe_refunds_of(host.payment_by_ref(refund.payment_ref))
     assert paid.metadata["aftersales_refund"] == str(refund.pk)
     assert wait_for(
         lambda: refund.request.__class__.objects.get(pk=refund.request_id).status

@@ -70,7 +70,9 @@ mutation Serial($code: String!, $serial: String!) {{
 
 
 def cards_of(order):
-    return list(WarrantyCard.objects.filter(order__host_id=host.ref(order.pk)).order_by("pk"))
+    return list(
+        WarrantyCard.objects.filter(order__host_id=host.ref(order.pk)).order_by("pk")
+    )
 
 
 def verify(api, code, meter=None):
@@ -81,9 +83,9 @@ def test_fulfillment_issues_one_card_per_unit(order):
     cards = cards_of(order)
     assert len(cards) == 3  # 2 + 1 units
     first_line, second_line = order.lines.order_by("pk")
-    assert [c.order_line.host_id for c in cards] == [
-        host.ref(first_line.pk)
-    ] * 2 + [host.ref(second_line.pk)]
+    assert [c.order_line.host_id for c in cards] == [host.ref(first_line.pk)] * 2 + [
+        host.ref(second_line.pk)
+    ]
     assert len({c.code for c in cards}) == 3
     fulfilled = order.fulfillments.get().created
     for card in cards:
@@ -93,10 +95,10 @@ def test_fulfillment_issues_one_card_per_unit(order):
     # Each card names what its own line sold.
     assert first_line.product_sku != second_line.product_sku
     first, second = [
-        (line.variant_id, line.product_sku, line.product_name)
+        (host.ref(line.variant_id), line.product_sku, line.product_name)
         for line in (first_line, second_line)
     ]
-    assert [(c.variant_id, c.variant_sku, c.product_name) for c in cards] == [
+    assert [(c.variant_ref, c.variant_sku, c.product_name) for c in cards] == [
         first,
         first,
         second,
@@ -137,7 +139,7 @@ def test_product_type_terms_with_a_usage_limit(
 ):
     variant = shop.make_variants(1, warehouse)[0]
     WarrantyPolicy.objects.create(
-        product_type=variant.product.product_type,
+        product_type_ref=host.ref(variant.product.product_type_id),
         months=24,
         usage_limit=40000,
         usage_unit="km",
@@ -249,13 +251,17 @@ def test_paying_for_an_extended_warranty_extends_the_orders_cards_once(
     shop.pay_with_dummy(order)  # Saleor's order_fully_paid hook
 
     cards = cards_of(order)
-    shoe_cards = [c for c in cards if c.order_line.variant_ref == host.ref(variants[0].pk)]
+    shoe_cards = [
+        c for c in cards if c.order_line.variant_ref == host.ref(variants[0].pk)
+    ]
     assert len(shoe_cards) == 2
     for card in shoe_cards:
         assert card.ends_at == base_ends[card.pk] + relativedelta(months=24)
         assert card.events.get().type == "extended"
     plan_card = next(
-        c for c in cards if c.order_line.variant_ref == host.ref(extended_warranty_variant.pk)
+        c
+        for c in cards
+        if c.order_line.variant_ref == host.ref(extended_warranty_variant.pk)
     )
     assert plan_card.ends_at == base_ends[plan_card.pk]
 
@@ -271,7 +277,11 @@ def test_extended_warranty_paid_before_fulfillment_applies_when_cards_are_issued
     )
     shop.pay_with_dummy(order)
     shop.fulfill(order, staff_user, warehouse)
-    shoe = next(c for c in cards_of(order) if c.order_line.variant_ref == host.ref(variants[0].pk))
+    shoe = next(
+        c
+        for c in cards_of(order)
+        if c.order_line.variant_ref == host.ref(variants[0].pk)
+    )
     assert shoe.ends_at == shoe.starts_at + relativedelta(months=36)
 
 

@@ -388,7 +388,14 @@ class AftersalesQueries(graphene.ObjectType):
     def resolve_aftersales_policies(self, info):
         if not is_staff_viewer(info):
             raise host.PermissionDenied()
-        return [as_graphql(terms) for terms in policies.all_terms(get_settings())]
+        terms = policies.all_terms(get_settings())
+        # Terms of product types the shop deleted since are not shown.
+        types = host.product_types_by_ref(t.product_type_ref for t in terms)
+        return [
+            as_graphql(t, types.get(t.product_type_ref))
+            for t in terms
+            if not t.product_type_ref or t.product_type_ref in types
+        ]
 
     def resolve_aftersales_webhooks(self, info, **_kwargs):
         if not can_manage_webhooks(info):
@@ -530,7 +537,7 @@ class AftersalesQueries(graphene.ObjectType):
         user, _app = viewer(info)
         if user is None:
             raise host.PermissionDenied()
-        return selectors.requests_of_customer(user)
+        return selectors.requests_of_customer(host.customer_ref(user))
 
     def resolve_aftersales_requests(self, info, **_kwargs):
         if not is_staff_viewer(info):

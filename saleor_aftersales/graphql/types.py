@@ -123,9 +123,11 @@ class AftersalesLine(host.CountableDjangoObjectType):
         return _blank_to_none(root.policy_exception)
 
     @staticmethod
-    def resolve_replacement_variant(root: models.AftersalesLine, _info):
-        # Saleor's type would re-query each variant through its get_queryset.
-        return root.replacement_variant
+    def resolve_replacement_variant(root: models.AftersalesLine, info):
+        # Saleor's variants of a page in one batch (its type would re-query each).
+        if not root.replacement_variant_ref:
+            return None
+        return HostVariantByRef(info.context).load(root.replacement_variant_ref)
 
     @staticmethod
     def resolve_disposition(root: models.AftersalesLine, _info):
@@ -166,7 +168,7 @@ class AftersalesEvent(host.CountableDjangoObjectType):
 
     @staticmethod
     def resolve_user(root: models.AftersalesEvent, info):
-        return root.user if may_see_account(info, root.user) else None
+        return _account_for_viewer(info, root.user_ref)
 
     @staticmethod
     def resolve_parameters(root: models.AftersalesEvent, info):
@@ -234,12 +236,16 @@ class AftersalesRefund(host.CountableDjangoObjectType):
     def resolve_gift_card_code(root: models.AftersalesRefund, info):
         # Only the claim's owner, a guest with its token or staff reach a refund;
         # the full code is money, so a guest's token shows the last four only.
-        if not root.gift_card_id:
+        if not root.gift_card_ref:
             return None
-        code = root.gift_card.code
-        if is_staff_viewer(info) or sees_whole_order(info, root.request.order):
-            return code
-        return masked_gift_card_code(code)
+        whole = is_staff_viewer(info) or sees_whole_order(info, root.request.order)
+
+        def shown(card):
+            if card is None:
+                return None
+            return card.code if whole else masked_gift_card_code(card.code)
+
+        return HostGiftCardByRef(info.context).load(root.gift_card_ref).then(shown)
 
     resolve_error = staff_only("error")
     resolve_idempotency_key = staff_only("idempotency_key")
@@ -462,11 +468,13 @@ class AftersalesRequest(host.CountableDjangoObjectType):
 
     @staticmethod
     def resolve_user(root: models.AftersalesRequest, info):
-        return root.user if may_see_account(info, root.user) else None
+        return _account_for_viewer(info, root.customer_ref)
 
     @staticmethod
     def resolve_assignee(root: models.AftersalesRequest, info):
-        return root.assignee if is_staff_viewer(info) else None
+        if not is_staff_viewer(info) or not root.assignee_ref:
+            return None
+        return HostUserByRef(info.context).load(root.assignee_ref)
 
     @staticmethod
     def resolve_quote(root: models.AftersalesRequest, _info):
@@ -483,9 +491,13 @@ class AftersalesRequest(host.CountableDjangoObjectType):
     @staticmethod
     def resolve_available_actions(root: models.AftersalesRequest, info):
         as_staff = is_staff_viewer(info)
-        return ShopSettings(info.context).load("shop").then(
-            lambda settings: workflow.available_actions(
-                root, as_staff=as_staff, settings=settings
+        return (
+            ShopSettings(info.context)
+            .load("shop")
+            .then(
+                lambda settings: workflow.available_actions(
+                    root, as_staff=as_staff, settings=settings
+                )
             )
         )
 
@@ -830,6 +842,42 @@ class AftersalesPolicy(graphene.ObjectType):
         description = (
             "After-sales terms of a product type, with the shop's defaults filled in."
         )
+
+
+def _account_for_viewer(info, user_ref: str):
+    """The account, as Saleor shows users: to themselves and to staff managing
+    users; null to anyone else."""
+    if not user_ref:
+        return None
+    return (
+        HostUserByRef(info.context)
+        .load(user_ref)
+        .then(lambda account: account if may_see_account(info, account) else None)
+    )
+
+
+class HostUserByRef(host.DataLoader):
+    context_key = "aftersales_host_user_by_ref"
+
+    def batch_load(self, keys):
+        users = host.users_by_ref(keys)
+        return [users.get(key) for key in keys]
+
+
+class HostVariantByRef(host.DataLoader):
+    context_key = "aftersales_host_variant_by_ref"
+
+    def batch_load(self, keys):
+        variants = host.variants_by_ref(keys)
+        return [variants.get(key) for key in keys]
+
+
+class HostGiftCardByRef(host.DataLoader):
+    context_key = "aftersales_host_gift_card_by_ref"
+
+    def batch_load(self, keys):
+        cards = host.gift_cards_by_ref(keys)
+        return [cards.get(key) for key in keys]
 
 
 class HostOrderByRef(host.DataLoader):

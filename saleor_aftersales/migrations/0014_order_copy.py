@@ -48,124 +48,211 @@ SET CONSTRAINTS ALL IMMEDIATE;
 CARDS_SHIPMENT_REF = """
 UPDATE saleor_aftersales_warrantycard
    SET fulfillment_line_ref = COALESCE(fulfillment_line_id::text, '');
+SET CONSTRAINTS ALL IMMEDIATE;
 """
 
 
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('saleor_aftersales', '0013_photo_thumbnails'),
-        ('order', '0083_merge_20200421_0529'),
-        ('product', '0117_auto_20200423_0737'),
+        ("saleor_aftersales", "0013_photo_thumbnails"),
+        ("order", "0083_merge_20200421_0529"),
+        ("product", "0117_auto_20200423_0737"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ShopOrder',
+            name="ShopOrder",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host_id', models.CharField(max_length=64, unique=True)),
-                ('number', models.CharField(max_length=64)),
-                ('status', models.CharField(blank=True, default='', max_length=32)),
-                ('user_email', models.CharField(blank=True, default='', max_length=254)),
-                ('customer_ref', models.CharField(blank=True, default='', max_length=64)),
-                ('guest_token', models.CharField(blank=True, default='', max_length=64)),
-                ('channel', models.CharField(blank=True, default='', max_length=64)),
-                ('currency', models.CharField(max_length=3)),
-                ('total_gross_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('shipping_price_gross_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('placed_at', models.DateTimeField()),
-                ('copied_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("host_id", models.CharField(max_length=64, unique=True)),
+                ("number", models.CharField(max_length=64)),
+                ("status", models.CharField(blank=True, default="", max_length=32)),
+                (
+                    "user_email",
+                    models.CharField(blank=True, default="", max_length=254),
+                ),
+                (
+                    "customer_ref",
+                    models.CharField(blank=True, default="", max_length=64),
+                ),
+                (
+                    "guest_token",
+                    models.CharField(blank=True, default="", max_length=64),
+                ),
+                ("channel", models.CharField(blank=True, default="", max_length=64)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "total_gross_amount",
+                    models.DecimalField(decimal_places=2, max_digits=12),
+                ),
+                (
+                    "shipping_price_gross_amount",
+                    models.DecimalField(decimal_places=2, max_digits=12),
+                ),
+                ("placed_at", models.DateTimeField()),
+                ("copied_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.CreateModel(
-            name='ShopOrderLine',
+            name="ShopOrderLine",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host_id', models.CharField(max_length=64, unique=True)),
-                ('variant_ref', models.CharField(blank=True, default='', max_length=64)),
-                ('product_ref', models.CharField(blank=True, default='', max_length=64)),
-                ('product_type_ref', models.CharField(blank=True, default='', max_length=64)),
-                ('product_name', models.CharField(max_length=386)),
-                ('variant_name', models.CharField(blank=True, default='', max_length=255)),
-                ('sku', models.CharField(blank=True, default='', max_length=255)),
-                ('currency', models.CharField(max_length=3)),
-                ('unit_price_gross_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('quantity', models.PositiveIntegerField()),
-                ('quantity_fulfilled', models.PositiveIntegerField(default=0)),
-                ('fulfilled_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("host_id", models.CharField(max_length=64, unique=True)),
+                (
+                    "variant_ref",
+                    models.CharField(blank=True, default="", max_length=64),
+                ),
+                (
+                    "product_ref",
+                    models.CharField(blank=True, default="", max_length=64),
+                ),
+                (
+                    "product_type_ref",
+                    models.CharField(blank=True, default="", max_length=64),
+                ),
+                ("product_name", models.CharField(max_length=386)),
+                (
+                    "variant_name",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                ("sku", models.CharField(blank=True, default="", max_length=255)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "unit_price_gross_amount",
+                    models.DecimalField(decimal_places=2, max_digits=12),
+                ),
+                ("quantity", models.PositiveIntegerField()),
+                ("quantity_fulfilled", models.PositiveIntegerField(default=0)),
+                ("fulfilled_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.RemoveConstraint(
-            model_name='warrantycard',
-            name='warranty_card_one_per_unit',
+            model_name="warrantycard",
+            name="warranty_card_one_per_unit",
         ),
         migrations.AddField(
-            model_name='warrantycard',
-            name='fulfillment_line_ref',
-            field=models.CharField(blank=True, default='', max_length=64),
+            model_name="warrantycard",
+            name="fulfillment_line_ref",
+            field=models.CharField(blank=True, default="", max_length=64),
         ),
         migrations.RunSQL(CARDS_SHIPMENT_REF, migrations.RunSQL.noop),
         migrations.RemoveField(
-            model_name='warrantycard',
-            name='fulfillment_line',
+            model_name="warrantycard",
+            name="fulfillment_line",
         ),
         migrations.AddConstraint(
-            model_name='warrantycard',
-            constraint=models.UniqueConstraint(condition=models.Q(_negated=True, fulfillment_line_ref=''), fields=('fulfillment_line_ref', 'unit_index'), name='warranty_card_one_per_unit'),
+            model_name="warrantycard",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(_negated=True, fulfillment_line_ref=""),
+                fields=("fulfillment_line_ref", "unit_index"),
+                name="warranty_card_one_per_unit",
+            ),
         ),
         migrations.AddField(
-            model_name='shoporderline',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='saleor_aftersales.ShopOrder'),
+            model_name="shoporderline",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="lines",
+                to="saleor_aftersales.ShopOrder",
+            ),
         ),
         migrations.AddIndex(
-            model_name='shoporder',
-            index=models.Index(fields=['placed_at'], name='aftersales_shoporder_placed'),
+            model_name="shoporder",
+            index=models.Index(
+                fields=["placed_at"], name="aftersales_shoporder_placed"
+            ),
         ),
         migrations.AddIndex(
-            model_name='shoporder',
-            index=models.Index(fields=['user_email'], name='aftersales_shoporder_email'),
+            model_name="shoporder",
+            index=models.Index(
+                fields=["user_email"], name="aftersales_shoporder_email"
+            ),
         ),
         migrations.AddIndex(
-            model_name='shoporder',
-            index=models.Index(fields=['number'], name='aftersales_shoporder_number'),
+            model_name="shoporder",
+            index=models.Index(fields=["number"], name="aftersales_shoporder_number"),
         ),
         migrations.RunSQL(COPY_ORDERS, migrations.RunSQL.noop),
         migrations.AlterField(
-            model_name='aftersalesline',
-            name='order_line',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='saleor_aftersales.ShopOrderLine'),
+            model_name="aftersalesline",
+            name="order_line",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="saleor_aftersales.ShopOrderLine",
+            ),
         ),
         migrations.AlterField(
-            model_name='aftersalesrequest',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='aftersales_requests', to='saleor_aftersales.ShopOrder'),
+            model_name="aftersalesrequest",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="aftersales_requests",
+                to="saleor_aftersales.ShopOrder",
+            ),
         ),
         migrations.AlterField(
-            model_name='aftersalesrequest',
-            name='replacement_order',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='saleor_aftersales.ShopOrder'),
+            model_name="aftersalesrequest",
+            name="replacement_order",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="saleor_aftersales.ShopOrder",
+            ),
         ),
         migrations.AlterField(
-            model_name='repairquote',
-            name='order',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='saleor_aftersales.ShopOrder'),
+            model_name="repairquote",
+            name="order",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="saleor_aftersales.ShopOrder",
+            ),
         ),
         migrations.AlterField(
-            model_name='warrantycard',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='warranty_cards', to='saleor_aftersales.ShopOrder'),
+            model_name="warrantycard",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="warranty_cards",
+                to="saleor_aftersales.ShopOrder",
+            ),
         ),
         migrations.AlterField(
-            model_name='warrantycard',
-            name='order_line',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='warranty_cards', to='saleor_aftersales.ShopOrderLine'),
+            model_name="warrantycard",
+            name="order_line",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="warranty_cards",
+                to="saleor_aftersales.ShopOrderLine",
+            ),
         ),
     ]

@@ -233,9 +233,10 @@ def checked_offer(
             None, "The order has no captured payment to refund.", Code.NO_PAYMENT
         )
     if lock:
-        payment = host.lock_payment(payment.pk)
+        payment = host.lock_payment(host.payment_ref(payment))
     if AftersalesRefund.objects.filter(
-        Q(request=request) | Q(payment=payment), status=RefundStatus.PENDING
+        Q(request=request) | Q(payment_ref=host.payment_ref(payment)),
+        status=RefundStatus.PENDING,
     ).exists():
         raise _error(
             None,
@@ -315,7 +316,7 @@ def validate_arguments(
 def store_credited(payment) -> Decimal:
     """Store credit given against a payment: it stays captured, yet is spent."""
     total = AftersalesRefund.objects.filter(
-        payment=payment,
+        payment_ref=host.payment_ref(payment),
         method=RefundMethod.STORE_CREDIT,
         status=RefundStatus.SUCCESS,
     ).aggregate(total=Sum("amount"))["total"]

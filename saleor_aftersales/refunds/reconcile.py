@@ -95,37 +95,47 @@ def _row_for_stripe_refund(paid) -> Optional[AftersalesRefund]:
     refund = None
     if re.fullmatch(r"[0-9]{1,18}", named):
         refund = (
-            AftersalesRefund.objects.filter(
-                pk=int(named), payment__gateway=host.STRIPE_GATEWAY
-            )
-            .select_related("payment", "request")
+            AftersalesRefund.objects.filter(pk=int(named))
+            .select_related("request")
             .first()
         )
         # Metadata is only a claim: the refund must be of that row's own intent.
-        if refund is not None and (
-            host.stripe_payment_intent(refund.payment) != paid.payment_intent
+        payment = _stripe_payment_of(refund)
+        if (
+            payment is None
+            or host.stripe_payment_intent(payment) != paid.payment_intent
         ):
             refund = None
     if refund is None and paid.id:
         refund = (
-            AftersalesRefund.objects.filter(
-                gateway_reference=paid.id, payment__gateway=host.STRIPE_GATEWAY
-            )
-            .select_related("payment", "request")
+            AftersalesRefund.objects.filter(gateway_reference=paid.id)
+            .select_related("request")
             .first()
         )
+        if _stripe_payment_of(refund) is None:
+            refund = None
     return refund
+
+
+def _stripe_payment_of(refund: Optional[AftersalesRefund]):
+    """The refund's payment, if it is a Stripe payment."""
+    if refund is None or not refund.payment_ref:
+        return None
+    payment = host.payment_by_ref(refund.payment_ref)
+    return (
+        payment if payment is not None and stripe_refunds.is_stripe(payment) else None
+    )
 
 
 def _record_external_refund(request, payment, paid) -> str:
     with transaction.atomic():
         workflow.lock_claim(request.pk)
-        payment = host.lock_payment(payment.pk)
+        payment = host.lock_payment(host.payment_ref(payment))
         refund, created = AftersalesRefund.objects.get_or_create(
             idempotency_key=system_key("stripe", paid.id),
             defaults={
                 "request": request,
-                "payment": payment,
+                "payment_ref": host.payment_ref(payment),
                 "amount": paid.amount,
                 "currency": payment.currency,
                 "status": RefundStatus.SUCCESS,
@@ -136,10 +146,9 @@ def _record_external_refund(request, payment, paid) -> str:
         )
         if not created:
             return "unchanged"
-        refund.transaction = host.record_gateway_refund(
-            payment, paid.amount, paid.id, paid.raw
-        )
-        refund.save(update_fields=["transaction"])
+        recorded = host.record_gateway_refund(payment, paid.amount, paid.id, paid.raw)
+        refund.transaction_ref = host.ref(recorded.pk)
+        refund.save(update_fields=["transaction_ref"])
         host.order_refunded(payment, paid.amount, None)
         workflow.record_external_refund(request, refund)
     return "recorded"

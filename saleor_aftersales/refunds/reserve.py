@@ -93,7 +93,7 @@ def reserve_refund(
             with transaction.atomic():
                 refund = AftersalesRefund.objects.create(
                     request=request,
-                    payment=payment,
+                    payment_ref=host.payment_ref(payment),
                     method=method,
                     amount=amount,
                     currency=payment.currency,
@@ -102,8 +102,8 @@ def reserve_refund(
                     restocking_fee_amount=quote.restocking_fee_amount,
                     line_quantities=quote.line_quantities,
                     idempotency_key=idempotency_key,
-                    created_by=by.user,
-                    created_by_app=by.app,
+                    created_by_ref=by.user_ref,
+                    created_by_app_ref=by.app_ref,
                     actor_type=by.type,
                 )
         except IntegrityError:
@@ -135,13 +135,16 @@ def _issue_store_credit(
         end_date = timezone.localdate() + timedelta(
             days=settings.store_credit_valid_days
         )
-    refund.gift_card = host.issue_gift_card(
-        request.user, credit, refund.currency, end_date
+    card = host.issue_gift_card(
+        host.user_by_ref(request.customer_ref), credit, refund.currency, end_date
     )
+    refund.gift_card_ref = host.ref(card.pk)
     refund.credit_amount = credit
     refund.status = RefundStatus.SUCCESS
     refund.completed_at = timezone.now()
-    refund.save(update_fields=["gift_card", "credit_amount", "status", "completed_at"])
+    refund.save(
+        update_fields=["gift_card_ref", "credit_amount", "status", "completed_at"]
+    )
     host.note_store_credit(request.order.host_id, refund.amount, refund.currency)
     host.order_changed(request.order.host_id)
     workflow.record_refund(request, refund, by=by)

@@ -45,14 +45,12 @@ def _take_lease(refund_pk: int) -> Optional[AftersalesRefund]:
     )
     if not taken:
         return None
-    return AftersalesRefund.objects.select_related("request", "payment").get(
-        pk=refund_pk
-    )
+    return AftersalesRefund.objects.select_related("request").get(pk=refund_pk)
 
 
 def actor_of(refund: AftersalesRefund) -> workflow.Actor:
-    return workflow.Actor(
-        refund.actor_type, user=refund.created_by, app=refund.created_by_app
+    return workflow.Actor.from_refs(
+        refund.actor_type, refund.created_by_ref, refund.created_by_app_ref
     )
 
 
@@ -65,7 +63,7 @@ def pay(refund_pk: int) -> Optional[float]:
     refund = _take_lease(refund_pk)
     if refund is None:
         return None
-    payment = refund.payment
+    payment = host.payment_by_ref(refund.payment_ref)
     if stripe_refunds.is_stripe(payment):
         return _pay_with_stripe(refund, payment)
     _pay_with_saleor_gateway(refund, payment)
@@ -132,7 +130,7 @@ def _pay_with_saleor_gateway(refund: AftersalesRefund, payment) -> None:
             _record_success(refund, txn)
             return
     # A fresh read of the payment: Saleor writes captured_amount back from it.
-    payment = host.Payment.objects.get(pk=payment.pk)
+    payment = host.payment_by_ref(refund.payment_ref)
     try:
         txn = host.refund_payment(payment, refund.amount)
     except host.PaymentError as exc:
@@ -144,9 +142,9 @@ def _pay_with_saleor_gateway(refund: AftersalesRefund, payment) -> None:
 def linked_transactions(payment) -> list:
     """Saleor transactions already accounted to a refund row (not to be adopted)."""
     return list(
-        AftersalesRefund.objects.filter(
-            payment=payment, transaction__isnull=False
-        ).values_list("transaction_id", flat=True)
+        AftersalesRefund.objects.filter(payment_ref=host.payment_ref(payment))
+        .exclude(transaction_ref="")
+        .values_list("transaction_ref", flat=True)
     )
 
 
@@ -191,7 +189,7 @@ def _settle(refund: AftersalesRefund, *, txn=None, reference="", raw=None) -> bo
         if locked is None:
             return False  # another road (webhook, rerun) recorded it first
         if txn is None:
-            payment = host.lock_payment(locked.payment_id)
+            payment = host.lock_payment(locked.payment_ref)
             txn = host.record_gateway_refund(payment, locked.amount, reference, raw)
         _mark_succeeded(locked, txn, reference or txn.token or "")
         by = actor_of(locked)
@@ -202,7 +200,7 @@ def _settle(refund: AftersalesRefund, *, txn=None, reference="", raw=None) -> bo
 
 def _mark_succeeded(refund: AftersalesRefund, txn, reference: str) -> None:
     refund.status = RefundStatus.SUCCESS
-    refund.transaction = txn
+    refund.transaction_ref = host.ref(txn.pk)
     refund.gateway_reference = reference
     refund.error = ""
     refund.completed_at = timezone.now()
@@ -210,7 +208,7 @@ def _mark_succeeded(refund: AftersalesRefund, txn, reference: str) -> None:
     refund.save(
         update_fields=[
             "status",
-            "transaction",
+            "transaction_ref",
             "gateway_reference",
             "error",
             "completed_at",

@@ -20,7 +20,7 @@ from typing import Any, Optional
 
 MAX_DEPTH = 32
 MAX_STRING = 65536
-INT_MIN, INT_MAX = -(2 ** 63), 2 ** 63 - 1
+INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 _MAX_INT_DIGITS = len(str(INT_MAX))
 _MISSING = object()
 
@@ -91,10 +91,36 @@ def check_tree(value: Any, max_string: int = MAX_STRING, max_depth: int = MAX_DE
             raise Unreadable("Not JSON.")
 
 
+def _nesting_within(text: str, max_depth: int) -> bool:
+    """Whether brackets outside strings nest at most ``max_depth`` deep: checked
+    before parsing, so a deep body never depends on the interpreter's recursion
+    limit (which other code in the process may have raised)."""
+    depth, in_string, escaped = 0, False, False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                return False
+        elif char in "]}":
+            depth -= 1
+    return True
+
+
 def load(body: bytes) -> Any:
     """The JSON value of ``body``, checked as above."""
     try:
         text = body.decode("utf-8")
+        if not _nesting_within(text, MAX_DEPTH):
+            raise Unreadable(f"Nested deeper than {MAX_DEPTH}.")
         value = json.loads(
             text,
             parse_int=_parse_int,

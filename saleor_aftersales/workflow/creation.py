@@ -239,7 +239,7 @@ def create_request(
             sla_resolution_due_at=due.resolution,
             type=type,
             order=order,
-            user_id=host.pk_of(order.customer_ref),
+            customer_ref=order.customer_ref,
             user_email=order.user_email,
             customer_note=customer_note,
             currency=order.currency,
@@ -255,7 +255,11 @@ def create_request(
                     reason=line.reason,
                     comment=line.comment,
                     unit_price_gross_amount=unit_prices[order_line.pk],
-                    replacement_variant=line.replacement_variant,
+                    replacement_variant_ref=host.ref(
+                        line.replacement_variant.pk
+                        if line.replacement_variant
+                        else None
+                    ),
                     serial_number=line.serial_number,
                     meter_reading=line.meter_reading,
                     policy_exception=exceptions.get(order_line.pk, ""),

@@ -7,6 +7,7 @@ from typing import Optional, Tuple
 from django.db import transaction
 from django.utils import timezone
 
+from .. import host
 from ..actors import Actor
 from ..enums import Action, EventType, RequestStatus
 from ..error_codes import AftersalesErrorCode as Code
@@ -46,15 +47,15 @@ def assign(request: AftersalesRequest, *, by: Actor, staff_user) -> Change:
         )
     with transaction.atomic():
         request = lock(request, starts(Action.ASSIGN))
-        request.assignee = staff_user
+        request.assignee_ref = host.customer_ref(staff_user)
         return move(
             request,
             request.status,
             by,
             EventType.ASSIGNED,
             message=staff_user.email if staff_user else "unassigned",
-            parameters={"assignee": staff_user.pk if staff_user else None},
-            update_fields=("assignee",),
+            parameters={"assignee": request.assignee_ref or None},
+            update_fields=("assignee_ref",),
         )
 
 
@@ -92,9 +93,11 @@ def record_sla_breach(
         if answered_late:
             message += f"; answered {answered:%Y-%m-%d %H:%M} UTC"
             escalate_to = None
-        if escalate_to is not None and request.assignee_id != escalate_to.pk:
-            request.assignee = escalate_to
-            fields += ("assignee",)
+        if escalate_to is not None and request.assignee_ref != host.customer_ref(
+            escalate_to
+        ):
+            request.assignee_ref = host.customer_ref(escalate_to)
+            fields += ("assignee_ref",)
             message += f"; escalated to {escalate_to.email}"
         return move(
             request,

@@ -34,7 +34,7 @@ def fulfill_exchange(
         if request.type != RequestType.EXCHANGE:
             raise _error(None, "Only exchanges send replacements.", Code.INVALID_STATUS)
         refuse_while_refund_pending(request)
-        lines = list(request.lines.select_related("replacement_variant__product"))
+        lines = list(request.lines.all())
         if request.status == RequestStatus.RECEIVED and any(
             line.quantity_awaiting for line in lines
         ):
@@ -92,17 +92,22 @@ def fulfill_exchange(
 
 
 def _replacement_order(request, lines, units, credit):
-    new_lines = [
-        host.NewOrderLine(
-            product_name=line.replacement_variant.product.name,
-            variant_name=line.replacement_variant.name,
-            sku=line.replacement_variant.sku,
-            quantity=units[line.pk],
-            unit_price=host.variant_unit_price(line.replacement_variant),
-            variant=line.replacement_variant,
+    variants = host.variants_by_ref(line.replacement_variant_ref for line in lines)
+    if any(line.replacement_variant_ref not in variants for line in lines):
+        raise _error(None, "A replacement is no longer sold.", Code.OUT_OF_STOCK)
+    new_lines = []
+    for line in lines:
+        variant = variants[line.replacement_variant_ref]
+        new_lines.append(
+            host.NewOrderLine(
+                product_name=variant.product.name,
+                variant_name=variant.name,
+                sku=variant.sku,
+                quantity=units[line.pk],
+                unit_price=host.variant_unit_price(variant),
+                variant=variant,
+            )
         )
-        for line in lines
-    ]
     try:
         facts = host.create_follow_up_order(
             request.order.host_id,

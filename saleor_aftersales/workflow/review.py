@@ -166,17 +166,17 @@ def _is_returnless(request: AftersalesRequest, lines: List[AftersalesLine]) -> b
 
 
 def _check_replacements_in_stock(lines: List[AftersalesLine]) -> None:
-    wanted: Dict[int, int] = {}
+    wanted: Dict[str, int] = {}
     for line in lines:
-        if line.quantity_approved and line.replacement_variant_id:
-            variant = line.replacement_variant_id
+        if line.quantity_approved and line.replacement_variant_ref:
+            variant = line.replacement_variant_ref
             wanted[variant] = wanted.get(variant, 0) + line.quantity_approved
     available = host.available_stock(wanted)
-    for variant_pk, quantity in wanted.items():
-        if available.get(variant_pk, 0) < quantity:
+    for variant, quantity in wanted.items():
+        if available.get(variant, 0) < quantity:
             raise _error(
                 "lines",
-                f"Only {available.get(variant_pk, 0)} replacement unit(s) in stock.",
+                f"Only {available.get(variant, 0)} replacement unit(s) in stock.",
                 Code.OUT_OF_STOCK,
             )
 

@@ -31,3 +31,20 @@ def test_a_plain_body_is_read():
         "id": "evt_1",
         "amount": 1500,
     }
+
+
+def test_depth_is_refused_before_parsing_whatever_the_recursion_limit():
+    """Other code may raise the interpreter's recursion limit (Hypothesis does,
+    for a while); a body nested 100,000 deep must still be refused, not parsed
+    down into the C stack."""
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1_000_000)
+    try:
+        with pytest.raises(bodies.Unreadable, match="Nested deeper"):
+            bodies.load(b"[" * 100_000)
+    finally:
+        sys.setrecursionlimit(limit)
+    # Brackets inside strings are text, not nesting.
+    assert bodies.load(b'{"a": "' + b"[" * 100 + b'\\\\"}') == {"a": "[" * 100 + "\\"}

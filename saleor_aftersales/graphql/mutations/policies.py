@@ -41,11 +41,12 @@ class AftersalesPolicyInput(graphene.InputObjectType):
     )
 
 
-def as_graphql(terms: policies.Terms) -> AftersalesPolicy:
+def as_graphql(terms: policies.Terms, product_type=None) -> AftersalesPolicy:
+    """The terms with the host's product type they belong to (None: the shop's)."""
     fields = asdict(terms.policy)
-    del fields["product_type_id"]
+    del fields["product_type_ref"]
     return AftersalesPolicy(
-        product_type=terms.product_type,
+        product_type=product_type,
         warranty_months=terms.warranty_months,
         warranty_usage_limit=terms.warranty_usage_limit,
         warranty_usage_unit=terms.warranty_usage_unit or None,
@@ -54,7 +55,8 @@ def as_graphql(terms: policies.Terms) -> AftersalesPolicy:
 
 
 def terms_now(product_type) -> AftersalesPolicy:
-    return as_graphql(policies.terms_of(product_type, get_settings()))
+    terms = policies.terms_of(host.ref(product_type.pk), get_settings())
+    return as_graphql(terms, product_type)
 
 
 class AftersalesPolicyUpdate(AftersalesMutation):
@@ -88,7 +90,7 @@ class AftersalesPolicyUpdate(AftersalesMutation):
         usage_fields = ("warranty_usage_limit", "warranty_usage_unit")
         usage = {name: input[name] for name in usage_fields if name in input}
         policies.save_policy(
-            product_type,
+            host.ref(product_type.pk),
             values,
             warranty_months=input.get("warranty_months"),
             warranty_usage=usage or None,
@@ -111,5 +113,5 @@ class AftersalesPolicyDelete(AftersalesMutation):
         product_type = get_instance(
             host.ProductType, product_type, "ProductType", "productType"
         )
-        policies.delete_policy(product_type)
+        policies.delete_policy(host.ref(product_type.pk))
         return cls.success(policy=terms_now(product_type))
