@@ -29,7 +29,8 @@ from benchmarks.harness import (
     section,
     table,
 )
-from saleor_aftersales import host, selectors
+from saleor_aftersales import selectors
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.enums import RequestStatus
 from saleor_aftersales.models import AftersalesRequest
 from saleor_aftersales.orders import save_order

@@ -31,7 +31,9 @@ ALLOWED_CLIENT_HOSTS = [  # noqa: F405
 INSTALLED_APPS = INSTALLED_APPS + ["saleor_aftersales"]  # noqa: F405
 # The demo harness itself (its seeding command); not needed by a shop.
 INSTALLED_APPS += ["demo"]
-PLUGINS = PLUGINS + ["saleor_aftersales.plugin.AftersalesPlugin"]  # noqa: F405
+PLUGINS = PLUGINS + [
+    "saleor_aftersales.hosts.saleor2.plugin.AftersalesPlugin"
+]  # noqa: F405
 ROOT_URLCONF = "saleor_aftersales.urls"
 
 # Claim photos (and Saleor's media) in the project's own folder, not in

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import Optional
 
-from . import host
+from .port import host
 from .enums import ActorType
 
 

@@ -1,7 +1,7 @@
 """The shop's settings as its host stores them (on Saleor 2.10: the plugin's
 configuration), read through the table in ``settings.py``."""
 
-from . import host
+from .port import host
 from .settings import PLUGIN_ID, AftersalesSettings, settings_from_configuration
 
 

@@ -6,11 +6,10 @@ registry finds it (``apps.py`` registers the tasks when Django starts). Sending
 tries the broker once (``host.send_task``).
 """
 
-from . import host
+from .port import host
 
 PAY_REFUND = "saleor_aftersales.pay_refund"
 DELIVER_WEBHOOK = "saleor_aftersales.deliver_webhook"
-TELL_SALEOR = host.TELL_SALEOR
 
 
 def schedule_refund(refund_pk: int, countdown: float = 0) -> None:

@@ -1,4 +1,5 @@
-"""What a shop tells the core about its orders: plain facts, the same on every host.
+"""The port: what the core asks of the shop it runs in (``Shop``), and the plain
+facts a shop tells the core about its orders, the same on every host.
 
 A host (the Saleor 2.10 plugin, the Saleor 3.23 app) reads its own records and
 hands the core these values; the core keeps them as its copy of the order
@@ -7,10 +8,18 @@ hands the core these values; the core keeps them as its copy of the order
 variants, products and product types likewise.
 """
 
+import importlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Optional, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Type, cast
+
+from django.conf import settings
+
+try:  # Python 3.8 has it; the name is the same on 3.12
+    from typing import Protocol
+except ImportError:  # pragma: no cover
+    from typing_extensions import Protocol  # type: ignore
 
 
 @dataclass(frozen=True)
@@ -60,3 +69,208 @@ class ShippedUnits:
     order_line_ref: str
     quantity: int
     shipped_at: datetime
+
+
+@dataclass(frozen=True)
+class NewOrderLine:
+    """A line of an order the core asks the shop to create (``variant``: one the
+    shop handed over, or None for a service such as repair labour)."""
+
+    product_name: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+    variant: Any = None
+    variant_name: str = ""
+
+
+# The port: what the core asks of the shop it runs in -------------------------------
+#
+# Records the host hands over (accounts, apps, payments, variants, gift cards,
+# warehouses) are opaque to the core: it keeps their references (``ref``), passes
+# them back, and reads nothing of them but what a docstring below promises.
+
+
+class Shop(Protocol):
+    """The operations a host provides, by purpose. The Saleor 2.10 host implements
+    them in ``hosts/saleor2/shop.py`` on Saleor's models and gateway, in the
+    caller's database transaction."""
+
+    # Errors the core catches.
+    InsufficientStock: Type[Exception]
+    PaymentError: Type[Exception]
+
+    # Identity: references to the host's records, and the records behind them.
+    def ref(self, key: Any) -> str:
+        """The core's text reference for one of the host's own keys ("" for none)."""
+
+    def customer_ref(self, user: Any) -> str:
+        """An account's reference ("" for none)."""
+
+    def app_ref(self, app: Any) -> str:
+        ...
+
+    def user_by_ref(self, reference: str) -> Any:
+        ...
+
+    def app_by_ref(self, reference: str) -> Any:
+        ...
+
+    # Orders: their facts for the core's copy, and orders the core makes.
+    def order_facts(self, order: Any) -> OrderFacts:
+        ...
+
+    def shipped_units(self, shipment_lines: Iterable[Any]) -> List[ShippedUnits]:
+        ...
+
+    def fulfillment_lines(self) -> Any:
+        """Every shipped line, oldest first, as a queryset (the cards' backfill)."""
+
+    def is_fully_paid(self, order_ref: str) -> bool:
+        ...
+
+    def product_type_refs(self, slug: str) -> List[str]:
+        ...
+
+    def existing_product_refs(self, product_refs: Iterable[str]) -> Set[str]:
+        ...
+
+    def variants_by_ref(self, references: Iterable[str]) -> Dict[str, Any]:
+        """Variants with ``name``, ``sku`` and ``product.name``."""
+
+    def variant_unit_price(self, variant: Any) -> Decimal:
+        ...
+
+    def available_stock(self, variant_refs: Iterable[str]) -> Dict[str, int]:
+        ...
+
+    def create_follow_up_order(
+        self,
+        source_ref: str,
+        lines: List["NewOrderLine"],
+        *,
+        discount: Decimal = Decimal("0"),
+        discount_name: str = "",
+        note: str = "",
+        allocate: bool = True,
+    ) -> OrderFacts:
+        """An unpaid order for the same customer: a replacement or a repair bill."""
+
+    def order_timeline_note(
+        self, order_ref: str, user: Any, message: str, customer_ref: str = ""
+    ) -> None:
+        ...
+
+    def order_changed(self, order_ref: str) -> None:
+        """Tell the shop's other listeners, after commit."""
+
+    # Goods.
+    def restock(
+        self,
+        variant_quantities: Dict[str, int],
+        warehouse: Any,
+        *,
+        order_ref: str,
+        user: Any = None,
+    ) -> None:
+        ...
+
+    def default_return_warehouse(self, order_line_refs: Iterable[str]) -> Any:
+        ...
+
+    # Money: refunds started and found again, store credit.
+    def refundable_payment(self, order_ref: str) -> Any:
+        """The payment a refund goes back through (``currency``,
+        ``captured_amount``, ``gateway``), or None."""
+
+    def payment_ref(self, payment: Any) -> str:
+        ...
+
+    def payment_by_ref(self, reference: str) -> Any:
+        ...
+
+    def lock_payment(self, payment_ref: str) -> Any:
+        ...
+
+    def refund_payment(self, payment: Any, amount: Decimal) -> Any:
+        """Refund through the payment's own gateway; a refusal raises PaymentError."""
+
+    def refund_transaction_since(
+        self,
+        payment: Any,
+        since: datetime,
+        amount: Decimal,
+        exclude: Iterable[str] = (),
+    ) -> Any:
+        """A refund the gateway recorded after ``since`` and no row accounts for."""
+
+    def record_gateway_refund(
+        self, payment: Any, amount: Decimal, reference: str, raw: dict
+    ) -> Any:
+        ...
+
+    def order_refunded(self, payment: Any, amount: Decimal, user: Any) -> None:
+        ...
+
+    def note_store_credit(self, order_ref: str, amount: Decimal, currency: str) -> None:
+        ...
+
+    def issue_gift_card(
+        self, user: Any, amount: Decimal, currency: str, end_date: Optional[date] = None
+    ) -> Any:
+        ...
+
+    # Money through Stripe's own API, for payments the shop took with Stripe.
+    STRIPE_GATEWAY: str
+
+    def stripe_secret_key(self) -> str:
+        ...
+
+    def stripe_payment_intent(self, payment: Any) -> str:
+        ...
+
+    def stripe_payment_by_intent(self, intent_id: str) -> Any:
+        ...
+
+    def saleor_recorded_stripe_refund(
+        self, payment: Any, refund_id: str, amount: Decimal, exclude: Iterable[str] = ()
+    ) -> bool:
+        ...
+
+    def to_stripe_amount(self, amount: Decimal, currency: str) -> int:
+        ...
+
+    def from_stripe_amount(self, amount: int, currency: str) -> Decimal:
+        ...
+
+    # The shop itself: its domain, its settings for the plugin, its task queue.
+    def shop_domain(self) -> str:
+        ...
+
+    def plugin_configuration(self, plugin_id: str) -> Dict[str, object]:
+        ...
+
+    def send_task(self, name: str, args: tuple, countdown: float = 0) -> None:
+        ...
+
+
+# The host this process runs in: named by the Django setting AFTERSALES_HOST (a
+# module implementing Shop), loaded on first use. The core reaches the shop only
+# through ``host``; no core module imports a host.
+DEFAULT_HOST = "saleor_aftersales.hosts.saleor2.shop"
+
+
+class _Registered:
+    _module: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        module = _Registered._module
+        if module is None:
+            module = importlib.import_module(
+                getattr(settings, "AFTERSALES_HOST", DEFAULT_HOST)
+            )
+            _Registered._module = module
+        return getattr(module, name)
+
+
+host = cast(Shop, _Registered())

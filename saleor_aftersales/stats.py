@@ -28,7 +28,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from . import host, selectors
+from . import selectors
+
+from .port import host
 from .enums import RefundStatus, RequestStatus, RequestType
 from .models import (
     AftersalesLine,
@@ -76,9 +78,7 @@ def midnight(day: date, zone_name: str) -> datetime:
     return moment
 
 
-def created_within(
-    first: Optional[date], last: Optional[date], zone_name: str
-) -> Q:
+def created_within(first: Optional[date], last: Optional[date], zone_name: str) -> Q:
     """Claims opened from the start of ``first`` to the end of ``last`` (either
     open), days in the desk's time zone."""
     condition = Q()

@@ -16,7 +16,7 @@ from typing import Optional
 import stripe
 from django.conf import settings
 
-from . import host
+from .port import host
 
 METADATA_REFUND = "aftersales_refund"
 METADATA_REQUEST = "aftersales_request"

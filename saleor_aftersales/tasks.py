@@ -5,14 +5,10 @@ import logging
 
 from django.utils import timezone
 
-from . import host, refunds, selectors, workflow
-from .dispatch import (
-    DELIVER_WEBHOOK,
-    PAY_REFUND,
-    TELL_SALEOR,
-    schedule_delivery,
-    schedule_refund,
-)
+from . import refunds, selectors, workflow
+from .dispatch import DELIVER_WEBHOOK, PAY_REFUND, schedule_delivery, schedule_refund
+from .hosts.saleor2 import shop as host
+from .hosts.saleor2.shop import TELL_SALEOR
 from .models import WebhookDelivery
 from .configuration import get_settings
 from .webhooks import outgoing

@@ -1,7 +1,7 @@
 from django.conf.urls import include, url
 from django.views.decorators.csrf import csrf_exempt
 
-from . import host
+from .hosts.saleor2 import shop as host
 from . import views as pages
 from .graphql.schema import schema
 from .graphql.view import GraphQLView

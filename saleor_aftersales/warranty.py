@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from . import host
+from .port import host
 from .actors import Actor
 from .enums import WarrantyEventType
 from .error_codes import AftersalesErrorCode as Code

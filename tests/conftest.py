@@ -16,7 +16,7 @@ from saleor.account.models import User
 from saleor.app.models import App
 
 from demo import shop
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 
 from . import servers
 
@@ -266,7 +266,7 @@ def configure(**values):
     """Save the plugin's settings as pluginUpdate would."""
     from saleor.plugins.models import PluginConfiguration
 
-    from saleor_aftersales.plugin import PLUGIN_ID, AftersalesPlugin
+    from saleor_aftersales.hosts.saleor2.plugin import PLUGIN_ID, AftersalesPlugin
 
     configuration = [dict(item) for item in AftersalesPlugin.DEFAULT_CONFIGURATION]
     for item in configuration:

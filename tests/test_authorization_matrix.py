@@ -22,7 +22,7 @@ from graphql import (
 
 from saleor_aftersales import models
 from saleor_aftersales.graphql.schema import AftersalesMutations, AftersalesQueries
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 
 from .conftest import ApiClient, create_return, gid, line_input
 

@@ -13,7 +13,9 @@ from django.test.client import Client
 from graphql_jwt.shortcuts import get_token
 from PIL import Image
 
-from saleor_aftersales import host, workflow
+from saleor_aftersales import workflow
+
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.enums import Action
 from saleor_aftersales.models import AftersalesPhoto, AftersalesRequest
 

@@ -13,7 +13,9 @@ import subprocess
 import pytest
 import redis
 
-from saleor_aftersales import host, tasks, throttle
+from saleor_aftersales import tasks, throttle
+
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.models import AftersalesRefund, WebhookDelivery
 
 from .conftest import ApiClient, create_return, line_input

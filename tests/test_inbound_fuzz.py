@@ -24,7 +24,7 @@ from django.test.client import Client
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.models import AftersalesRefund, InboundEvent
 from saleor_aftersales.webhooks.logistics import signature_header
 

@@ -34,7 +34,8 @@ from hypothesis.stateful import (
 )
 
 from demo import shop
-from saleor_aftersales import host, refunds, workflow
+from saleor_aftersales import refunds, workflow
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.enums import (
     RefundMethod,
     RefundStatus,
@@ -161,7 +162,9 @@ class ClaimHistories(RuleBasedStateMachine):
                 host.order_facts(self.order),
                 type="return",
                 lines=[
-                    workflow.ClaimLineInput(host.ref(self.lines[index].pk), quantity, reason)
+                    workflow.ClaimLineInput(
+                        host.ref(self.lines[index].pk), quantity, reason
+                    )
                     for index, quantity, reason in picks
                 ],
                 by=self.staff if by_staff else self.customer,
@@ -213,9 +216,7 @@ class ClaimHistories(RuleBasedStateMachine):
         )
         # The desk gives in: the appealed claim may not take units the new one
         # holds.
-        self.attempt(
-            "approve", lambda: workflow.approve(rejected, by=self.staff)
-        )
+        self.attempt("approve", lambda: workflow.approve(rejected, by=self.staff))
 
     @has_claims
     @rule(
@@ -310,8 +311,12 @@ class ClaimHistories(RuleBasedStateMachine):
                         if codes(error) != {"refund_in_progress"}:
                             raise
                 return refunds.refund_request(  # one last try, refused as it is
-                    request, by=staff, settings=settings, amount=amount,
-                    method=method, idempotency_key=self.key(False),
+                    request,
+                    by=staff,
+                    settings=settings,
+                    amount=amount,
+                    method=method,
+                    idempotency_key=self.key(False),
                 )
 
             return step
@@ -384,9 +389,9 @@ def claims_within_worth(order):
 
 def units_add_up(order):
     """received <= approved <= requested <= delivered minus other claims."""
-    lines = AftersalesLine.objects.filter(request__order__host_id=host.ref(order.pk)).select_related(
-        "request", "order_line"
-    )
+    lines = AftersalesLine.objects.filter(
+        request__order__host_id=host.ref(order.pk)
+    ).select_related("request", "order_line")
     held = {}
     for line in lines:
         assert line.quantity_received <= line.quantity_approved

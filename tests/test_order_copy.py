@@ -10,7 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from saleor.order.models import FulfillmentLine
 
 from demo import shop
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.models import (
     AftersalesLine,
     AftersalesRequest,

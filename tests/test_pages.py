@@ -18,7 +18,7 @@ from saleor.order.models import Fulfillment
 
 from demo import shop
 from saleor_aftersales.models import AftersalesPhoto, AftersalesRequest
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 
 # Playwright's sync API keeps an event loop on this thread; the test's own ORM
 # calls are synchronous all the same.
@@ -341,7 +341,8 @@ def test_warranty_check_page(browser, live_server, order):
 def test_a_repair_is_quoted_accepted_finished_and_rated(
     browser, live_server, order, customer, staff_user
 ):
-    from saleor_aftersales import host, workflow
+    from saleor_aftersales import workflow
+    from saleor_aftersales.hosts.saleor2 import shop as host
     from saleor_aftersales.configuration import get_settings
 
     from .conftest import configure
@@ -577,7 +578,8 @@ def reads_in_order(page, selector, *fragments):
 def test_a_right_to_left_override_in_typed_text_stays_inside_it(
     browser, live_server, order, customer, staff_user
 ):
-    from saleor_aftersales import host, workflow
+    from saleor_aftersales import workflow
+    from saleor_aftersales.hosts.saleor2 import shop as host
     from saleor_aftersales.configuration import get_settings
 
     # A catalogue name and a customer's comment and note carrying U+202E.
@@ -643,7 +645,8 @@ def test_the_pages_offer_only_the_steps_the_claim_allows(
     """The buttons follow the claim's availableActions, not its status: an
     approved return with a refund in flight offers no refund, receipt or
     cancelling; a rejected one no refund."""
-    from saleor_aftersales import host, workflow
+    from saleor_aftersales import workflow
+    from saleor_aftersales.hosts.saleor2 import shop as host
     from saleor_aftersales.models import AftersalesRefund
     from saleor_aftersales.configuration import get_settings
 

@@ -169,7 +169,8 @@ def test_the_logistics_secret_is_never_shown_back(plugin_admin_api):
 
 
 def test_the_demo_schedules_the_sweepers_as_registered_tasks():
-    from saleor_aftersales import host, tasks
+    from saleor_aftersales import tasks
+    from saleor_aftersales.hosts.saleor2 import shop as host
 
     schedule = host.celery_app.conf.beat_schedule
     assert {entry["task"] for entry in schedule.values()} == {

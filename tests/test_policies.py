@@ -10,7 +10,7 @@ from saleor.order.models import Fulfillment
 
 from demo import shop
 from saleor_aftersales import policies
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.models import (
     AftersalesEvent,
     AftersalesRequest,

@@ -7,7 +7,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from demo import shop
-from saleor_aftersales import host, workflow
+from saleor_aftersales import workflow
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.configuration import get_settings
 
 from .conftest import ApiClient, gid, line_input, returns_on_one_order

@@ -17,7 +17,7 @@ from graphql_jwt.shortcuts import get_token
 
 from demo import shop
 from saleor_aftersales.models import AftersalesRefund, AftersalesRequest
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 
 from .conftest import gid
 
@@ -212,5 +212,8 @@ def test_the_same_create_from_many_clients_makes_one_claim(
             assert payload["errors"] == [], payload
             ids.add(payload["aftersalesRequest"]["id"])
         assert len(ids) == 1
-        assert AftersalesRequest.objects.filter(order__host_id=host.ref(order.pk)).count() == 1
+        assert (
+            AftersalesRequest.objects.filter(order__host_id=host.ref(order.pk)).count()
+            == 1
+        )
     print(f"\n{attempts} racing creates on {ROUNDS} orders: one claim each")

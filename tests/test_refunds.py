@@ -10,7 +10,7 @@ from demo import shop
 from saleor_aftersales import refunds, workflow
 from saleor_aftersales.models import AftersalesRefund, AftersalesRequest
 from saleor_aftersales.configuration import get_settings
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 
 from .conftest import assert_permission_denied, create_return, db_state, line_input
 from .queries import APPROVE, CLOSE, RECEIVE, REFUND, REQUEST
@@ -202,7 +202,7 @@ def test_an_attempt_interrupted_after_saleors_gateway_paid_is_adopted_not_repaid
 ):
     from django.utils import timezone
 
-    from saleor_aftersales import host
+    from saleor_aftersales.hosts.saleor2 import shop as host
 
     settings.AFTERSALES_REFUND_LEASE_SECONDS = 0
     refund = reserve(two_claims[0]["id"], staff_user, "desk-1")

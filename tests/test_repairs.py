@@ -10,7 +10,7 @@ from saleor.warehouse.models import Stock
 
 from demo import shop
 from saleor_aftersales.models import WarrantyCard, WarrantyPolicy
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 
 from .conftest import ApiClient, assert_permission_denied, configure, db_state, gid
 from .queries import (

@@ -6,7 +6,7 @@ from saleor.payment import TransactionKind
 from saleor.warehouse.models import Stock
 
 from demo import shop
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.models import AftersalesEvent, AftersalesRefund
 
 from .conftest import configure, create_return, db_state, gid, line_input

@@ -8,7 +8,7 @@ from saleor.checkout.models import Checkout
 from saleor.giftcard.models import GiftCard
 from saleor.giftcard.utils import add_gift_card_code_to_checkout
 
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.models import AftersalesRefund
 
 from .conftest import (

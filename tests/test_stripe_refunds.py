@@ -9,13 +9,13 @@ import stripe
 from django.test.client import Client
 
 from demo import shop
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.models import (
     AftersalesEvent,
     AftersalesRefund,
     WebhookSubscription,
 )
-from saleor_aftersales.host import queue_options
+from saleor_aftersales.hosts.saleor2.shop import queue_options
 from saleor_aftersales.tasks import pay_due_refunds
 from saleor_aftersales.webhooks.logistics import signature_header
 

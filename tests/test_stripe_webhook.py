@@ -11,7 +11,8 @@ import stripe
 from django.test.client import Client
 
 from demo import shop
-from saleor_aftersales import host, refunds, stripe_refunds
+from saleor_aftersales import refunds, stripe_refunds
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.actors import Actor
 from saleor_aftersales.models import AftersalesEvent, AftersalesRefund, InboundEvent
 from saleor_aftersales.configuration import get_settings

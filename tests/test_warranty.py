@@ -14,7 +14,7 @@ from saleor.plugins.manager import get_plugins_manager
 from demo import shop
 from saleor_aftersales import warranty
 from saleor_aftersales.models import WarrantyCard, WarrantyCardEvent, WarrantyPolicy
-from saleor_aftersales import host
+from saleor_aftersales.hosts.saleor2 import shop as host
 
 from .conftest import ApiClient, assert_permission_denied, configure, gid
 

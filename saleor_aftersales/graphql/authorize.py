@@ -4,7 +4,7 @@ no account: an account's orders are reached by signing in, never by token)."""
 
 from typing import Optional, Tuple
 
-from .. import host
+from ..hosts.saleor2 import shop as host
 from ..workflow import Actor
 
 

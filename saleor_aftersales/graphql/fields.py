@@ -8,7 +8,7 @@ a GraphQL error that says what is wrong.
 
 from graphql.error import GraphQLError
 
-from .. import host
+from ..hosts.saleor2 import shop as host
 
 
 def check_page(args: dict, field_name: str, max_limit: int) -> None:

@@ -9,7 +9,9 @@ from django.utils import timezone
 from graphql.error import GraphQLError
 from prices import Money
 
-from .. import host, models, policies, refunds, selectors, stats, throttle, warranty
+from .. import models, policies, refunds, selectors, stats, throttle, warranty
+
+from ..hosts.saleor2 import shop as host
 from ..enums import Reason, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..configuration import get_settings

@@ -3,7 +3,9 @@ from django.utils import timezone
 from graphene import relay
 from prices import Money
 
-from .. import host, models, photos, selectors, sla, stats, workflow
+from .. import models, photos, selectors, sla, stats, workflow
+
+from ..hosts.saleor2 import shop as host
 from ..enums import Action, RefundStatus
 from ..settings import AftersalesSettings
 from ..configuration import get_settings

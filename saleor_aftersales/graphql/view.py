@@ -21,7 +21,9 @@ from typing import Dict, List, Optional, Tuple
 
 from django.http import JsonResponse
 
-from .. import host, throttle
+from .. import throttle
+
+from ..hosts.saleor2 import shop as host
 from ..configuration import get_settings
 from . import cost
 from .mutations.base import storable

@@ -11,7 +11,7 @@ from typing import Dict, Optional, Tuple
 from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
 
-from .. import host
+from ..port import host
 from ..enums import (
     Action,
     Reason,

@@ -9,7 +9,9 @@ from typing import Optional
 from django.db import transaction
 from django.utils import timezone
 
-from .. import host, stripe_refunds, workflow
+from .. import stripe_refunds, workflow
+
+from ..port import host
 from ..enums import RefundStatus
 from ..models import AftersalesRefund, AftersalesRequest
 from .reserve import system_key

@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import dispatch, host, workflow
+from .. import dispatch, workflow
+
+from ..port import host
 from ..enums import RefundMethod, RefundStatus
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error

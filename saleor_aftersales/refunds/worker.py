@@ -11,7 +11,9 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .. import host, stripe_refunds, workflow
+from .. import stripe_refunds, workflow
+
+from ..port import host
 from ..enums import RefundStatus
 from ..models import AftersalesRefund
 

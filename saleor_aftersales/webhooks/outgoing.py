@@ -21,7 +21,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from .. import dispatch, host
+from .. import dispatch
+
+from ..port import host
 from ..enums import EventType, RequestStatus
 from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error

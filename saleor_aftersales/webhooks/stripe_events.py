@@ -17,7 +17,9 @@ import stripe
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from .. import host, refunds
+from .. import refunds
+
+from ..port import host
 from ..models import MONEY, InboundEvent
 from ..stripe_refunds import StripeRefund
 from . import bodies
@@ -39,7 +41,7 @@ STATUS = r"[a-z_]+"
 MAX_STATUS_LENGTH = 32
 MAX_FAILURE_REASON_LENGTH = 200
 # Stripe takes amounts of at most twelve digits (in minor units)...
-MAX_STRIPE_AMOUNT = 10 ** 12 - 1
+MAX_STRIPE_AMOUNT = 10**12 - 1
 # ...and ours must fit the money columns (12 digits, 2 or 3 of them decimals).
 MAX_AMOUNT = Decimal(10) ** (
     MONEY["max_digits"] - max(MONEY["decimal_places"], settings.DEFAULT_DECIMAL_PLACES)
@@ -146,9 +148,7 @@ def _refunds_in(event: dict) -> List[StripeRefund]:
 def _envelope(event: dict):
     """The event's id and type, checked."""
     try:
-        event_id = bodies.text(
-            event, "id", max_length=MAX_ID_LENGTH, pattern=EVENT_ID
-        )
+        event_id = bodies.text(event, "id", max_length=MAX_ID_LENGTH, pattern=EVENT_ID)
         event_type = bodies.text(
             event, "type", max_length=MAX_TYPE_LENGTH, pattern=EVENT_TYPE
         )

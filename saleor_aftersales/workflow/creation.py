@@ -6,7 +6,9 @@ from typing import Dict, List, Tuple
 from django.db import transaction
 from django.utils import timezone
 
-from .. import host, sla, warranty
+from .. import sla, warranty
+
+from ..port import host
 from ..actors import Actor
 from ..enums import ActorType, EventType, Ineligibility, RequestType, WarrantyEndedBy
 from ..error_codes import AftersalesErrorCode as Code

@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 from django.db import transaction
 from django.utils import timezone
 
-from .. import host
+from ..port import host
 from ..actors import Actor
 from ..enums import Action, EventType, RequestStatus
 from ..error_codes import AftersalesErrorCode as Code

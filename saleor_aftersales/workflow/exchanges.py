@@ -6,7 +6,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from .. import host
+from ..port import NewOrderLine, host
 from ..actors import Actor
 from ..enums import Action, EventType, RequestStatus, RequestType, Resolution
 from ..error_codes import AftersalesErrorCode as Code
@@ -99,7 +99,7 @@ def _replacement_order(request, lines, units, credit):
     for line in lines:
         variant = variants[line.replacement_variant_ref]
         new_lines.append(
-            host.NewOrderLine(
+            NewOrderLine(
                 product_name=variant.product.name,
                 variant_name=variant.name,
                 sku=variant.sku,

@@ -7,7 +7,9 @@ from typing import Dict, List, Optional
 from django.db import transaction
 from django.utils import timezone
 
-from .. import host, warranty
+from .. import warranty
+
+from ..port import host
 from ..actors import Actor
 from ..enums import (
     Action,

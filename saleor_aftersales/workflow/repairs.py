@@ -8,7 +8,7 @@ from typing import List, Optional
 from django.db import transaction
 from django.utils import timezone
 
-from .. import host
+from ..port import NewOrderLine, host
 from ..actors import Actor
 from ..enums import (
     Action,
@@ -147,15 +147,15 @@ def respond_to_quote(request: AftersalesRequest, *, by: Actor, accept: bool) -> 
             quote.order = save_order(
                 host.create_follow_up_order(
                     request.order.host_id,
-                [
-                    host.NewOrderLine(
-                        product_name=f"Repair {request.number}: {line.description}",
-                        sku=f"REPAIR-{line.kind.upper()}",
-                        quantity=line.quantity,
-                        unit_price=line.unit_price_amount,
-                    )
-                    for line in quote.lines.all()
-                ],
+                    [
+                        NewOrderLine(
+                            product_name=f"Repair {request.number}: {line.description}",
+                            sku=f"REPAIR-{line.kind.upper()}",
+                            quantity=line.quantity,
+                            unit_price=line.unit_price_amount,
+                        )
+                        for line in quote.lines.all()
+                    ],
                     note=f"Repair {request.number}",
                     allocate=False,
                 )

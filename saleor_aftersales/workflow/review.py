@@ -8,7 +8,9 @@ from typing import Dict, List, Optional
 from django.db import transaction
 from django.utils import timezone
 
-from .. import host, sla
+from .. import sla
+
+from ..port import host
 from ..actors import Actor
 from ..enums import Action, EventType, RequestStatus, RequestType
 from ..error_codes import AftersalesErrorCode as Code

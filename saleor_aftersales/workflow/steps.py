@@ -8,7 +8,9 @@ from typing import Dict, Iterable, Optional, Tuple
 
 from django.utils import timezone
 
-from .. import host, sla
+from .. import sla
+
+from ..port import host
 from ..actors import Actor
 from ..enums import Disposition, EventType, RefundStatus
 from ..error_codes import AftersalesErrorCode as Code

@@ -9,7 +9,8 @@ from saleor.account.models import User
 from saleor.product.models import ProductVariant
 
 from demo import shop
-from saleor_aftersales import host, policies, refunds, workflow
+from saleor_aftersales import policies, refunds, workflow
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.enums import RefundMethod
 from saleor_aftersales.models import AftersalesRequest, WarrantyCard
 from saleor_aftersales.configuration import get_settings
@@ -108,7 +109,9 @@ class Command(BaseCommand):
 
         # A repair under warranty, received at the desk and being repaired.
         repair_line = orders[2].lines.order_by("pk").first()
-        card = WarrantyCard.objects.filter(order_line__host_id=host.ref(repair_line.pk)).first()
+        card = WarrantyCard.objects.filter(
+            order_line__host_id=host.ref(repair_line.pk)
+        ).first()
         repair = workflow.create_request(
             host.order_facts(orders[2]),
             type="repair",
@@ -139,7 +142,9 @@ class Command(BaseCommand):
         credit = workflow.create_request(
             host.order_facts(orders[2]),
             type="return",
-            lines=[workflow.ClaimLineInput(host.ref(credit_line.pk), 1, "changed_mind")],
+            lines=[
+                workflow.ClaimLineInput(host.ref(credit_line.pk), 1, "changed_mind")
+            ],
             by=as_customer,
             settings=settings,
             customer_note="Store credit is fine.",

@@ -4,7 +4,9 @@ from dataclasses import asdict
 
 import graphene
 
-from ... import host, policies
+from ... import policies
+
+from ...hosts.saleor2 import shop as host
 from ...configuration import get_settings
 from ..enums import WarrantyUsageUnit
 from ..types import AftersalesPolicy

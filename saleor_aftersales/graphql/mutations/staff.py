@@ -2,7 +2,9 @@
 
 import graphene
 
-from ... import host, refunds, workflow
+from ... import refunds, workflow
+
+from ...hosts.saleor2 import shop as host
 from ...enums import Disposition, RefundMethod, RefundStatus
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error

@@ -9,7 +9,9 @@ like someone else's, so their ids can't be counted.
 import graphene
 from django.core.exceptions import ValidationError
 
-from ... import host, photos, warranty, workflow
+from ... import photos, warranty, workflow
+
+from ...hosts.saleor2 import shop as host
 from ...enums import RequestType
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error

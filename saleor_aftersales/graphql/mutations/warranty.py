@@ -2,7 +2,9 @@
 
 import graphene
 
-from ... import host, warranty
+from ... import warranty
+
+from ...hosts.saleor2 import shop as host
 from ..authorize import staff_actor
 from ..types import WarrantyCard
 from .base import AftersalesMutation, clean_text

@@ -5,7 +5,9 @@ from urllib.parse import urlparse
 
 import graphene
 
-from ... import host, models
+from ... import models
+
+from ...hosts.saleor2 import shop as host
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...webhooks import outgoing

@@ -5,7 +5,9 @@ import sys
 from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
-from ... import host, warranty
+from ... import warranty
+
+from ...hosts.saleor2 import shop as host
 from ...configuration import get_settings
 
 

@@ -9,10 +9,11 @@ from typing import Optional
 
 from django.db import transaction
 
-from . import host, sla, warranty
-from .models import ShopOrder
-from .orders import save_order
-from .settings import (
+from ... import sla, warranty
+from ...models import ShopOrder
+from ...orders import save_order
+from . import shop as host
+from ...settings import (
     ESCALATION_STAFF_EMAIL,
     PLUGIN_ID,
     SECRET,

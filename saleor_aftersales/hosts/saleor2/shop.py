@@ -1,12 +1,12 @@
-"""The Saleor adapter: the only module of the plugin that imports ``saleor``.
+"""The port (``port.Shop``) on Saleor 2.10: its models, order timeline, payment
+gateway, stock and plugin manager, in the caller's database transaction; and the
+building blocks the plugin's GraphQL schema is made of (Saleor's own base classes),
+so the schema behaves as Saleor's does.
 
-Everything the plugin needs from its host (models, order timeline, payment gateway,
-stock, GraphQL building blocks) is reached through the names below, so porting to
-another Saleor release means changing this one file.
+References the core keeps are Saleor's primary keys as text (``ref``/``pk_of``).
 """
 
 import logging
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Dict, Iterable, List, Optional, Tuple
 
@@ -38,7 +38,7 @@ from saleor.plugins.manager import get_plugins_manager
 from saleor.product.models import Product, ProductType, ProductVariant  # noqa: F401
 from saleor.warehouse.models import Allocation, Stock, Warehouse  # noqa: F401
 
-from .port import LineFacts, OrderFacts, ShippedUnits
+from ...port import LineFacts, NewOrderLine, OrderFacts, ShippedUnits
 
 logger = logging.getLogger(__name__)
 
@@ -614,16 +614,6 @@ def variant_unit_price(variant: ProductVariant) -> Decimal:
         if variant.price_override_amount is not None
         else variant.product.price_amount
     )
-
-
-@dataclass
-class NewOrderLine:
-    product_name: str
-    sku: str
-    quantity: int
-    unit_price: Decimal
-    variant: Optional[ProductVariant] = None
-    variant_name: str = ""
 
 
 def allocate_lines(order_lines: List[OrderLine], country_code: str) -> None:
