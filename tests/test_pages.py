@@ -464,7 +464,9 @@ def test_approving_outside_the_policy_takes_an_explicit_override(
     from .conftest import create_return, line_input
 
     (variant,) = shop.make_variants(1, warehouse)
-    policies.save_policy(variant.product.product_type, {"final_sale": True})
+    policies.save_policy(
+        host.ref(variant.product.product_type_id), {"final_sale": True}
+    )
     order = shop.fulfilled_paid_order(customer, staff_user, warehouse, [(variant, 1)])
     claim = create_return(staff_api, order, [line_input(order.lines.get(), 1)])[
         "aftersalesRequest"

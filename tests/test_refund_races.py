@@ -20,6 +20,7 @@ from saleor.payment.models import Transaction
 
 from demo import shop
 from saleor_aftersales import policies, refunds
+from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.models import AftersalesEvent, AftersalesRefund, AftersalesRequest
 from saleor_aftersales.webhooks.logistics import signature_header
 
@@ -316,7 +317,8 @@ def test_the_desk_racing_a_returnless_approval_pays_once(
     live_server, customer, staff_user, warehouse, variants
 ):
     policies.save_policy(
-        variants[0].product.product_type, {"returnless_refund_below": Decimal("30")}
+        host.ref(variants[0].product.product_type_id),
+        {"returnless_refund_below": Decimal("30")},
     )
     staff = Client(live_server.url, staff_user)
     shopper = Client(live_server.url, customer)

@@ -88,7 +88,7 @@ def test_the_worker_refunds_through_stripe_and_updates_saleors_payment(
     assert payment.charge_status == "partially-refunded"
     txn = payment.transactions.get(kind="refund")
     assert (txn.token, txn.amount, txn.is_success) == (paid.id, 50, True)
-    assert refund.transaction_id == txn.pk
+    assert refund.transaction_ref == host.ref(txn.pk)
     assert wait_for(
         lambda: refund.request.__class__.objects.get(pk=refund.request_id).status
         == "resolved"
