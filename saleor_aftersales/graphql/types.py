@@ -858,48 +858,27 @@ def _account_for_viewer(info, user_ref: str):
     )
 
 
-class HostUserByRef(host.DataLoader):
-    context_key = "aftersales_host_user_by_ref"
+def _by_ref(context_key: str, fetch):
+    """A loader of the host's records by reference: a page's in one batch."""
 
-    def batch_load(self, keys):
-        users = host.users_by_ref(keys)
-        return [users.get(key) for key in keys]
+    class ByRef(host.DataLoader):
+        def batch_load(self, keys):
+            found = fetch(keys)
+            return [found.get(key) for key in keys]
 
-
-class HostVariantByRef(host.DataLoader):
-    context_key = "aftersales_host_variant_by_ref"
-
-    def batch_load(self, keys):
-        variants = host.variants_by_ref(keys)
-        return [variants.get(key) for key in keys]
+    ByRef.context_key = context_key
+    ByRef.__name__ = ByRef.__qualname__ = context_key  # in traces
+    return ByRef
 
 
-class HostGiftCardByRef(host.DataLoader):
-    context_key = "aftersales_host_gift_card_by_ref"
-
-    def batch_load(self, keys):
-        cards = host.gift_cards_by_ref(keys)
-        return [cards.get(key) for key in keys]
-
-
-class HostOrderByRef(host.DataLoader):
-    """Saleor's orders behind the copies on a page, in one query."""
-
-    context_key = "aftersales_host_order_by_ref"
-
-    def batch_load(self, keys):
-        orders = host.orders_by_ref(keys)
-        return [orders.get(key) for key in keys]
-
-
-class HostOrderLineByRef(host.DataLoader):
-    """Saleor's order lines behind the copied ones on a page, in one query."""
-
-    context_key = "aftersales_host_order_line_by_ref"
-
-    def batch_load(self, keys):
-        lines = host.order_lines_by_ref(keys)
-        return [lines.get(key) for key in keys]
+HostUserByRef = _by_ref("aftersales_host_user_by_ref", host.users_by_ref)
+HostVariantByRef = _by_ref("aftersales_host_variant_by_ref", host.variants_by_ref)
+HostGiftCardByRef = _by_ref("aftersales_host_gift_card_by_ref", host.gift_cards_by_ref)
+# Saleor's orders and order lines behind the copies on a page.
+HostOrderByRef = _by_ref("aftersales_host_order_by_ref", host.orders_by_ref)
+HostOrderLineByRef = _by_ref(
+    "aftersales_host_order_line_by_ref", host.order_lines_by_ref
+)
 
 
 class ShopSettings(host.DataLoader):

@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from datetime import timedelta
-from typing import Iterable, List, Optional
+from typing import Callable, Iterable, List, Optional
 
 import requests
 from django.conf import settings
@@ -117,12 +117,17 @@ def request_payload(request, event) -> dict:
     }
 
 
-def enqueue(event_types: Iterable[str], payloads: List[dict]) -> List[WebhookDelivery]:
-    """Write the outbox rows (call inside the transition's transaction)."""
+def enqueue(
+    event_types: Iterable[str], payloads: Callable[[], List[dict]]
+) -> List[WebhookDelivery]:
+    """Write the outbox rows (call inside the transition's transaction). The
+    payloads, one per event, are only built if a subscription wants one."""
     event_types = list(event_types)
     subscriptions = list(WebhookSubscription.objects.filter(is_active=True))
+    if not any(s.wants(t) for s in subscriptions for t in event_types):
+        return []
     deliveries = []
-    for event_type, payload in zip(event_types, payloads):
+    for event_type, payload in zip(event_types, payloads()):
         for subscription in subscriptions:
             if subscription.wants(event_type):
                 delivery = WebhookDelivery(
@@ -165,12 +170,15 @@ def for_transition(request, event) -> None:
         types.append(REQUEST_RESOLVED)
     if not types:
         return
-    payload = request_payload(request, event)
-    enqueue(types, [payload] * len(types))
+    enqueue(types, lambda: [request_payload(request, event)] * len(types))
 
 
 def for_cards(cards) -> None:
-    payloads = [
+    enqueue([WARRANTY_CARD_ISSUED] * len(cards), lambda: _card_payloads(cards))
+
+
+def _card_payloads(cards) -> List[dict]:
+    return [
         {
             "card": {
                 "code": card.code,
@@ -185,7 +193,6 @@ def for_cards(cards) -> None:
         }
         for card in cards
     ]
-    enqueue([WARRANTY_CARD_ISSUED] * len(payloads), payloads)
 
 
 LEASE_SECONDS = 60  # longer than the HTTP timeout: one poster per attempt

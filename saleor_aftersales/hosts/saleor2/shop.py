@@ -384,12 +384,17 @@ def order_facts(order: Order) -> OrderFacts:
             fulfilled_at,
         ) in rows
     )
+    return _facts(order, lines)
+
+
+def _facts(order: Order, lines: Tuple[LineFacts, ...]) -> OrderFacts:
     return OrderFacts(
         host_id=ref(order.pk),
         number=str(order.pk),
         status=order.status,
         user_email=order.user_email or "",
         customer_ref=ref(order.user_id),
+        # Only a guest's order is opened by its token.
         guest_token="" if order.user_id else str(order.token),
         currency=order.currency,
         total_gross=order.total_gross_amount,
@@ -724,18 +729,9 @@ def create_follow_up_order(
 
 def _new_order_facts(order: Order, order_lines: List[OrderLine]) -> OrderFacts:
     """The facts of an order just created here, without reading it back."""
-    return OrderFacts(
-        host_id=ref(order.pk),
-        number=str(order.pk),
-        status=order.status,
-        user_email=order.user_email or "",
-        customer_ref=ref(order.user_id),
-        guest_token="" if order.user_id else str(order.token),
-        currency=order.currency,
-        total_gross=order.total_gross_amount,
-        shipping_gross=order.shipping_price_gross_amount,
-        placed_at=order.created,
-        lines=tuple(
+    return _facts(
+        order,
+        tuple(
             LineFacts(
                 host_id=ref(line.pk),
                 variant_ref=ref(line.variant_id),
