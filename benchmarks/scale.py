@@ -86,7 +86,8 @@ query Claim($id: ID!) {
 
 SEED_REQUESTS = """
 INSERT INTO saleor_aftersales_aftersalesrequest (
-    type, status, order_id, user_id, user_email, customer_note, reject_reason,
+    type, status, order_id, customer_ref, assignee_ref, user_email, customer_note,
+    reject_reason,
     resolution, currency, idempotency_key, created_at, updated_at, approved_at,
     received_at, resolved_at, closed_at, hand_back_method, hand_back_tracking_number,
     rating, rating_comment, received_accessories, received_condition, under_warranty,
@@ -95,7 +96,8 @@ INSERT INTO saleor_aftersales_aftersalesrequest (
     sla_paused_at, sla_paused_seconds, returnless
 )
 SELECT
-    kind, status, pool.order_id, NULL, 'customer' || (g %% %(customers)s) || '@bench.example',
+    kind, status, pool.order_id, '', '',
+    'customer' || (g %% %(customers)s) || '@bench.example',
     '', CASE WHEN status = 'rejected' THEN 'not_eligible' ELSE '' END,
     CASE WHEN status IN ('resolved', 'closed') THEN 'refund' ELSE '' END,
     'USD', '', created, created, answered, NULL, concluded, concluded,
@@ -141,13 +143,13 @@ INSERT INTO saleor_aftersales_aftersalesline (
     request_id, order_line_id, quantity_requested, quantity_approved,
     quantity_received, quantity_restocked, quantity_missing, quantity_refunded,
     reason, comment, disposition, unit_price_gross_amount, serial_number,
-    policy_exception, created_at
+    policy_exception, created_at, replacement_variant_ref
 )
 SELECT r.id, pool.line_id, 1, approved, received, received, 0,
     CASE WHEN r.status IN ('resolved', 'closed') THEN approved ELSE 0 END,
     (ARRAY['defective', 'damaged_in_transit', 'wrong_item', 'not_as_described',
            'size_or_fit', 'changed_mind', 'missing_parts', 'other'])[1 + r.id %% 8],
-    '', '', 19.99, '', '', r.created_at
+    '', '', 19.99, '', '', r.created_at, ''
 FROM (
     SELECT id, order_id, status, created_at,
         CASE WHEN status IN ('requested', 'needs_info', 'appealed', 'rejected',
@@ -161,21 +163,22 @@ JOIN bench_pool AS pool ON pool.order_id = r.order_id
 SEED_EVENTS = """
 INSERT INTO saleor_aftersales_aftersalesevent (
     request_id, type, actor_type, from_status, to_status, message, parameters,
-    created_at
+    created_at, user_ref, app_ref
 )
-SELECT id, 'created', 'customer', '', 'requested', '', '{}', created_at
+SELECT id, 'created', 'customer', '', 'requested', '', '{}', created_at, '', ''
 FROM saleor_aftersales_aftersalesrequest WHERE id > %(after)s
 """
 SEED_REFUNDS = """
 INSERT INTO saleor_aftersales_aftersalesrefund (
-    request_id, payment_id, method, status, amount, currency, goods_amount,
+    request_id, payment_ref, method, status, amount, currency, goods_amount,
     shipping_amount, restocking_fee_amount, line_quantities, idempotency_key,
-    gateway_reference, error, created_at, completed_at, actor_type, attempts
+    gateway_reference, error, created_at, completed_at, actor_type, attempts,
+    transaction_ref, gift_card_ref, created_by_ref, created_by_app_ref
 )
-SELECT r.id, pool.payment_id,
+SELECT r.id, pool.payment_id::text,
     CASE WHEN r.id %% 10 = 0 THEN 'store_credit' ELSE 'refund' END,
     'success', 19.99, 'USD', 19.99, 0, 0, '{}', 'bench-' || r.id, '', '',
-    r.concluded_at, r.concluded_at, 'staff', 1
+    r.concluded_at, r.concluded_at, 'staff', 1, '', '', '', ''
 FROM saleor_aftersales_aftersalesrequest AS r
 JOIN bench_pool AS pool ON pool.order_id = r.order_id
 WHERE r.id > %(after)s AND r.type = 'return' AND r.status IN ('resolved', 'closed')
@@ -237,6 +240,8 @@ def seed(claims: int) -> None:
             "aftersalesline",
             "aftersalesevent",
             "aftersalesrefund",
+            "shoporder",
+            "shoporderline",
         ):
             cursor.execute(f"VACUUM ANALYZE saleor_aftersales_{table_name}")
         print(f"  vacuum analyze: {time.perf_counter() - step:.1f} s")
