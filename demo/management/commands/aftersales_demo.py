@@ -30,7 +30,9 @@ class Command(BaseCommand):
         customer = User.objects.filter(email=CUSTOMER_EMAIL).first()
         if customer is None:
             customer = shop.make_customer(CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
-        if AftersalesRequest.objects.filter(user=customer).exists():
+        if AftersalesRequest.objects.filter(
+            customer_ref=host.customer_ref(customer)
+        ).exists():
             self.stdout.write("Demo claims already exist.")
             return
 
@@ -135,7 +137,7 @@ class Command(BaseCommand):
         # The first product's type has terms of its own; a changed-mind return of
         # the last order settled as store credit (a Saleor gift card).
         policies.save_policy(
-            variants[0].product.product_type,
+            host.ref(variants[0].product.product_type_id),
             {"return_window_days": 60, "restocking_fee_percent": Decimal("10")},
         )
         credit_line = orders[2].lines.order_by("pk").last()
@@ -163,9 +165,17 @@ class Command(BaseCommand):
             f"Guest order #{guest_order.pk}: find it in the portal with {GUEST_EMAIL}"
         )
         self.stdout.write(
-            f"Claims: {AftersalesRequest.objects.filter(user=customer).count()}"
+            "Claims: "
+            + str(
+                AftersalesRequest.objects.filter(
+                    customer_ref=host.customer_ref(customer)
+                ).count()
+            )
         )
         self.stdout.write(
             f"Warranty card to verify: {display_code(card.code)} (warrantyCardVerify)"
         )
-        self.stdout.write(f"Store credit gift card: {store_credit.gift_card.code}")
+        gift_card = host.gift_cards_by_ref([store_credit.gift_card_ref])[
+            store_credit.gift_card_ref
+        ]
+        self.stdout.write(f"Store credit gift card: {gift_card.code}")
