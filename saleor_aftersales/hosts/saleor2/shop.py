@@ -163,10 +163,6 @@ def refundable_payment(order_ref: str) -> Optional[Payment]:
     )
 
 
-def lock_order(order_pk: int) -> Order:
-    return Order.objects.select_for_update(of=("self",)).get(pk=order_pk)
-
-
 def lock_payment(payment_ref: str) -> Payment:
     return Payment.objects.select_for_update().get(pk=pk_of(payment_ref))
 
@@ -455,11 +451,6 @@ def users_by_ref(references: Iterable[str]) -> Dict[str, User]:
     return {ref(user.pk): user for user in User.objects.filter(pk__in=pks)}
 
 
-def apps_by_ref(references: Iterable[str]) -> Dict[str, App]:
-    pks = {pk for pk in map(pk_of, references) if pk is not None}
-    return {ref(app.pk): app for app in App.objects.filter(pk__in=pks)}
-
-
 def variants_by_ref(references: Iterable[str]) -> Dict[str, ProductVariant]:
     """Variants with their products (one query), by reference."""
     pks = {pk for pk in map(pk_of, references) if pk is not None}
@@ -576,13 +567,6 @@ def fulfillment_lines():
         .select_related("fulfillment", "order_line__order")
         .order_by("pk")
     )
-
-
-def order_contains_product_type(order_ref: str, product_type_slug: str) -> bool:
-    return OrderLine.objects.filter(
-        order_id=pk_of(order_ref),
-        variant__product__product_type__slug=product_type_slug,
-    ).exists()
 
 
 def product_type_refs(slug: str) -> List[str]:
