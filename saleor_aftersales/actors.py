@@ -38,7 +38,7 @@ class Actor:
 
     @property
     def user_ref(self) -> str:
-        return host.customer_ref(self.user)
+        return host.user_ref(self.user)
 
     @property
     def app_ref(self) -> str:

@@ -6,7 +6,7 @@ is duplicated. Inside a transaction it also holds the order's copy under a row
 lock until commit, which is how claims on one order are serialised.
 """
 
-from typing import Dict, Iterable, List
+from typing import Dict, List
 
 from django.db import connection
 from django.utils import timezone
@@ -135,14 +135,6 @@ def save_order(facts: OrderFacts) -> ShopOrder:
         lines.append(line)
     order.lines_by_host_id = {line.host_id: line for line in lines}
     return order
-
-
-def copies_of(host_ids: Iterable[str]) -> Dict[str, ShopOrder]:
-    """The copies of these orders that exist, keyed by the host's id."""
-    return {
-        order.host_id: order
-        for order in ShopOrder.objects.filter(host_id__in=list(host_ids))
-    }
 
 
 def lock_order(pk: int) -> ShopOrder:

@@ -222,6 +222,14 @@ def lines_of(order: ShopOrder) -> List[ShopOrderLine]:
     return list(order.lines.all())
 
 
+def lines_subtotal(order: ShopOrder) -> Decimal:
+    """The order's lines at their unit prices, before order-level discounts."""
+    return sum(
+        (line.unit_price_gross_amount * line.quantity for line in lines_of(order)),
+        Decimal("0"),
+    )
+
+
 def order_eligibility(
     order: ShopOrder, settings: AftersalesSettings
 ) -> List[LineEligibility]:
@@ -238,10 +246,7 @@ def paid_unit_prices(
     Order-level discounts (vouchers) are spread over the lines in proportion to
     their value and rounded down, so refunds can't exceed what was paid.
     """
-    subtotal = sum(
-        (line.unit_price_gross_amount * line.quantity for line in lines_of(order)),
-        Decimal("0"),
-    )
+    subtotal = lines_subtotal(order)
     paid_for_goods = order.total_gross_amount - order.shipping_price_gross_amount
     share = Decimal("1")
     if subtotal > 0:

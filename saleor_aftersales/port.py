@@ -104,8 +104,8 @@ class Shop(Protocol):
     def ref(self, key: Any) -> str:
         """The core's text reference for one of the host's own keys ("" for none)."""
 
-    def customer_ref(self, user: Any) -> str:
-        """An account's reference ("" for none)."""
+    def user_ref(self, user: Any) -> str:
+        """An account's reference, a customer's or staff's ("" for none)."""
 
     def app_ref(self, app: Any) -> str:
         ...

@@ -29,7 +29,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import selectors
-
 from .port import host
 from .enums import RefundStatus, RequestStatus, RequestType
 from .models import (

@@ -17,7 +17,7 @@ def test_the_demo_seeds_claims_once(warehouse):
     out = StringIO()
     call_command("aftersales_demo", stdout=out)
     customer = User.objects.get(email="customer@example.com")
-    claims = AftersalesRequest.objects.filter(customer_ref=host.customer_ref(customer))
+    claims = AftersalesRequest.objects.filter(customer_ref=host.user_ref(customer))
     assert claims.count() == 7 and "Claims: 7" in out.getvalue()
     assert set(claims.values_list("status", flat=True)) >= {
         "requested",

@@ -23,7 +23,7 @@ def staff_actor(info) -> Actor:
 
 
 def _owns(user, order) -> bool:
-    return bool(order.customer_ref) and order.customer_ref == host.customer_ref(user)
+    return bool(order.customer_ref) and order.customer_ref == host.user_ref(user)
 
 
 def authorize_order(info, order, order_token=None) -> Actor:

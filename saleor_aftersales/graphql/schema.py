@@ -10,7 +10,6 @@ from graphql.error import GraphQLError
 from prices import Money
 
 from .. import models, policies, refunds, selectors, stats, throttle, warranty
-
 from ..hosts.saleor2 import shop as host
 from ..enums import Reason, RequestType
 from ..error_codes import AftersalesErrorCode as Code
@@ -454,7 +453,7 @@ class AftersalesQueries(graphene.ObjectType):
         if user is None:
             raise host.PermissionDenied()
         return selectors.warranty_cards().filter(
-            order__customer_ref=host.customer_ref(user)
+            order__customer_ref=host.user_ref(user)
         )
 
     def resolve_warranty_cards(
@@ -539,7 +538,7 @@ class AftersalesQueries(graphene.ObjectType):
         user, _app = viewer(info)
         if user is None:
             raise host.PermissionDenied()
-        return selectors.requests_of_customer(host.customer_ref(user))
+        return selectors.requests_of_customer(host.user_ref(user))
 
     def resolve_aftersales_requests(self, info, **_kwargs):
         if not is_staff_viewer(info):

@@ -4,7 +4,6 @@ from graphene import relay
 from prices import Money
 
 from .. import models, photos, selectors, sla, stats, workflow
-
 from ..hosts.saleor2 import shop as host
 from ..enums import Action, RefundStatus
 from ..settings import AftersalesSettings
@@ -51,6 +50,12 @@ def order_for_viewer(info, order, claimed_order=None):
     if order is None or not sees_whole_order(info, claimed_order or order):
         return None
     return HostOrderByRef(info.context).load(order.host_id)
+
+
+def saleor_order_line(root, info):
+    """Saleor's order line behind ``root.order_line`` (the core's copy); a page's
+    lines load in one batch."""
+    return HostOrderLineByRef(info.context).load(root.order_line.host_id)
 
 
 def staff_only(attribute: str):
@@ -139,9 +144,7 @@ class AftersalesLine(host.CountableDjangoObjectType):
     def resolve_unit_price(root: models.AftersalesLine, _info):
         return Money(root.unit_price_gross_amount, root.order_line.currency)
 
-    @staticmethod
-    def resolve_order_line(root: models.AftersalesLine, info):
-        return HostOrderLineByRef(info.context).load(root.order_line.host_id)
+    resolve_order_line = staticmethod(saleor_order_line)
 
 
 class AftersalesEvent(host.CountableDjangoObjectType):
@@ -507,9 +510,7 @@ class AftersalesRequest(host.CountableDjangoObjectType):
 class AftersalesEligibilityLine(graphene.ObjectType):
     order_line = graphene.Field(host.OrderLineType, required=True)
 
-    @staticmethod
-    def resolve_order_line(root, info):
-        return HostOrderLineByRef(info.context).load(root.order_line.host_id)
+    resolve_order_line = staticmethod(saleor_order_line)
 
     quantity_fulfilled = graphene.Int(required=True, description="Units delivered.")
     quantity_in_claims = graphene.Int(
@@ -671,9 +672,7 @@ class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
     def resolve_order(root: models.WarrantyCard, info):
         return order_for_viewer(info, root.order)
 
-    @staticmethod
-    def resolve_order_line(root: models.WarrantyCard, info):
-        return HostOrderLineByRef(info.context).load(root.order_line.host_id)
+    resolve_order_line = staticmethod(saleor_order_line)
 
     @staticmethod
     def resolve_status(root: models.WarrantyCard, _info):

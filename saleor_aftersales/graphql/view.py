@@ -22,7 +22,6 @@ from typing import Dict, List, Optional, Tuple
 from django.http import JsonResponse
 
 from .. import throttle
-
 from ..hosts.saleor2 import shop as host
 from ..configuration import get_settings
 from . import cost

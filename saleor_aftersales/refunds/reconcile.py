@@ -10,7 +10,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import stripe_refunds, workflow
-
 from ..port import host
 from ..enums import RefundStatus
 from ..models import AftersalesRefund, AftersalesRequest

@@ -14,7 +14,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import dispatch, workflow
-
 from ..port import host
 from ..enums import RefundMethod, RefundStatus
 from ..error_codes import AftersalesErrorCode as Code

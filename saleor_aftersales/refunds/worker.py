@@ -12,7 +12,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import stripe_refunds, workflow
-
 from ..port import host
 from ..enums import RefundStatus
 from ..models import AftersalesRefund

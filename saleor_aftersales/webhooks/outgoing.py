@@ -22,7 +22,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import dispatch
-
 from ..port import host
 from ..enums import EventType, RequestStatus
 from ..error_codes import AftersalesErrorCode as Code

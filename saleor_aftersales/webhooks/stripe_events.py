@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .. import refunds
-
 from ..port import host
 from ..models import MONEY, InboundEvent
 from ..stripe_refunds import StripeRefund

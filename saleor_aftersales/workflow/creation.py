@@ -7,8 +7,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import sla, warranty
-
-from ..port import host
 from ..actors import Actor
 from ..enums import ActorType, EventType, Ineligibility, RequestType, WarrantyEndedBy
 from ..error_codes import AftersalesErrorCode as Code
@@ -16,7 +14,7 @@ from ..error_codes import aftersales_error as _error
 from ..models import AftersalesLine, AftersalesRequest, ShopOrder, ShopOrderLine
 from ..orders import save_order
 from ..policies import line_eligibility, paid_unit_prices
-from ..port import OrderFacts
+from ..port import OrderFacts, host
 from ..settings import AftersalesSettings
 from .steps import ClaimLineInput, record
 

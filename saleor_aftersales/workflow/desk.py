@@ -47,7 +47,7 @@ def assign(request: AftersalesRequest, *, by: Actor, staff_user) -> Change:
         )
     with transaction.atomic():
         request = lock(request, starts(Action.ASSIGN))
-        request.assignee_ref = host.customer_ref(staff_user)
+        request.assignee_ref = host.user_ref(staff_user)
         return move(
             request,
             request.status,
@@ -93,10 +93,10 @@ def record_sla_breach(
         if answered_late:
             message += f"; answered {answered:%Y-%m-%d %H:%M} UTC"
             escalate_to = None
-        if escalate_to is not None and request.assignee_ref != host.customer_ref(
+        if escalate_to is not None and request.assignee_ref != host.user_ref(
             escalate_to
         ):
-            request.assignee_ref = host.customer_ref(escalate_to)
+            request.assignee_ref = host.user_ref(escalate_to)
             fields += ("assignee_ref",)
             message += f"; escalated to {escalate_to.email}"
         return move(

@@ -13,7 +13,7 @@ from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesRequest
 from ..orders import save_order
-from ..policies import lines_of
+from ..policies import lines_subtotal
 from ..settings import AftersalesSettings
 from .actions import starts
 from .steps import Change, lock, move, refuse_while_refund_pending
@@ -64,11 +64,7 @@ def fulfill_exchange(
         if created:
             order = _replacement_order(request, lines, units, credit)
             request.replacement_order = order
-        subtotal = sum(
-            (line.unit_price_gross_amount * line.quantity for line in lines_of(order)),
-            Decimal("0"),
-        )
-        difference = max(Decimal("0"), credit - subtotal)
+        difference = max(Decimal("0"), credit - lines_subtotal(order))
         settled = difference == 0
         if settled:
             request.resolution = Resolution.REPLACEMENT

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import warranty
-
 from ..port import host
 from ..actors import Actor
 from ..enums import (

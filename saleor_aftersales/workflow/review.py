@@ -9,7 +9,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from .. import sla
-
 from ..port import host
 from ..actors import Actor
 from ..enums import Action, EventType, RequestStatus, RequestType

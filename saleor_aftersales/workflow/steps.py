@@ -9,7 +9,6 @@ from typing import Dict, Iterable, Optional, Tuple
 from django.utils import timezone
 
 from .. import sla
-
 from ..port import host
 from ..actors import Actor
 from ..enums import Disposition, EventType, RefundStatus

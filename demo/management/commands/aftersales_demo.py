@@ -31,7 +31,7 @@ class Command(BaseCommand):
         if customer is None:
             customer = shop.make_customer(CUSTOMER_EMAIL, CUSTOMER_PASSWORD)
         if AftersalesRequest.objects.filter(
-            customer_ref=host.customer_ref(customer)
+            customer_ref=host.user_ref(customer)
         ).exists():
             self.stdout.write("Demo claims already exist.")
             return
@@ -168,7 +168,7 @@ class Command(BaseCommand):
             "Claims: "
             + str(
                 AftersalesRequest.objects.filter(
-                    customer_ref=host.customer_ref(customer)
+                    customer_ref=host.user_ref(customer)
                 ).count()
             )
         )

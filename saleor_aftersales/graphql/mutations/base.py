@@ -7,7 +7,6 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 
 from ... import models
-
 from ...hosts.saleor2 import shop as host
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error

@@ -5,7 +5,6 @@ from dataclasses import asdict
 import graphene
 
 from ... import policies
-
 from ...hosts.saleor2 import shop as host
 from ...configuration import get_settings
 from ..enums import WarrantyUsageUnit

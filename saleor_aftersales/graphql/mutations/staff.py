@@ -3,7 +3,6 @@
 import graphene
 
 from ... import refunds, workflow
-
 from ...hosts.saleor2 import shop as host
 from ...enums import Disposition, RefundMethod, RefundStatus
 from ...error_codes import AftersalesErrorCode as Code

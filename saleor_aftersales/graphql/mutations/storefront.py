@@ -10,7 +10,6 @@ import graphene
 from django.core.exceptions import ValidationError
 
 from ... import photos, warranty, workflow
-
 from ...hosts.saleor2 import shop as host
 from ...enums import RequestType
 from ...error_codes import AftersalesErrorCode as Code

@@ -3,7 +3,6 @@
 import graphene
 
 from ... import warranty
-
 from ...hosts.saleor2 import shop as host
 from ..authorize import staff_actor
 from ..types import WarrantyCard

@@ -6,7 +6,6 @@ from urllib.parse import urlparse
 import graphene
 
 from ... import models
-
 from ...hosts.saleor2 import shop as host
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error

@@ -12,7 +12,6 @@ from django.db import transaction
 from ... import sla, warranty
 from ...models import ShopOrder
 from ...orders import save_order
-from . import shop as host
 from ...settings import (
     ESCALATION_STAFF_EMAIL,
     PLUGIN_ID,
@@ -25,6 +24,7 @@ from ...settings import (
     invalid,
     settings_from_configuration,
 )
+from . import shop as host
 
 logger = logging.getLogger(__name__)
 

@@ -412,23 +412,32 @@ def shipped_units(fulfillment_lines) -> List[ShippedUnits]:
     ]
 
 
-def order_by_ref(reference: str) -> Optional[Order]:
+def _one(queryset, reference: str):
+    """The row behind one reference, or None."""
     pk = pk_of(reference)
-    return None if pk is None else Order.objects.filter(pk=pk).first()
+    return None if pk is None else queryset.filter(pk=pk).first()
+
+
+def _by_ref(queryset, references: Iterable[str]) -> dict:
+    """The rows behind these references (one query), by reference."""
+    pks = {pk for pk in map(pk_of, references) if pk is not None}
+    return {ref(row.pk): row for row in queryset.filter(pk__in=pks)}
+
+
+def order_by_ref(reference: str) -> Optional[Order]:
+    return _one(Order.objects, reference)
 
 
 def orders_by_ref(references: Iterable[str]) -> Dict[str, Order]:
-    pks = [pk for pk in map(pk_of, references) if pk is not None]
-    return {ref(order.pk): order for order in Order.objects.filter(pk__in=pks)}
+    return _by_ref(Order.objects, references)
 
 
 def order_lines_by_ref(references: Iterable[str]) -> Dict[str, OrderLine]:
-    pks = [pk for pk in map(pk_of, references) if pk is not None]
-    return {ref(line.pk): line for line in OrderLine.objects.filter(pk__in=pks)}
+    return _by_ref(OrderLine.objects, references)
 
 
-def customer_ref(user: Optional[User]) -> str:
-    """The core's reference to an account (empty for none)."""
+def user_ref(user: Optional[User]) -> str:
+    """The core's reference to an account, a customer's or staff's ("" for none)."""
     return ref(user.pk) if user is not None else ""
 
 
@@ -437,44 +446,32 @@ def app_ref(app: Optional[App]) -> str:
 
 
 def user_by_ref(reference: str) -> Optional[User]:
-    pk = pk_of(reference)
-    return None if pk is None else User.objects.filter(pk=pk).first()
+    return _one(User.objects, reference)
 
 
 def app_by_ref(reference: str) -> Optional[App]:
-    pk = pk_of(reference)
-    return None if pk is None else App.objects.filter(pk=pk).first()
+    return _one(App.objects, reference)
 
 
 def users_by_ref(references: Iterable[str]) -> Dict[str, User]:
-    pks = {pk for pk in map(pk_of, references) if pk is not None}
-    return {ref(user.pk): user for user in User.objects.filter(pk__in=pks)}
+    return _by_ref(User.objects, references)
 
 
 def variants_by_ref(references: Iterable[str]) -> Dict[str, ProductVariant]:
     """Variants with their products (one query), by reference."""
-    pks = {pk for pk in map(pk_of, references) if pk is not None}
-    return {
-        ref(variant.pk): variant
-        for variant in ProductVariant.objects.filter(pk__in=pks).select_related(
-            "product"
-        )
-    }
+    return _by_ref(ProductVariant.objects.select_related("product"), references)
 
 
 def product_types_by_ref(references: Iterable[str]) -> Dict[str, ProductType]:
-    pks = {pk for pk in map(pk_of, references) if pk is not None}
-    return {ref(pt.pk): pt for pt in ProductType.objects.filter(pk__in=pks)}
+    return _by_ref(ProductType.objects, references)
 
 
 def payment_by_ref(reference: str) -> Optional[Payment]:
-    pk = pk_of(reference)
-    return None if pk is None else Payment.objects.filter(pk=pk).first()
+    return _one(Payment.objects, reference)
 
 
 def gift_cards_by_ref(references: Iterable[str]) -> Dict[str, GiftCard]:
-    pks = {pk for pk in map(pk_of, references) if pk is not None}
-    return {ref(card.pk): card for card in GiftCard.objects.filter(pk__in=pks)}
+    return _by_ref(GiftCard.objects, references)
 
 
 def restock(
@@ -546,11 +543,7 @@ def default_return_warehouse(order_line_refs: Iterable[str]) -> Optional[Warehou
 
 def existing_product_refs(product_refs: Iterable[str]) -> set:
     """Which of these products still exist."""
-    pks = [pk for pk in map(pk_of, product_refs) if pk is not None]
-    return {
-        ref(pk)
-        for pk in Product.objects.filter(pk__in=pks).values_list("pk", flat=True)
-    }
+    return set(_by_ref(Product.objects.only("pk"), product_refs))
 
 
 def fulfillment_lines_of(fulfillment: Fulfillment):

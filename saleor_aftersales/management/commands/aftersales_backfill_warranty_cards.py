@@ -6,7 +6,6 @@ from django.core.management.base import BaseCommand
 from tqdm import tqdm
 
 from ... import warranty
-
 from ...hosts.saleor2 import shop as host
 from ...configuration import get_settings
 
