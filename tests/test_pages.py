@@ -165,6 +165,12 @@ def test_a_guest_return_goes_through_the_desk_and_back_to_the_portal(
         "<img src=x onerror=alert(1)> please help"
     )
     assert console.locator("#customer-note img").count() == 0
+    # Wait until the browser has finished with every photo (loaded or broken),
+    # then require that each one decoded to a real picture.
+    console.wait_for_function(
+        "(() => { const imgs = [...document.querySelectorAll('#photos img')];"
+        " return imgs.length > 0 && imgs.every(i => i.complete); })()"
+    )
     assert console.evaluate(
         "[...document.querySelectorAll('#photos img')].every(i => i.naturalWidth > 0)"
     )
