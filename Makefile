@@ -16,7 +16,7 @@ services:
 test: env services
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
 	@echo "The core's tests on Python 3.12 and Django 5.2 (.venv-core):"
-	.venv-core/bin/python -m pytest tests/core --confcutdir=tests/core -p no:cacheprovider \
+	.venv-core/bin/python -m pytest tests/core --ds=tests.core.settings --confcutdir=tests/core -p no:cacheprovider \
 		-W ignore::pytest.PytestConfigWarning -q
 
 demo: env services

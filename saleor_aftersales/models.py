@@ -9,11 +9,15 @@ from decimal import Decimal
 from typing import Optional
 
 from django.conf import settings
-from django.contrib.postgres.fields import JSONField
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+
+try:  # Django 3.1 and later (the app's 5.2)
+    from django.db.models import JSONField
+except ImportError:  # Django 3.0 (Saleor 2.10): the same column type, jsonb
+    from django.contrib.postgres.fields import JSONField
 
 from .enums import (
     ActorType,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any, Dict, Iterable, List, Optional, Set, Tuple, Type, cast
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 try:  # Python 3.8 has it; the name is the same on 3.12
     from typing import Protocol
@@ -255,22 +256,33 @@ class Shop(Protocol):
 
 
 # The host this process runs in: named by the Django setting AFTERSALES_HOST (a
-# module implementing Shop), loaded on first use. The core reaches the shop only
-# through ``host``; no core module imports a host.
+# module implementing Shop), loaded on first use, or when Django starts (``apps.py``)
+# so that a worker knows the host's own task bodies. The core reaches the shop only
+# through ``host``; no core module imports a host. An empty AFTERSALES_HOST runs
+# the core with no shop at all (the core's own tests): asking it anything raises.
 DEFAULT_HOST = "saleor_aftersales.hosts.saleor2.shop"
+
+
+def host_name() -> str:
+    return getattr(settings, "AFTERSALES_HOST", DEFAULT_HOST)
+
+
+def load_host() -> Any:
+    name = host_name()
+    if not name:
+        raise ImproperlyConfigured(
+            "The core asked its shop, but AFTERSALES_HOST names no host."
+        )
+    module = importlib.import_module(name)
+    _Registered._module = module
+    return module
 
 
 class _Registered:
     _module: Any = None
 
     def __getattr__(self, name: str) -> Any:
-        module = _Registered._module
-        if module is None:
-            module = importlib.import_module(
-                getattr(settings, "AFTERSALES_HOST", DEFAULT_HOST)
-            )
-            _Registered._module = module
-        return getattr(module, name)
+        return getattr(_Registered._module or load_host(), name)
 
 
 host = cast(Shop, _Registered())

@@ -1,14 +1,15 @@
-"""Celery tasks: their bodies. Saleor's Celery app discovers this module and
-``apps.py`` registers it when Django starts; work is queued with ``dispatch``."""
+"""Celery tasks: their bodies, for whichever Celery app the host runs (shared
+tasks). The host's Celery app discovers this module and ``apps.py`` registers it
+when Django starts; work is queued by name with ``dispatch``."""
 
 import logging
 
+from celery import shared_task
 from django.utils import timezone
 
 from . import refunds, selectors, workflow
 from .dispatch import DELIVER_WEBHOOK, PAY_REFUND, schedule_delivery, schedule_refund
-from .hosts.saleor2 import shop as host
-from .hosts.saleor2.shop import TELL_SALEOR
+from .port import host
 from .models import WebhookDelivery
 from .configuration import get_settings
 from .webhooks import outgoing
@@ -16,7 +17,7 @@ from .webhooks import outgoing
 logger = logging.getLogger(__name__)
 
 
-@host.celery_app.task(name=DELIVER_WEBHOOK, ignore_result=True)
+@shared_task(name=DELIVER_WEBHOOK, ignore_result=True)
 def deliver_webhook(delivery_pk: int) -> None:
     """Post one outbox row; a failure schedules the next try after its backoff.
 
@@ -30,14 +31,14 @@ def deliver_webhook(delivery_pk: int) -> None:
     schedule_delivery(delivery_pk, countdown=max(0.0, wait) + 0.1)
 
 
-@host.celery_app.task(name="saleor_aftersales.deliver_due_webhooks", ignore_result=True)
+@shared_task(name="saleor_aftersales.deliver_due_webhooks", ignore_result=True)
 def deliver_due_webhooks() -> None:
     """Sweeper for beat: picks up pending rows whose task was lost (broker restart)."""
     for pk in outgoing.due_deliveries():
         schedule_delivery(pk)
 
 
-@host.celery_app.task(name=PAY_REFUND, ignore_result=True)
+@shared_task(name=PAY_REFUND, ignore_result=True)
 def pay_refund(refund_pk: int) -> None:
     """Pay one PENDING refund; after a passing gateway error, try again later."""
     wait = refunds.pay(refund_pk)
@@ -45,7 +46,7 @@ def pay_refund(refund_pk: int) -> None:
         schedule_refund(refund_pk, countdown=wait + 0.1)
 
 
-@host.celery_app.task(name="saleor_aftersales.pay_due_refunds", ignore_result=True)
+@shared_task(name="saleor_aftersales.pay_due_refunds", ignore_result=True)
 def pay_due_refunds() -> None:
     """Sweeper for beat: PENDING refunds whose task was lost or whose worker died
     (after its lease ran out) are paid, or found already paid, now."""
@@ -53,7 +54,7 @@ def pay_due_refunds() -> None:
         schedule_refund(pk)
 
 
-@host.celery_app.task(name="saleor_aftersales.find_sla_breaches", ignore_result=True)
+@shared_task(name="saleor_aftersales.find_sla_breaches", ignore_result=True)
 def find_sla_breaches() -> int:
     """For beat: record each missed first answer or resolution once, send
     aftersales.request.sla_breached and escalate. Returns how many were found."""
@@ -69,9 +70,3 @@ def find_sla_breaches() -> int:
         except Exception:  # noqa: BLE001 - one bad claim must not block the rest
             logger.exception("Could not record the SLA breach of claim %s", request.pk)
     return found
-
-
-@host.celery_app.task(name=TELL_SALEOR, ignore_result=True)
-def tell_saleor(hook: str, order_pk: int) -> None:
-    """Saleor's plugins (its webhooks among them) hear that an order changed."""
-    host.run_plugin_hook(hook, order_pk)

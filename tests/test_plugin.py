@@ -179,3 +179,5 @@ def test_the_demo_schedules_the_sweepers_as_registered_tasks():
         tasks.find_sla_breaches.name,
     }
     assert all(entry["task"] in host.celery_app.tasks for entry in schedule.values())
+    # The task that tells Saleor's plugins is the host's own, registered too.
+    assert host.TELL_SALEOR in host.celery_app.tasks

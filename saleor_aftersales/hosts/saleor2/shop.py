@@ -109,6 +109,7 @@ def _tell_plugins(hook: str, order_pk: int) -> None:
     transaction.on_commit(queue)
 
 
+@celery_app.task(name=TELL_SALEOR, ignore_result=True)
 def run_plugin_hook(hook: str, order_pk: int) -> None:
     """The task's body: Saleor's plugin manager hears ``hook`` for the order."""
     order = Order.objects.filter(pk=order_pk).first()

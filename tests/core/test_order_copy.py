@@ -1,0 +1,182 @@
+"""The core's copy of an order, from facts alone: the same code on both stacks.
+Host ids are text; here they look like Saleor 3's (UUIDs), in the main suite the
+2.10 host's integer ids go through the same upsert (tests/test_order_copy.py)."""
+
+import threading
+import uuid
+from dataclasses import replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+import pytest
+import pytz
+from django.core.exceptions import ImproperlyConfigured
+from django.db import DatabaseError, connection, transaction
+
+from saleor_aftersales.models import ShopOrder, ShopOrderLine
+from saleor_aftersales.orders import lock_order, save_order
+from saleor_aftersales.port import LineFacts, OrderFacts, host
+
+PLACED = pytz.utc.localize(datetime(2026, 11, 2, 9, 30))
+
+
+def line(quantity=2, fulfilled=2, price="19.99", **changes):
+    values = dict(
+        host_id=str(uuid.uuid4()),
+        variant_ref=str(uuid.uuid4()),
+        product_ref=str(uuid.uuid4()),
+        product_type_ref=str(uuid.uuid4()),
+        product_name="Rain jacket",
+        variant_name="M",
+        sku="JACKET-M",
+        unit_price_gross=Decimal(price),
+        quantity=quantity,
+        quantity_fulfilled=fulfilled,
+        fulfilled_at=PLACED + timedelta(days=1) if fulfilled else None,
+    )
+    values.update(changes)
+    return LineFacts(**values)
+
+
+def order_facts(*lines, **changes):
+    values = dict(
+        host_id=str(uuid.uuid4()),
+        number="1042",
+        status="FULFILLED",
+        user_email="shopper@example.com",
+        currency="EUR",
+        total_gross=Decimal("45.97"),
+        shipping_gross=Decimal("5.99"),
+        placed_at=PLACED,
+        lines=tuple(lines),
+        customer_ref=str(uuid.uuid4()),
+        channel="default-channel",
+    )
+    values.update(changes)
+    return OrderFacts(**values)
+
+
+def test_asking_the_shop_without_a_host_is_refused_clearly():
+    with pytest.raises(ImproperlyConfigured, match="AFTERSALES_HOST"):
+        host.shop_domain()
+
+
+@pytest.mark.django_db
+def test_the_copy_holds_the_facts_exactly():
+    facts = order_facts(line(price="19.99"), line(quantity=1, fulfilled=0))
+    copy = save_order(facts)
+    stored = ShopOrder.objects.get(pk=copy.pk)
+    assert stored.host_id == facts.host_id
+    assert (stored.number, stored.status, stored.channel) == (
+        "1042",
+        "FULFILLED",
+        "default-channel",
+    )
+    assert stored.customer_ref == facts.customer_ref and stored.guest_token == ""
+    # Money keeps its cents and currency; time stays aware, in UTC.
+    assert stored.total_gross_amount == Decimal("45.97")
+    assert stored.shipping_price_gross_amount == Decimal("5.99")
+    assert stored.currency == "EUR"
+    assert stored.placed_at == PLACED and stored.placed_at.utcoffset() == timedelta(0)
+    for given in facts.lines:
+        kept = stored.lines.get(host_id=given.host_id)
+        assert kept.unit_price_gross_amount == given.unit_price_gross
+        assert kept.currency == "EUR"
+        assert (kept.quantity, kept.quantity_fulfilled) == (
+            given.quantity,
+            given.quantity_fulfilled,
+        )
+        assert kept.fulfilled_at == given.fulfilled_at
+        assert (kept.variant_ref, kept.product_ref, kept.product_type_ref) == (
+            given.variant_ref,
+            given.product_ref,
+            given.product_type_ref,
+        )
+    # The returned copy maps the host's line ids to the stored rows.
+    assert {key: value.pk for key, value in copy.lines_by_host_id.items()} == dict(
+        stored.lines.values_list("host_id", "pk")
+    )
+
+
+@pytest.mark.django_db
+def test_the_same_order_again_updates_in_place_and_the_latest_facts_win():
+    first_line, second_line = line(fulfilled=0), line()
+    facts = order_facts(first_line, second_line)
+    first = save_order(facts)
+    shipped = replace(first_line, quantity_fulfilled=2, fulfilled_at=PLACED)
+    later = replace(facts, user_email="new@example.com", lines=(shipped, second_line))
+    again = save_order(later)
+    save_order(later)  # delivered twice: harmless
+    assert again.pk == first.pk
+    assert ShopOrder.objects.filter(host_id=facts.host_id).count() == 1
+    assert ShopOrderLine.objects.filter(order_id=first.pk).count() == 2
+    stored = ShopOrderLine.objects.get(host_id=first_line.host_id)
+    assert (stored.quantity_fulfilled, stored.fulfilled_at) == (2, PLACED)
+    assert ShopOrder.objects.get(pk=first.pk).user_email == "new@example.com"
+    # Line ids are stable: what claims point at does not move.
+    assert again.lines_by_host_id[first_line.host_id].pk == (
+        first.lines_by_host_id[first_line.host_id].pk
+    )
+
+
+@pytest.mark.django_db
+def test_facts_without_lines_copy_the_order_and_keep_its_lines():
+    facts = order_facts(line())
+    copy = save_order(facts)
+    header_only = save_order(replace(facts, lines=(), status="CANCELED"))
+    assert header_only.pk == copy.pk and header_only.lines_by_host_id == {}
+    assert ShopOrder.objects.get(pk=copy.pk).status == "CANCELED"
+    assert ShopOrderLine.objects.filter(order_id=copy.pk).count() == 1
+
+
+@pytest.mark.django_db
+def test_copying_is_one_statement_whatever_the_number_of_lines(
+    django_assert_num_queries,
+):
+    for count in (1, 40):
+        with django_assert_num_queries(1):
+            copy = save_order(order_facts(*[line() for _ in range(count)]))
+        assert len(copy.lines_by_host_id) == count
+
+
+def try_locking_elsewhere(pk, outcomes):
+    """Another connection asks for the copy's row lock without waiting."""
+    try:
+        with transaction.atomic():
+            ShopOrder.objects.select_for_update(nowait=True).get(pk=pk)
+        outcomes.append("locked it")
+    except DatabaseError:
+        outcomes.append("refused")
+    finally:
+        connection.close()
+
+
+def in_another_thread(pk, outcomes):
+    thread = threading.Thread(target=try_locking_elsewhere, args=(pk, outcomes))
+    thread.start()
+    thread.join()
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_inside_a_transaction_the_copy_stays_locked_until_commit():
+    """The upsert's row lock is what serialises claims on one order: another
+    connection cannot lock the copy until the first transaction ends."""
+    facts = order_facts(line())
+    pk = save_order(facts).pk
+    outcomes = []
+    with transaction.atomic():
+        save_order(replace(facts, user_email="during@example.com"))
+        in_another_thread(pk, outcomes)
+    in_another_thread(pk, outcomes)
+    assert outcomes == ["refused", "locked it"]
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_lock_order_holds_the_copy_for_the_callers_transaction():
+    pk = save_order(order_facts(line())).pk
+    outcomes = []
+    with transaction.atomic():
+        assert lock_order(pk).pk == pk
+        in_another_thread(pk, outcomes)
+    in_another_thread(pk, outcomes)
+    assert outcomes == ["refused", "locked it"]
