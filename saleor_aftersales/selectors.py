@@ -1,12 +1,15 @@
 """Read paths: every query set the API returns is built here, prefetches included,
 so the number of SQL queries doesn't grow with rows or lines."""
 
+from typing import Iterable
+
 from django.db.models import F, Prefetch, Q, QuerySet
 
 from .enums import RequestStatus
 from .models import (
     AftersalesEvent,
     AftersalesLine,
+    AftersalesPhoto,
     AftersalesRefund,
     AftersalesRequest,
     WarrantyCard,
@@ -28,40 +31,47 @@ def related(request: AftersalesRequest, name: str) -> list:
     return rows if rows is not None else list(getattr(request, name).all())
 
 
-def requests_for_api() -> QuerySet:
+RELATIONS = frozenset(PREFETCHED)
+
+
+def requests_for_api(relations: Iterable[str] = RELATIONS) -> QuerySet:
+    """Claims with what the API shows of them: joined rows always, and the
+    ``relations`` asked for (some of ``PREFETCHED``) prefetched into lists, one
+    query each for a whole page; a relation left out costs nothing."""
+    relations = set(relations)
+    prefetches = [
+        # Prefetched into lists (to_attr): Django would otherwise build a related
+        # queryset per claim and relation, a third of a page's time.
+        Prefetch(
+            name,
+            queryset=RELATED_ROWS[name](),
+            to_attr=PREFETCHED[name],
+        )
+        for name in PREFETCHED
+        if name in relations
+    ]
     return AftersalesRequest.objects.select_related(
         "order",
         "quote__order",
         "warranty_card__order",
         "warranty_card__order_line",
         "replacement_order",
-    ).prefetch_related(
-        # Prefetched into lists (to_attr): Django would otherwise build a related
-        # queryset per claim and relation, a third of a page's time.
-        Prefetch(
-            "lines",
-            queryset=AftersalesLine.objects.select_related("order_line"),
-            to_attr=PREFETCHED["lines"],
-        ),
-        "warranty_card__events",
-        Prefetch(
-            "events",
-            queryset=AftersalesEvent.objects.all(),
-            to_attr=PREFETCHED["events"],
-        ),
-        Prefetch(
-            "refunds",
-            queryset=AftersalesRefund.objects.all(),
-            to_attr=PREFETCHED["refunds"],
-        ),
-        Prefetch("photos", to_attr=PREFETCHED["photos"]),
-        "quote__lines",
-    )
+    ).prefetch_related(*prefetches, "warranty_card__events", "quote__lines")
 
 
-def requests_of_customer(customer_ref: str) -> QuerySet:
+RELATED_ROWS = {
+    "lines": lambda: AftersalesLine.objects.select_related("order_line"),
+    "events": lambda: AftersalesEvent.objects.all(),
+    "refunds": lambda: AftersalesRefund.objects.all(),
+    "photos": lambda: AftersalesPhoto.objects.all(),
+}
+
+
+def requests_of_customer(
+    customer_ref: str, relations: Iterable[str] = RELATIONS
+) -> QuerySet:
     """The claims on orders of one account (the host's user id)."""
-    return requests_for_api().filter(customer_ref=customer_ref)
+    return requests_for_api(relations).filter(customer_ref=customer_ref)
 
 
 def search_requests(qs: QuerySet, text: str) -> QuerySet:

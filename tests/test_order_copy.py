@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+from django.test.utils import CaptureQueriesContext
 from saleor.order.models import FulfillmentLine
 
 from demo import shop
@@ -74,8 +75,16 @@ def test_saleor_fulfilling_an_order_updates_its_copy(customer, staff_user, wareh
     order = shop.place_order(customer, [(variant, 3)])
     shop.pay_with_dummy(order)
     line = order.lines.get()
-    # Saleor's own fulfillment, through its plugin manager's hooks.
-    shop.fulfill(order, staff_user, warehouse, {line.pk: 2})
+    # Saleor's own fulfillment, through its plugin manager's hooks
+    # (order_updated, then fulfillment_created): the order is copied once.
+    with CaptureQueriesContext(connection) as queries:
+        shop.fulfill(order, staff_user, warehouse, {line.pk: 2})
+    upserts = [
+        query
+        for query in queries.captured_queries
+        if "INSERT INTO saleor_aftersales_shoporder " in query["sql"]
+    ]
+    assert len(upserts) == 1
     copied = ShopOrderLine.objects.get(host_id=str(line.pk))
     assert (copied.quantity, copied.quantity_fulfilled) == (3, 2)
     assert copied.fulfilled_at is not None

@@ -277,3 +277,45 @@ def test_transitions_cost_the_same_for_1_and_5_webhook_subscriptions(
 
         customer_api.data(CANCEL, {"id": claim["id"]})
     assert counts[0] == counts[1], counts
+
+
+INTROSPECT_CLAIM = """
+{ __type(name: "AftersalesRequest") { fields { name args { name }
+  type { kind ofType { kind ofType { kind ofType { kind } } } } } } }
+"""
+
+
+def _is_composite(type_):
+    while type_ is not None:
+        if type_["kind"] in ("OBJECT", "INTERFACE", "UNION"):
+            return True
+        type_ = type_.get("ofType")
+    return False
+
+
+def test_every_field_of_a_claim_costs_the_same_on_10_and_100_claims(
+    staff_api, customer, staff_user, warehouse
+):
+    """A page prefetches only the relations its fields read: whichever single
+    field a query asks of each claim, a page of 100 costs what a page of 10 does
+    (a field whose resolver read an unprefetched relation would cost a query per
+    claim)."""
+    claims = returns_on_one_order(customer, staff_user, warehouse)
+    for request in claims[::2]:
+        workflow.approve(request, by=workflow.Actor.staff(staff_user))
+    fields = staff_api.post(INTROSPECT_CLAIM)["data"]["__type"]["fields"]
+    assert len(fields) > 30
+    uneven = {}
+    for field in fields:
+        selection = field["name"] + (
+            " { __typename }" if _is_composite(field["type"]) else ""
+        )
+        query = (
+            "query Page($first: Int) { aftersalesRequests(first: $first) "
+            f"{{ edges {{ node {{ {selection} }} }} }} }}"
+        )
+        small, _ = staff_api.count_queries(query, {"first": 10})
+        large, _ = staff_api.count_queries(query, {"first": 100})
+        if small != large:
+            uneven[field["name"]] = (small, large)
+    assert uneven == {}

@@ -17,6 +17,7 @@ from ..configuration import get_settings
 from ..orders import save_order
 from ..policies import order_eligibility
 from .authorize import authorize_order, is_staff_viewer, viewer
+from .selection import selected_fields
 from .enums import AftersalesRequestStatus, AftersalesRequestType
 from .fields import FilterInputConnectionField, PrefetchingConnectionField
 from .mutations.base import errors_of, get_instance, storable
@@ -69,6 +70,7 @@ from .types import (
     AftersalesWebhookDelivery,
     WarrantyCard,
     WarrantyCardVerification,
+    request_relations,
 )
 
 
@@ -488,7 +490,11 @@ class AftersalesQueries(graphene.ObjectType):
         settings = get_settings()
         copy = save_order(facts)
         lines = order_eligibility(copy, settings)
-        cards = selectors.warranty_cards_by_line(copy)
+        cards = (
+            selectors.warranty_cards_by_line(copy)
+            if "warrantyCards" in selected_fields(info, "lines")
+            else {}
+        )
         now = timezone.now()
         return AftersalesEligibility(
             order=copy,
@@ -515,7 +521,9 @@ class AftersalesQueries(graphene.ObjectType):
                 for line in lines
             ],
             is_returnable=any(line.returnable_quantity(now) for line in lines),
-            requests=selectors.requests_for_api().filter(order=copy),
+            requests=selectors.requests_for_api(
+                request_relations(info, "requests")
+            ).filter(order=copy),
         )
 
     def resolve_aftersales_request(self, info, id, order_token=None):
@@ -523,7 +531,7 @@ class AftersalesQueries(graphene.ObjectType):
             models.AftersalesRequest,
             id,
             "AftersalesRequest",
-            qs=selectors.requests_for_api(),
+            qs=selectors.requests_for_api(request_relations(info)),
         )
         if request is None:
             # Refused like someone else's claim (as Saleor's order(id) refuses
@@ -538,12 +546,14 @@ class AftersalesQueries(graphene.ObjectType):
         user, _app = viewer(info)
         if user is None:
             raise host.PermissionDenied()
-        return selectors.requests_of_customer(host.user_ref(user))
+        return selectors.requests_of_customer(
+            host.user_ref(user), request_relations(info, "edges", "node")
+        )
 
     def resolve_aftersales_requests(self, info, **_kwargs):
         if not is_staff_viewer(info):
             raise host.PermissionDenied()
-        return selectors.requests_for_api()
+        return selectors.requests_for_api(request_relations(info, "edges", "node"))
 
 
 class AftersalesMutations(graphene.ObjectType):

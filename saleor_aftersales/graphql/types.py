@@ -10,6 +10,7 @@ from ..settings import AftersalesSettings
 from ..configuration import get_settings
 from ..warranty import display_code
 from .authorize import is_staff_viewer, may_see_account, sees_whole_order
+from .selection import selected_fields
 from .enums import (
     AftersalesAction,
     AftersalesActorType,
@@ -35,6 +36,31 @@ from .enums import (
 
 def _blank_to_none(value):
     return value or None
+
+
+# The relations (``selectors.PREFETCHED``) that the resolvers of each field of
+# AftersalesRequest read; a read path prefetches those of the fields a query
+# selects, so a page that shows no photos doesn't load them.
+_ACTION_RELATIONS = frozenset({"lines", "refunds", "photos"})
+RELATIONS_OF_FIELD = {
+    "lines": {"lines"},
+    "events": {"events"},
+    "refunds": {"refunds"},
+    "refundedAmount": {"refunds"},
+    "photos": {"photos"},
+    "canAppeal": _ACTION_RELATIONS,
+    "availableActions": _ACTION_RELATIONS,
+}
+
+
+def request_relations(info, *path: str) -> set:
+    """The relations to prefetch for the claims shown at ``path`` below the
+    field being resolved."""
+    return {
+        relation
+        for field in selected_fields(info, *path)
+        for relation in RELATIONS_OF_FIELD.get(field, ())
+    }
 
 
 def masked_gift_card_code(code: str) -> str:

@@ -12,7 +12,7 @@ from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...selectors import requests_for_api
 from ...workflow import Actor, Change
-from ..types import AftersalesError, AftersalesRequest
+from ..types import AftersalesError, AftersalesRequest, request_relations
 
 
 def not_found(field: str, global_id: str) -> ValidationError:
@@ -81,8 +81,14 @@ def get_request(global_id: str, field: str = "id") -> "models.AftersalesRequest"
     )
 
 
-def reload_for_api(request: "models.AftersalesRequest") -> "models.AftersalesRequest":
-    return requests_for_api().get(pk=request.pk)
+def reload_for_api(
+    request: "models.AftersalesRequest", info
+) -> "models.AftersalesRequest":
+    """The claim as the mutation's payload shows it (``aftersalesRequest``),
+    with only the relations the caller selected."""
+    return requests_for_api(request_relations(info, "aftersalesRequest")).get(
+        pk=request.pk
+    )
 
 
 KNOWN_CODES = {code.value for code in Code}
@@ -187,7 +193,7 @@ class RequestMutation(AftersalesMutation):
         request = get_request(data["id"])
         actor = cls.authorize(info, request, data)
         change = cls.transition(request, actor, data)
-        return cls.success(aftersales_request=reload_for_api(change.request))
+        return cls.success(aftersales_request=reload_for_api(change.request, info))
 
     @classmethod
     def authorize(cls, info, request, data) -> Actor:

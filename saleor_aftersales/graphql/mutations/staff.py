@@ -269,7 +269,7 @@ class AftersalesRequestRefund(AftersalesMutation):
         return cls(
             errors=errors,
             aftersales_errors=errors,
-            aftersales_request=reload_for_api(request),
+            aftersales_request=reload_for_api(request, info),
             refund=refund,
         )
 
@@ -347,7 +347,7 @@ class ExchangeRequestFulfill(AftersalesMutation):
         return cls(
             errors=errors,
             aftersales_errors=errors,
-            aftersales_request=reload_for_api(request),
+            aftersales_request=reload_for_api(request, info),
             refund=refund,
         )
 

@@ -163,7 +163,7 @@ class ReturnRequestCreate(AftersalesMutation):
             ),
             warranty_card=cls.clean_warranty_card(input),
         )
-        return cls.success(aftersales_request=reload_for_api(request))
+        return cls.success(aftersales_request=reload_for_api(request, info))
 
 
 class ExchangeRequestCreate(ReturnRequestCreate):
@@ -208,7 +208,7 @@ class CustomerRequestMutation(RequestMutation):
         request = refuse_unknown(info, lambda: get_request(data["id"]))
         actor = cls.authorize(info, request, data)
         change = cls.transition(request, actor, data)
-        return cls.success(aftersales_request=reload_for_api(change.request))
+        return cls.success(aftersales_request=reload_for_api(change.request, info))
 
     @classmethod
     def authorize(cls, info, request, data):
@@ -319,4 +319,6 @@ class AftersalesPhotoUpload(AftersalesMutation):
         # itself is in the request's FILES, as for its own image uploads.
         upload = info.context.FILES.get(data.get("file") or "")
         photo = photos.attach(request, upload, by=actor)
-        return cls.success(aftersales_request=reload_for_api(request), photo=photo)
+        return cls.success(
+            aftersales_request=reload_for_api(request, info), photo=photo
+        )

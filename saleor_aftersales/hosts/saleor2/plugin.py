@@ -75,10 +75,12 @@ class AftersalesPlugin(host.BasePlugin):
             return None
         try:
             with transaction.atomic():
-                return save_order(host.order_facts(order))
+                copied = save_order(host.order_facts(order))
         except Exception:  # noqa: BLE001 - the next hook or claim copies it again
             logger.exception("Copying order %s failed", order.pk)
             return None
+        order._aftersales_copy = copied
+        return copied
 
     def order_created(self, order, previous_value):
         if self.active:
@@ -97,7 +99,12 @@ class AftersalesPlugin(host.BasePlugin):
 
     def fulfillment_created(self, fulfillment, previous_value):
         if self.active:
-            order = self._copy(fulfillment.order)
+            # Saleor calls order_updated on the same order just before (its
+            # order_fulfilled, the only caller): that copy already holds the
+            # shipment, so one orderFulfill copies the order once.
+            order = getattr(fulfillment.order, "_aftersales_copy", None) or self._copy(
+                fulfillment.order
+            )
             if order is not None:
                 shipped = host.shipped_units(host.fulfillment_lines_of(fulfillment))
                 warranty.issue_cards_for_shipment(order, shipped, self.settings)
