@@ -180,9 +180,10 @@ class Shop(Protocol):
         ...
 
     # Money: refunds started and found again, store credit.
-    def refundable_payment(self, order_ref: str) -> Any:
+    def refundable_payment(self, order_ref: str, *, lock: bool = False) -> Any:
         """The payment a refund goes back through (``currency``,
-        ``captured_amount``, ``gateway``), or None."""
+        ``captured_amount``, ``gateway``), or None; with ``lock``, under a row
+        lock until commit, as ``lock_payment``."""
 
     def payment_ref(self, payment: Any) -> str:
         ...

@@ -48,7 +48,7 @@ RELATIONS_OF_FIELD = {
     "refunds": {"refunds"},
     "refundedAmount": {"refunds"},
     "photos": {"photos"},
-    "canAppeal": _ACTION_RELATIONS,
+    "canAppeal": set(),  # the row alone decides
     "availableActions": _ACTION_RELATIONS,
 }
 

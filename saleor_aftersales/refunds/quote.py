@@ -227,13 +227,11 @@ def checked_offer(
     check_refundable(request)
     if lock:
         lock_order(request.order_id)
-    payment = host.refundable_payment(request.order.host_id)
+    payment = host.refundable_payment(request.order.host_id, lock=lock)
     if payment is None:
         raise _error(
             None, "The order has no captured payment to refund.", Code.NO_PAYMENT
         )
-    if lock:
-        payment = host.lock_payment(host.payment_ref(payment))
     if AftersalesRefund.objects.filter(
         Q(request=request) | Q(payment_ref=host.payment_ref(payment)),
         status=RefundStatus.PENDING,

@@ -130,8 +130,9 @@ def _pay_with_saleor_gateway(refund: AftersalesRefund, payment) -> None:
         if txn is not None:
             _record_success(refund, txn)
             return
-    # A fresh read of the payment: Saleor writes captured_amount back from it.
-    payment = host.payment_by_ref(refund.payment_ref)
+        # A fresh read after the search: Saleor writes captured_amount back
+        # from the object it is given.
+        payment = host.payment_by_ref(refund.payment_ref)
     try:
         txn = host.refund_payment(payment, refund.amount)
     except host.PaymentError as exc:

@@ -150,10 +150,12 @@ def order_timeline_note(
     )
 
 
-def refundable_payment(order_ref: str) -> Optional[Payment]:
-    """The order's latest active payment that still holds captured money."""
+def refundable_payment(order_ref: str, *, lock: bool = False) -> Optional[Payment]:
+    """The order's latest active payment that still holds captured money (with
+    ``lock``: under a row lock, read in the same query)."""
+    payments = Payment.objects.select_for_update() if lock else Payment.objects
     return (
-        Payment.objects.filter(
+        payments.filter(
             order_id=pk_of(order_ref),
             is_active=True,
             charge_status__in=REFUNDABLE_CHARGE_STATUSES,
