@@ -26,6 +26,27 @@ PENDING = "pending"
 FAILED_STATUSES = ("failed", "canceled")
 
 
+# Stripe counts amounts in a currency's smallest unit: hundredths, except in these
+# currencies, which it counts in whole units (as Saleor's Stripe gateway does).
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF UGX VND VUV XAF XOF XPF".split()
+)
+
+
+def _units_per_whole(currency: str) -> int:
+    return 1 if currency.upper() in ZERO_DECIMAL_CURRENCIES else 100
+
+
+def to_stripe_amount(amount: Decimal, currency: str) -> int:
+    """``amount`` (a Decimal in ``currency``) as Stripe's integer."""
+    return int((amount * _units_per_whole(currency)).to_integral_value())
+
+
+def from_stripe_amount(amount: int, currency: str) -> Decimal:
+    """Stripe's integer ``amount`` as a Decimal in ``currency``."""
+    return Decimal(amount) / _units_per_whole(currency)
+
+
 class Transient(Exception):
     """Stripe could not be reached or answered 429/5xx: whether the refund was made
     is unknown, so the same refund is tried again later, never failed."""
@@ -52,7 +73,7 @@ class StripeRefund:
         return cls(
             id=str(obj.get("id") or ""),
             status=str(obj.get("status") or ""),
-            amount=host.from_stripe_amount(int(obj.get("amount") or 0), currency),
+            amount=from_stripe_amount(int(obj.get("amount") or 0), currency),
             currency=currency,
             payment_intent=str(obj.get("payment_intent") or payment_intent or ""),
             failure_reason=str(obj.get("failure_reason") or ""),
@@ -115,7 +136,7 @@ def create(payment, refund) -> StripeRefund:
     item = _call(
         stripe.Refund.create,
         payment_intent=intent,
-        amount=host.to_stripe_amount(refund.amount, refund.currency),
+        amount=to_stripe_amount(refund.amount, refund.currency),
         metadata={
             METADATA_REFUND: str(refund.pk),
             METADATA_REQUEST: refund.request.number,

@@ -18,9 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from .. import refunds
-from ..port import host
 from ..models import MONEY, InboundEvent
-from ..stripe_refunds import StripeRefund
+from ..stripe_refunds import StripeRefund, from_stripe_amount
 from . import bodies
 
 SOURCE = "stripe"
@@ -91,7 +90,7 @@ def _refund(obj, payment_intent: str = "") -> StripeRefund:
     bodies.text(obj, "id", max_length=MAX_ID_LENGTH, pattern=STRIPE_ID)
     currency = bodies.text(obj, "currency", max_length=3, pattern=CURRENCY)
     amount = bodies.integer(obj, "amount", low=0, high=MAX_STRIPE_AMOUNT)
-    if host.from_stripe_amount(amount, currency) >= MAX_AMOUNT:
+    if from_stripe_amount(amount, currency) >= MAX_AMOUNT:
         raise bodies.Unreadable("'amount' is out of range.")
     bodies.text(
         obj, "status", max_length=MAX_STATUS_LENGTH, pattern=STATUS, required=False

@@ -31,7 +31,6 @@ from saleor.order.models import OrderEvent
 from saleor.payment import ChargeStatus, PaymentError, TransactionKind  # noqa: F401
 from saleor.payment import gateway as payment_gateway
 from saleor.payment import utils as payment_utils
-from saleor.payment.gateways.stripe import utils as stripe_utils
 from saleor.payment.models import Payment, Transaction  # noqa: F401
 from saleor.plugins.base_plugin import BasePlugin, ConfigurationTypeField  # noqa
 from saleor.plugins.manager import get_plugins_manager
@@ -249,14 +248,6 @@ def stripe_payment_by_intent(intent_id: str) -> Optional[Payment]:
         .order_by("-pk")
         .first()
     )
-
-
-def to_stripe_amount(amount: Decimal, currency: str) -> int:
-    return stripe_utils.get_amount_for_stripe(amount, currency)
-
-
-def from_stripe_amount(amount: int, currency: str) -> Decimal:
-    return stripe_utils.get_amount_from_stripe(amount, currency)
 
 
 def record_gateway_refund(
