@@ -12,7 +12,7 @@ from decimal import ROUND_DOWN, Decimal
 from typing import Dict, Iterable, List, Optional
 
 from django.db import transaction
-from django.db.models import Case, IntegerField, Sum, Value, When
+from django.db.models import Case, F, IntegerField, Sum, Value, When
 from django.utils import timezone
 
 from .enums import Ineligibility, Reason, RequestStatus, RequestType, UsageUnit
@@ -172,16 +172,25 @@ class LineEligibility:
         return self.claimable_quantity(RequestType.RETURN, now)
 
 
+def units_held(request: str = "request__", line: str = ""):
+    """Units a return/exchange line holds: requested while pending, then approved;
+    none once rejected or cancelled. Paths from the line (default) or, with
+    ``request=""`` and ``line="lines__"``, from its claim."""
+    return Case(
+        When(
+            **{f"{request}status__in": RequestStatus.PENDING},
+            then=F(f"{line}quantity_requested"),
+        ),
+        When(**{f"{request}status__in": RequestStatus.RELEASED}, then=Value(0)),
+        default=F(f"{line}quantity_approved"),
+        output_field=IntegerField(),
+    )
+
+
 def claimed_quantities(
     order_line_pks: Iterable[int], exclude_request_pk: Optional[int] = None
 ) -> Dict[int, int]:
     """Units per order line held by live return/exchange claims (one query)."""
-    held = Case(
-        When(request__status__in=RequestStatus.PENDING, then="quantity_requested"),
-        When(request__status__in=RequestStatus.RELEASED, then=Value(0)),
-        default="quantity_approved",
-        output_field=IntegerField(),
-    )
     lines = AftersalesLine.objects.filter(
         order_line_id__in=list(order_line_pks),
         request__type__in=GOODS_RETURNING_TYPES,
@@ -189,7 +198,7 @@ def claimed_quantities(
     if exclude_request_pk is not None:
         lines = lines.exclude(request_id=exclude_request_pk)
     # order_by(): Django 3.0 would group by the model's ordering (pk) too.
-    rows = lines.order_by().values("order_line_id").annotate(held=Sum(held))
+    rows = lines.order_by().values("order_line_id").annotate(held=Sum(units_held()))
     return {row["order_line_id"]: row["held"] or 0 for row in rows}
 
 

@@ -14,23 +14,20 @@ import pytz
 from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
-    Case,
     Count,
     F,
     FloatField,
-    IntegerField,
     Max,
     Q,
     Sum,
-    Value,
-    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from . import selectors
+from .policies import units_held
 from .port import host
-from .enums import RefundStatus, RequestStatus, RequestType
+from .enums import RefundStatus, RequestType
 from .models import (
     AftersalesLine,
     AftersalesRefund,
@@ -52,21 +49,6 @@ class Median(Aggregate):
     function = "PERCENTILE_CONT"
     template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
     output_field = FloatField()
-
-
-def units_taken_back(request: str = "request__", line: str = ""):
-    """Units a return/exchange line holds: requested while pending, then approved;
-    none once rejected or cancelled. Paths from the line (default) or, with
-    ``request=""`` and ``line="lines__"``, from its claim."""
-    return Case(
-        When(
-            **{f"{request}status__in": RequestStatus.PENDING},
-            then=F(f"{line}quantity_requested"),
-        ),
-        When(**{f"{request}status__in": RequestStatus.RELEASED}, then=Value(0)),
-        default=F(f"{line}quantity_approved"),
-        output_field=IntegerField(),
-    )
 
 
 def midnight(day: date, zone_name: str) -> datetime:
@@ -254,7 +236,7 @@ def _return_rates(start, end, top_products: int) -> List[ProductReturnRate]:
         )
         .order_by()
         .values("order_line__product_ref")
-        .annotate(units=Sum(units_taken_back()))
+        .annotate(units=Sum(units_held()))
         .values_list("order_line__product_ref", "units")
     )
     # Products deleted since (the shop says which still exist) count together.
@@ -319,7 +301,7 @@ def customer_histories(
         .annotate(
             n=Count("pk", distinct=True),
             units=Sum(
-                units_taken_back(request="", line="lines__"),
+                units_held(request="", line="lines__"),
                 filter=Q(type__in=GOODS_BACK),
             ),
         )
