@@ -15,8 +15,12 @@ services:
 
 test: env services
 	$(PYTHON) -m pytest $(PYTEST_ARGS)
-	@echo "The core's tests on Python 3.12 and Django 5.2 (.venv-core):"
-	.venv-core/bin/python -m pytest tests/core --ds=tests.core.settings --confcutdir=tests/core -p no:cacheprovider \
+	@echo "The core's tests on Python 3.12 and Django 5.2 (.venv-app):"
+	.venv-app/bin/python -m pytest tests/core --ds=tests.core.settings --confcutdir=tests/core -p no:cacheprovider \
+		-W ignore::pytest.PytestConfigWarning -q
+	@echo "The Saleor 3.23 app against a real Saleor 3.23.28 (.venv-app, .venv-saleor3):"
+	.venv-app/bin/python -m pytest tests/saleor3 --ds=saleor_aftersales.hosts.saleor3.settings \
+		--confcutdir=tests/saleor3 --liveserver=127.0.0.1 -p no:cacheprovider \
 		-W ignore::pytest.PytestConfigWarning -q
 
 demo: env services

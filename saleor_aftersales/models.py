@@ -43,6 +43,9 @@ NUMBER_PREFIX = "RMA-"
 # gets the same.
 MONEY = dict(max_digits=getattr(settings, "DEFAULT_MAX_DIGITS", 12), decimal_places=2)
 CURRENCY_LENGTH = getattr(settings, "DEFAULT_CURRENCY_CODE_LENGTH", 3)
+# The host's ids as the core keeps them: Saleor 2.10's integers, Saleor 3's global ids
+# (base64 of "TransactionItem:<uuid>" is 72 characters).
+REF_LENGTH = 128
 
 
 def format_number(pk: int) -> str:
@@ -62,11 +65,11 @@ class ShopOrder(models.Model):
     own records (``orders.save_order``) and keyed by the host's id: claims, cards,
     eligibility and statistics read this, never the host's tables."""
 
-    host_id = models.CharField(max_length=64, unique=True)
+    host_id = models.CharField(max_length=REF_LENGTH, unique=True)
     number = models.CharField(max_length=64)
     status = models.CharField(max_length=32, blank=True, default="")
     user_email = models.CharField(max_length=254, blank=True, default="")
-    customer_ref = models.CharField(max_length=64, blank=True, default="")
+    customer_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     guest_token = models.CharField(max_length=64, blank=True, default="")
     channel = models.CharField(max_length=64, blank=True, default="")
     currency = models.CharField(max_length=CURRENCY_LENGTH)
@@ -74,6 +77,9 @@ class ShopOrder(models.Model):
     shipping_price_gross_amount = models.DecimalField(**MONEY)
     placed_at = models.DateTimeField()
     copied_at = models.DateTimeField(default=timezone.now)
+    # When the host's facts were true (a webhook's issue time); older facts
+    # arriving later change nothing. Null: facts read live from the host.
+    facts_at = models.DateTimeField(null=True, blank=True)
 
     DRAFT = "draft"
 
@@ -97,10 +103,10 @@ class ShopOrderLine(models.Model):
     """The core's copy of one order line: what was sold and how much went out."""
 
     order = models.ForeignKey(ShopOrder, related_name="lines", on_delete=models.CASCADE)
-    host_id = models.CharField(max_length=64, unique=True)
-    variant_ref = models.CharField(max_length=64, blank=True, default="")
-    product_ref = models.CharField(max_length=64, blank=True, default="")
-    product_type_ref = models.CharField(max_length=64, blank=True, default="")
+    host_id = models.CharField(max_length=REF_LENGTH, unique=True)
+    variant_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
+    product_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
+    product_type_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     product_name = models.CharField(max_length=386)
     variant_name = models.CharField(max_length=255, blank=True, default="")
     sku = models.CharField(max_length=255, blank=True, default="")
@@ -135,11 +141,11 @@ class AftersalesRequest(models.Model):
     )
     # The shop's account that placed the order (the host's user id); empty for a
     # guest's order.
-    customer_ref = models.CharField(max_length=64, blank=True, default="")
+    customer_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     user_email = models.EmailField(blank=True, default="")
     customer_note = models.TextField(blank=True, default="")
     # The staff member in charge (the host's user id).
-    assignee_ref = models.CharField(max_length=64, blank=True, default="")
+    assignee_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     reject_reason = models.CharField(
         max_length=32, choices=RejectReason.CHOICES, blank=True, default=""
     )
@@ -261,7 +267,9 @@ class AftersalesLine(models.Model):
     reason = models.CharField(max_length=32, choices=Reason.CHOICES)
     comment = models.TextField(blank=True, default="")
     # Exchanges: what the customer wants instead (the host's variant id).
-    replacement_variant_ref = models.CharField(max_length=64, blank=True, default="")
+    replacement_variant_ref = models.CharField(
+        max_length=REF_LENGTH, blank=True, default=""
+    )
     # Repairs: which unit (serial number or VIN) and its odometer/hour meter.
     serial_number = models.CharField(
         max_length=64, blank=True, default="", db_index=True
@@ -338,8 +346,8 @@ class ImmutableEvent(models.Model):
 
     actor_type = models.CharField(max_length=16, choices=ActorType.CHOICES)
     # Who acted, as the host names its accounts and apps (empty: nobody).
-    user_ref = models.CharField(max_length=64, blank=True, default="")
-    app_ref = models.CharField(max_length=64, blank=True, default="")
+    user_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
+    app_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     message = models.TextField(blank=True, default="")
     parameters = JSONField(blank=True, default=dict, encoder=DjangoJSONEncoder)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -407,7 +415,7 @@ class AftersalesRefund(models.Model):
     )
     # The order's payment it goes back through (the host's id); empty for store
     # credit.
-    payment_ref = models.CharField(max_length=64, blank=True, default="")
+    payment_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     method = models.CharField(
         max_length=16, choices=RefundMethod.CHOICES, default=RefundMethod.REFUND
     )
@@ -424,19 +432,19 @@ class AftersalesRefund(models.Model):
     idempotency_key = models.CharField(max_length=255, unique=True)
     gateway_reference = models.CharField(max_length=255, blank=True, default="")
     # The refund the shop recorded for it (the host's transaction id).
-    transaction_ref = models.CharField(max_length=64, blank=True, default="")
+    transaction_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     # Store credit: the gift card issued (the host's id), and its balance (amount
     # plus any bonus).
-    gift_card_ref = models.CharField(max_length=64, blank=True, default="")
+    gift_card_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     credit_amount = models.DecimalField(**MONEY, null=True, blank=True)
     # The gateway's refusal once FAILED; while PENDING, the last passing error.
     error = models.TextField(blank=True, default="")
     # Who asked, so that the worker records the outcome in their name.
-    created_by_ref = models.CharField(max_length=64, blank=True, default="")
+    created_by_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     actor_type = models.CharField(
         max_length=16, choices=ActorType.CHOICES, default=ActorType.STAFF
     )
-    created_by_app_ref = models.CharField(max_length=64, blank=True, default="")
+    created_by_app_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
     # Paying: one worker at a time holds the lease; attempts count gateway calls.
@@ -516,7 +524,7 @@ class RepairQuoteLine(models.Model):
 class ReturnPolicy(models.Model):
     """Return terms of one product type; empty fields follow the shop's settings."""
 
-    product_type_ref = models.CharField(max_length=64, unique=True)
+    product_type_ref = models.CharField(max_length=REF_LENGTH, unique=True)
     final_sale = models.BooleanField(default=False)
     return_window_days = models.PositiveIntegerField(null=True, blank=True)
     changed_mind_window_days = models.PositiveIntegerField(null=True, blank=True)
@@ -533,7 +541,7 @@ class ReturnPolicy(models.Model):
 class WarrantyPolicy(models.Model):
     """Warranty terms of one product type; others get the plugin's default."""
 
-    product_type_ref = models.CharField(max_length=64, unique=True)
+    product_type_ref = models.CharField(max_length=REF_LENGTH, unique=True)
     months = models.PositiveIntegerField()
     # "24 months or 40,000 km": whichever limit comes first ends the cover.
     usage_limit = models.PositiveIntegerField(null=True, blank=True)
@@ -554,9 +562,11 @@ class WarrantyCard(models.Model):
     )
     # The shipment line (the host's id) whose unit this is; empty on cards whose
     # shipment was deleted.
-    fulfillment_line_ref = models.CharField(max_length=64, blank=True, default="")
+    fulfillment_line_ref = models.CharField(
+        max_length=REF_LENGTH, blank=True, default=""
+    )
     unit_index = models.PositiveSmallIntegerField()
-    variant_ref = models.CharField(max_length=64, blank=True, default="")
+    variant_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
     # Snapshots: what verification shows, even after the catalogue changes.
     product_name = models.CharField(max_length=386)
     variant_name = models.CharField(max_length=255, blank=True, default="")

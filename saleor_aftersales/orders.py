@@ -2,8 +2,10 @@
 
 ``save_order`` is an upsert keyed by the host's ids, so the host may send the same
 order as often as it likes, in any order of events: the latest facts win, nothing
-is duplicated. Inside a transaction it also holds the order's copy under a row
-lock until commit, which is how claims on one order are serialised.
+is duplicated. Facts that say when they were true (``OrderFacts.as_of``: a
+webhook's issue time) never overwrite newer ones. Inside a transaction it also
+holds the order's copy under a row lock until commit, which is how claims on one
+order are serialised.
 """
 
 from typing import Dict, List
@@ -27,6 +29,7 @@ ORDER_COLUMNS = (
     ("shipping_price_gross_amount", "numeric"),
     ("placed_at", "timestamptz"),
     ("copied_at", "timestamptz"),
+    ("facts_at", "timestamptz"),
 )
 LINE_COLUMNS = (
     ("host_id", "text"),
@@ -58,6 +61,7 @@ def _order_values(facts: OrderFacts, now) -> Dict[str, object]:
         "shipping_price_gross_amount": facts.shipping_gross,
         "placed_at": facts.placed_at,
         "copied_at": now,
+        "facts_at": facts.as_of,
     }
 
 
@@ -90,6 +94,9 @@ def _upsert_sql(line_count: int) -> str:
         f"VALUES ({', '.join(f'%s::{kind}' for _name, kind in ORDER_COLUMNS)}) "
         f"ON CONFLICT (host_id) DO UPDATE SET "
         + ", ".join(f"{name} = EXCLUDED.{name}" for name in names[1:])
+        # Facts older than those stored change nothing (webhooks out of order).
+        + f" WHERE EXCLUDED.facts_at IS NULL OR {order_table}.facts_at IS NULL"
+        + f" OR {order_table}.facts_at <= EXCLUDED.facts_at"
         + " RETURNING id"
     )
     if not line_count:
@@ -125,6 +132,8 @@ def save_order(facts: OrderFacts) -> ShopOrder:
     with connection.cursor() as cursor:
         cursor.execute(_upsert_sql(len(line_values)), params)
         rows = cursor.fetchall()
+    if not rows:
+        return _stored(facts.host_id)
     order = ShopOrder(id=rows[0][0], **order_values)
     order._state.adding = False
     line_ids = {host_id: pk for _order_pk, pk, host_id in rows if pk is not None}
@@ -134,6 +143,13 @@ def save_order(facts: OrderFacts) -> ShopOrder:
         line._state.adding = False
         lines.append(line)
     order.lines_by_host_id = {line.host_id: line for line in lines}
+    return order
+
+
+def _stored(host_id: str) -> ShopOrder:
+    """The copy as stored, when the facts given were older than it."""
+    order = ShopOrder.objects.get(host_id=host_id)
+    order.lines_by_host_id = {line.host_id: line for line in order.lines.all()}
     return order
 
 

@@ -24,7 +24,7 @@ SURFACES = (
 # Imports at call time that hide no loop: Django's documented place to register
 # Celery tasks when the app is ready.
 DEFERRED_ALLOWED = {(f"{PACKAGE}.apps", f"{PACKAGE}.tasks")}
-# The core's pure part: tested on both hosts' Pythons (tests/core, .venv-core with
+# The core's pure part: tested on both hosts' Pythons (tests/core, .venv-app with
 # Python 3.12 and Django 5.2), so it reaches neither Saleor nor the host module.
 PURE = {
     f"{PACKAGE}.enums",

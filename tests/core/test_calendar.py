@@ -1,6 +1,6 @@
 """The desk's business calendar: pure arithmetic of the core, run on both hosts'
 Pythons (3.8 with Django 3.0 in the main suite, 3.12 with Django 5.2 in
-``.venv-core``). No Saleor, no database."""
+``.venv-app``). No Saleor, no database."""
 
 from datetime import datetime, timedelta
 

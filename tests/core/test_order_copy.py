@@ -180,3 +180,30 @@ def test_lock_order_holds_the_copy_for_the_callers_transaction():
         in_another_thread(pk, outcomes)
     in_another_thread(pk, outcomes)
     assert outcomes == ["refused", "locked it"]
+
+
+@pytest.mark.django_db
+def test_facts_older_than_the_copy_change_nothing():
+    """Webhooks arrive out of order: facts that say when they were true never
+    overwrite newer ones; equal or newer ones do, and so do live reads."""
+    first_line = line(quantity=2, fulfilled=0)
+    paid = order_facts(first_line, status="UNFULFILLED", as_of=PLACED)
+    shipped_line = replace(first_line, quantity_fulfilled=2, fulfilled_at=PLACED)
+    fulfilled = replace(
+        paid,
+        status="FULFILLED",
+        lines=(shipped_line,),
+        as_of=PLACED + timedelta(minutes=5),
+    )
+    copy = save_order(fulfilled)
+    late = save_order(paid)  # issued earlier, delivered later
+    assert late.pk == copy.pk
+    stored = ShopOrder.objects.get(pk=copy.pk)
+    assert stored.status == "FULFILLED" and stored.facts_at == fulfilled.as_of
+    assert ShopOrderLine.objects.get(host_id=first_line.host_id).quantity_fulfilled == 2
+    # The stale call still hands back the copy with its lines, as stored.
+    assert late.lines_by_host_id[first_line.host_id].quantity_fulfilled == 2
+    newer = replace(fulfilled, user_email="later@example.com", as_of=fulfilled.as_of)
+    assert save_order(newer).user_email == "later@example.com"
+    save_order(replace(paid, as_of=None, user_email="live@example.com"))
+    assert ShopOrder.objects.get(pk=copy.pk).user_email == "live@example.com"

@@ -1,0 +1,79 @@
+"""Saleor 3.23's orders as the core copies them: the GraphQL selection the app
+subscribes to (webhooks) and fetches on demand, and its translation into the
+port's ``OrderFacts``. Ids stay Saleor's global ids (orders are UUIDs in 3.x)."""
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Optional
+
+from ...port import LineFacts, OrderFacts
+
+ORDER_FIELDS = """
+fragment AftersalesOrder on Order {
+  id number status userEmail created
+  user { id }
+  channel { slug }
+  total { gross { amount currency } }
+  shippingPrice { gross { amount } }
+  lines {
+    id productName variantName productSku quantity quantityFulfilled
+    unitPrice { gross { amount } }
+    variant { id product { id productType { id } } }
+  }
+  fulfillments { status created lines { quantity orderLine { id } } }
+}
+"""
+
+# Fulfillments that put units in the customer's hands (returns and cancellations
+# don't).
+SHIPPED = {"FULFILLED"}
+
+
+def _moment(value: Optional[str]) -> Optional[datetime]:
+    return datetime.fromisoformat(value) if value else None
+
+
+def order_facts(order: dict) -> OrderFacts:
+    """The facts of one order from the ``AftersalesOrder`` selection."""
+    shipped_at = {}
+    for fulfillment in order.get("fulfillments") or []:
+        if fulfillment["status"] not in SHIPPED:
+            continue
+        created = _moment(fulfillment["created"])
+        for line in fulfillment["lines"] or []:
+            line_id = line["orderLine"]["id"] if line.get("orderLine") else None
+            if line_id and (line_id not in shipped_at or created > shipped_at[line_id]):
+                shipped_at[line_id] = created
+    currency = order["total"]["gross"]["currency"]
+    lines = []
+    for line in order.get("lines") or []:
+        variant = line.get("variant") or {}
+        product = variant.get("product") or {}
+        lines.append(
+            LineFacts(
+                host_id=line["id"],
+                variant_ref=variant.get("id") or "",
+                product_ref=product.get("id") or "",
+                product_type_ref=(product.get("productType") or {}).get("id") or "",
+                product_name=line["productName"],
+                variant_name=line.get("variantName") or "",
+                sku=line.get("productSku") or "",
+                unit_price_gross=Decimal(str(line["unitPrice"]["gross"]["amount"])),
+                quantity=line["quantity"],
+                quantity_fulfilled=line["quantityFulfilled"],
+                fulfilled_at=shipped_at.get(line["id"]),
+            )
+        )
+    return OrderFacts(
+        host_id=order["id"],
+        number=str(order["number"]),
+        status=order["status"].lower(),
+        user_email=order.get("userEmail") or "",
+        currency=currency,
+        total_gross=Decimal(str(order["total"]["gross"]["amount"])),
+        shipping_gross=Decimal(str(order["shippingPrice"]["gross"]["amount"])),
+        placed_at=_moment(order["created"]),
+        lines=tuple(lines),
+        customer_ref=(order.get("user") or {}).get("id") or "",
+        channel=order["channel"]["slug"],
+    )

@@ -1,0 +1,76 @@
+"""Settings of the after-sales app service (Saleor 3.23 host), from its
+environment:
+
+- ``APP_DATABASE_URL``  the app's own PostgreSQL database (never Saleor's);
+- ``APP_URL``           where Saleor and browsers reach the app, e.g.
+                        https://aftersales.example.com (manifest and webhook URLs);
+- ``APP_SECRET_KEY``    Django's secret key;
+- ``APP_SALEOR_API_URLS`` Saleor GraphQL endpoints allowed to install the app,
+                        comma-separated; empty: any whose token works.
+"""
+
+import os
+from urllib.parse import unquote, urlparse
+
+
+def database_from_url(url: str) -> dict:
+    parts = urlparse(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")),
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+    }
+
+
+SECRET_KEY = os.environ.get("APP_SECRET_KEY", "aftersales-app-not-secret")
+DEBUG = os.environ.get("APP_DEBUG", "") == "True"
+APP_URL = os.environ.get("APP_URL", "http://127.0.0.1:8100").rstrip("/")
+ALLOWED_HOSTS = [urlparse(APP_URL).hostname, "localhost", "127.0.0.1"]
+SALEOR_API_URLS = [
+    url.strip() for url in os.environ.get("APP_SALEOR_API_URLS", "").split(",") if url
+]
+
+STATIC_URL = "/static/"
+MEDIA_URL = "/media/"
+USE_TZ = True
+TIME_ZONE = "UTC"
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "saleor_aftersales",
+    "saleor_aftersales.hosts.saleor3",
+]
+MIDDLEWARE = ["django.middleware.common.CommonMiddleware"]
+ROOT_URLCONF = "saleor_aftersales.hosts.saleor3.urls"
+DATABASES = {
+    "default": database_from_url(
+        os.environ.get(
+            "APP_DATABASE_URL",
+            "postgres://postgres@127.0.0.1:5432/saleor_aftersales_app",
+        )
+    )
+}
+# The 2.10 host's migrations name Saleor's tables; the app's copy of the core's
+# tables has its own history.
+MIGRATION_MODULES = {
+    "saleor_aftersales": "saleor_aftersales.hosts.saleor3.core_migrations"
+}
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+AFTERSALES_HOST = "saleor_aftersales.hosts.saleor3.shop"
+
+# Webhooks older than this are refused (Saleor retries for a few hours at most).
+WEBHOOK_MAX_AGE_SECONDS = int(os.environ.get("APP_WEBHOOK_MAX_AGE_SECONDS", 86400))
+# At most one refresh of a shop's keys per this many seconds (an unknown key id in
+# a forged signature must not make the app hammer Saleor).
+JWKS_REFRESH_SECONDS = 60
+SALEOR_TIMEOUT_SECONDS = 20
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+}

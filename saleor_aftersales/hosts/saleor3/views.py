@@ -1,0 +1,131 @@
+"""The app's doors for Saleor: the manifest it installs from, the registration
+that hands over the app token, and the signed webhooks that keep the order copy
+current. Strangers, forgeries and stale deliveries get 4xx and change nothing."""
+
+import json
+import logging
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.http import JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from ...models import ShopOrder
+from ...orders import save_order
+from . import client, signatures
+from .facts import order_facts
+from .manifest import manifest
+from .models import SaleorShop
+
+logger = logging.getLogger(__name__)
+
+ORDER_EVENTS = {"OrderUpdated", "OrderFullyPaid", "OrderFulfilled"}
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of two machines
+MAX_TOKEN_LENGTH = 255
+
+
+def _refused(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse(
+        {"success": False, "error": {"code": code, "message": message}}, status=status
+    )
+
+
+@require_GET
+def manifest_view(request):
+    return JsonResponse(manifest())
+
+
+def _allowed(api_url: str) -> bool:
+    if settings.SALEOR_API_URLS:
+        return api_url in settings.SALEOR_API_URLS
+    return api_url.startswith(("https://", "http://")) and "/graphql" in api_url
+
+
+@csrf_exempt
+@require_POST
+def register(request):
+    """Saleor's ``appInstall`` posts the app token here. It is kept only if it
+    works against the Saleor that sent it (asked back: ``{ app { id } }``)."""
+    api_url = request.headers.get("Saleor-Api-Url", "")
+    if not _allowed(api_url):
+        return _refused(
+            403, "SALEOR_NOT_ALLOWED", "This Saleor may not install the app."
+        )
+    try:
+        token = json.loads(request.body).get("auth_token")
+    except (ValueError, AttributeError):
+        token = None
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        return _refused(400, "INVALID_TOKEN", "auth_token is missing or malformed.")
+    try:
+        app = client.graphql(api_url, token, "{ app { id } }").get("app") or {}
+    except client.SaleorError as error:
+        logger.warning("Registration from %s refused: %s", api_url, error)
+        app = {}
+    if not app.get("id"):
+        return _refused(403, "INVALID_TOKEN", "The token does not work on that Saleor.")
+    shop, _created = SaleorShop.objects.update_or_create(
+        api_url=api_url, defaults={"app_id": app["id"], "token": token}
+    )
+    try:
+        signatures.refresh_keys(shop, force=True)
+    except Exception:  # noqa: BLE001 - fetched again on the first webhook
+        logger.warning("Could not fetch the signing keys of %s yet", api_url)
+    logger.info("Installed in %s as %s", api_url, app["id"])
+    return JsonResponse({"success": True})
+
+
+def _issued_at(payload: dict):
+    try:
+        issued = datetime.fromisoformat(payload["issuedAt"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return issued if issued.tzinfo is not None else None
+
+
+@csrf_exempt
+@require_POST
+def webhooks(request):
+    shop = SaleorShop.objects.filter(
+        api_url=request.headers.get("Saleor-Api-Url", "")
+    ).first()
+    if shop is None:
+        return _refused(401, "UNKNOWN_SALEOR", "The app is not installed there.")
+    body = request.body
+    try:
+        signatures.verify(shop, body, request.headers.get("Saleor-Signature", ""))
+    except signatures.BadSignature as error:
+        logger.warning("Refused a webhook from %s: %s", shop.api_url, error)
+        return _refused(401, "INVALID_SIGNATURE", "The signature does not verify.")
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return _refused(400, "INVALID_PAYLOAD", "The body is not JSON.")
+    issued = _issued_at(payload) if isinstance(payload, dict) else None
+    now = timezone.now()
+    if issued is None:
+        return _refused(400, "INVALID_PAYLOAD", "issuedAt is missing.")
+    if issued < now - timedelta(seconds=settings.WEBHOOK_MAX_AGE_SECONDS):
+        return _refused(400, "STALE", "The event is too old.")
+    if issued > now + FUTURE_TOLERANCE:
+        return _refused(400, "STALE", "The event is dated in the future.")
+    event = payload.get("__typename")
+    if event in ORDER_EVENTS:
+        try:
+            facts = replace(order_facts(payload["order"]), as_of=issued)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return _refused(400, "INVALID_PAYLOAD", "The order is incomplete.")
+        if facts.status != ShopOrder.DRAFT:
+            with transaction.atomic():
+                save_order(facts)
+        return JsonResponse({"success": True})
+    if event == "AppDeleted":
+        # Uninstalled: forget the token and keys; claims and cards stay.
+        shop.delete()
+        logger.info("Uninstalled from %s", shop.api_url)
+        return JsonResponse({"success": True})
+    return _refused(400, "UNKNOWN_EVENT", "The app does not subscribe to this event.")

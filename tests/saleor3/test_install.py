@@ -1,0 +1,227 @@
+"""Installing the app into a real Saleor 3.23, and the doors Saleor knocks on:
+registration keeps a token only if it works, webhooks count only when the shop's
+key signed them, uninstalling forgets the shop."""
+
+import base64
+import json
+import logging
+
+import pytest
+import requests
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from django.core.management import call_command
+
+from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS
+from saleor_aftersales.hosts.saleor3.models import SaleorShop
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+INSTALL = """
+mutation Install($name: String!, $url: String!, $permissions: [PermissionEnum!]) {
+  appInstall(input: {appName: $name, manifestUrl: $url, permissions: $permissions}) {
+    appInstallation { id status }
+    errors { field code message }
+  }
+}
+"""
+INSTALLATION = "{ appsInstallations { id status message } }"
+APPS = "{ apps(first: 20) { edges { node { id name isActive } } } }"
+DELETE = "mutation($id: ID!) { appDelete(id: $id) { errors { code message } } }"
+
+
+def uninstall_earlier(saleor):
+    """Saleor outlives each test's app database: a test starts uninstalled."""
+    for edge in saleor.graphql(APPS, token=saleor.staff_token)["data"]["apps"]["edges"]:
+        if edge["node"]["name"] == "After-sales":
+            saleor.graphql(DELETE, {"id": edge["node"]["id"]}, token=saleor.staff_token)
+
+
+def install(saleor, app_url):
+    uninstall_earlier(saleor)
+    data = saleor.graphql(
+        INSTALL,
+        {
+            "name": "After-sales",
+            "url": f"{app_url}/api/manifest",
+            "permissions": list(PERMISSIONS),
+        },
+        token=saleor.staff_token,
+    )
+    assert data["data"]["appInstall"]["errors"] == [], data
+
+    def installed():
+        shop = SaleorShop.objects.filter(api_url=saleor.url).first()
+        if shop is None:
+            failed = [
+                job["message"]
+                for job in saleor.graphql(INSTALLATION, token=saleor.staff_token)[
+                    "data"
+                ]["appsInstallations"]
+                if job["status"] == "FAILED"
+            ]
+            assert not failed, failed
+        return shop
+
+    return wait_for(
+        installed, what="Saleor's appInstall reaching the register endpoint"
+    )
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def sign(body: bytes, key, kid: str) -> str:
+    header = b64(
+        json.dumps({"alg": "RS256", "b64": False, "crit": ["b64"], "kid": kid}).encode()
+    )
+    signature = key.sign(
+        header.encode() + b"." + body, padding.PKCS1v15(), hashes.SHA256()
+    )
+    return f"{header}..{b64(signature)}"
+
+
+def test_the_migrations_match_the_models():
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_manifest_names_what_saleor_needs(client, app_url):
+    manifest = client.get("/api/manifest").json()
+    assert manifest["tokenTargetUrl"] == f"{app_url}/api/register"
+    assert set(manifest["permissions"]) == set(PERMISSIONS)
+    events = {event for hook in manifest["webhooks"] for event in hook["asyncEvents"]}
+    assert {
+        "ORDER_UPDATED",
+        "ORDER_FULLY_PAID",
+        "ORDER_FULFILLED",
+        "APP_DELETED",
+    } <= events
+    assert all(
+        hook["targetUrl"] == f"{app_url}/api/webhooks" for hook in manifest["webhooks"]
+    )
+
+
+def test_saleor_installs_the_app_and_the_token_stays_server_side(
+    saleor, app_url, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    shop = install(saleor, app_url)
+    apps = saleor.graphql(APPS, token=saleor.staff_token)["data"]["apps"]["edges"]
+    assert shop.app_id in {edge["node"]["id"] for edge in apps}
+    # The token works against that Saleor and nowhere shows up.
+    assert (
+        saleor.graphql("{ app { id } }", token=shop.token)["data"]["app"]["id"]
+        == shop.app_id
+    )
+    assert shop.token not in caplog.text
+    assert shop.token not in repr(shop) and shop.token not in str(shop)
+    assert shop.token not in requests.get(f"{app_url}/api/manifest").text
+    # The keys to check webhooks with are fetched on registration.
+    assert shop.jwks["keys"] and shop.jwks_fetched_at is not None
+
+
+def test_a_registration_with_a_token_saleor_does_not_know_is_refused(saleor, app_url):
+    response = requests.post(
+        f"{app_url}/api/register",
+        json={"auth_token": "not-a-token-of-this-saleor"},
+        headers={"Saleor-Api-Url": saleor.url},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "INVALID_TOKEN"
+    assert not SaleorShop.objects.exists()
+
+
+def test_a_registration_from_another_saleor_is_refused(app_url):
+    response = requests.post(
+        f"{app_url}/api/register",
+        json={"auth_token": "anything"},
+        headers={"Saleor-Api-Url": "http://127.0.0.1:9/graphql/"},
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "SALEOR_NOT_ALLOWED"
+    assert not SaleorShop.objects.exists()
+
+
+def test_unsigned_forged_and_strangers_webhooks_change_nothing(saleor, app_url):
+    shop = install(saleor, app_url)
+    kid = shop.jwks["keys"][0]["kid"]
+    other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    body = json.dumps(
+        {"__typename": "AppDeleted", "issuedAt": "2026-01-01T00:00:00+00:00"}
+    ).encode()
+    url = f"{app_url}/api/webhooks"
+    cases = {
+        "unsigned": ({"Saleor-Api-Url": saleor.url}, 401, "INVALID_SIGNATURE"),
+        "forged with Saleor's key id": (
+            {
+                "Saleor-Api-Url": saleor.url,
+                "Saleor-Signature": sign(body, other_key, kid),
+            },
+            401,
+            "INVALID_SIGNATURE",
+        ),
+        "forged with an unknown key id": (
+            {
+                "Saleor-Api-Url": saleor.url,
+                "Saleor-Signature": sign(body, other_key, "nope"),
+            },
+            401,
+            "INVALID_SIGNATURE",
+        ),
+        "from a Saleor that never installed it": (
+            {
+                "Saleor-Api-Url": "http://127.0.0.1:9/graphql/",
+                "Saleor-Signature": sign(body, other_key, kid),
+            },
+            401,
+            "UNKNOWN_SALEOR",
+        ),
+    }
+    for name, (headers, status, code) in cases.items():
+        response = requests.post(url, data=body, headers=headers)
+        assert (response.status_code, response.json()["error"]["code"]) == (
+            status,
+            code,
+        ), name
+    # Still installed: the forged AppDeleted removed nothing.
+    assert SaleorShop.objects.filter(pk=shop.pk).exists()
+
+
+def test_uninstalling_in_saleor_forgets_the_shop(saleor, app_url):
+    shop = install(saleor, app_url)
+    data = saleor.graphql(DELETE, {"id": shop.app_id}, token=saleor.staff_token)
+    assert data["data"]["appDelete"]["errors"] == [], data
+    # Saleor's signed APP_DELETED, through its worker.
+    wait_for(
+        lambda: not SaleorShop.objects.filter(pk=shop.pk).exists(),
+        what="APP_DELETED reaching the app",
+    )
+
+
+def test_signed_but_stale_or_future_events_change_nothing(saleor, app_url):
+    """Signed with the shop's own key (the test holds Saleor's private key), but
+    issued too long ago or in the future: refused, the shop stays installed."""
+    shop = install(saleor, app_url)
+    key = serialization.load_pem_private_key(
+        saleor.env["RSA_PRIVATE_KEY"].encode(), password=None
+    )
+    kid = shop.jwks["keys"][0]["kid"]
+    for issued in ("2020-01-01T00:00:00+00:00", "2999-01-01T00:00:00+00:00", None):
+        body = json.dumps({"__typename": "AppDeleted", "issuedAt": issued}).encode()
+        response = requests.post(
+            f"{app_url}/api/webhooks",
+            data=body,
+            headers={
+                "Saleor-Api-Url": saleor.url,
+                "Saleor-Signature": sign(body, key, kid),
+            },
+        )
+        expected = "STALE" if issued else "INVALID_PAYLOAD"
+        assert (response.status_code, response.json()["error"]["code"]) == (
+            400,
+            expected,
+        ), issued
+    assert SaleorShop.objects.filter(pk=shop.pk).exists()
