@@ -196,6 +196,7 @@ def test_a_line_of_another_order_is_refused_and_changes_nothing(
     assert AftersalesRequest.objects.count() == before
 
 
+@pytest.mark.django_db
 def test_the_migrations_match_the_models():
     """The 2.10 host's history of the core's tables is complete (the Saleor 3.23
     app keeps its own; tests/saleor3 checks that one)."""
