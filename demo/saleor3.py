@@ -215,6 +215,33 @@ class Saleor:
             raise RuntimeError(done.stderr[-3000:])
         return done.stdout
 
+    def create_staff(self, email: str, password: str) -> None:
+        """A staff member with every permission, in a full-access group (Saleor 3
+        checks channel access by group, superuser or not)."""
+        self.manage(
+            "from saleor.account.models import Group, User\n"
+            "from saleor.permission.models import Permission\n"
+            "group, _ = Group.objects.get_or_create(name='Full Access',"
+            " defaults={'restricted_access_to_channels': False})\n"
+            "group.permissions.set(Permission.objects.all())\n"
+            f"user = User(email={email!r}, is_staff=True, is_superuser=True,"
+            " is_active=True)\n"
+            f"user.set_password({password!r})\n"
+            "user.save()\n"
+            "user.groups.add(group)\n"
+        )
+
+    def token(self, email: str, password: str) -> str:
+        data = self.graphql(
+            "mutation($e: String!, $p: String!) { tokenCreate(email: $e, password: $p)"
+            " { token errors { code message } } }",
+            {"e": email, "p": password},
+        )
+        token = (data.get("data") or {}).get("tokenCreate", {}).get("token")
+        if not token:
+            raise RuntimeError(f"tokenCreate failed: {data}")
+        return token
+
     def stop(self):
         for process in self.processes:
             if process.poll() is None:

@@ -9,6 +9,8 @@ import time
 import pytest
 
 from demo import saleor3
+from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS
+from saleor_aftersales.hosts.saleor3.models import SaleorShop
 
 PATIENCE_SECONDS = 120  # a loaded 2-core machine; polls return as soon as it holds
 
@@ -44,20 +46,8 @@ def saleor(tmp_path_factory):
         redis_db=11,
         log_dir=tmp_path_factory.mktemp("saleor3"),
     ) as shop:
-        shop.manage(
-            "from saleor.account.models import User\n"
-            f"user = User(email={STAFF_EMAIL!r}, is_staff=True, is_superuser=True,"
-            " is_active=True)\n"
-            f"user.set_password({STAFF_PASSWORD!r})\n"
-            "user.save()\n"
-        )
-        data = shop.graphql(
-            "mutation($e: String!, $p: String!) { tokenCreate(email: $e, password: $p)"
-            " { token errors { code message } } }",
-            {"e": STAFF_EMAIL, "p": STAFF_PASSWORD},
-        )
-        shop.staff_token = data["data"]["tokenCreate"]["token"]
-        assert shop.staff_token, data
+        shop.create_staff(STAFF_EMAIL, STAFF_PASSWORD)
+        shop.staff_token = shop.token(STAFF_EMAIL, STAFF_PASSWORD)
         yield shop
 
 
@@ -67,3 +57,60 @@ def app_url(live_server, settings, saleor):
     settings.APP_URL = live_server.url
     settings.SALEOR_API_URLS = [saleor.url]
     return live_server.url
+
+
+INSTALL = """
+mutation Install($name: String!, $url: String!, $permissions: [PermissionEnum!]) {
+  appInstall(input: {appName: $name, manifestUrl: $url, permissions: $permissions}) {
+    appInstallation { id status }
+    errors { field code message }
+  }
+}
+"""
+INSTALLATION = "{ appsInstallations { id status message } }"
+APPS = "{ apps(first: 20) { edges { node { id name isActive } } } }"
+DELETE = "mutation($id: ID!) { appDelete(id: $id) { errors { code message } } }"
+
+
+def uninstall_earlier(saleor):
+    """Saleor outlives each test's app database: a test starts uninstalled."""
+    for edge in saleor.graphql(APPS, token=saleor.staff_token)["data"]["apps"]["edges"]:
+        if edge["node"]["name"] == "After-sales":
+            saleor.graphql(DELETE, {"id": edge["node"]["id"]}, token=saleor.staff_token)
+
+
+def install(saleor, app_url):
+    uninstall_earlier(saleor)
+    data = saleor.graphql(
+        INSTALL,
+        {
+            "name": "After-sales",
+            "url": f"{app_url}/api/manifest",
+            "permissions": list(PERMISSIONS),
+        },
+        token=saleor.staff_token,
+    )
+    assert data["data"]["appInstall"]["errors"] == [], data
+
+    def installed():
+        shop = SaleorShop.objects.filter(api_url=saleor.url).first()
+        if shop is None:
+            failed = [
+                job["message"]
+                for job in saleor.graphql(INSTALLATION, token=saleor.staff_token)[
+                    "data"
+                ]["appsInstallations"]
+                if job["status"] == "FAILED"
+            ]
+            assert not failed, failed
+        return shop
+
+    return wait_for(
+        installed, what="Saleor's appInstall reaching the register endpoint"
+    )
+
+
+@pytest.fixture
+def installed(saleor, app_url, transactional_db):
+    """The app, installed into this Saleor through appInstall."""
+    return install(saleor, app_url)

@@ -15,59 +15,9 @@ from django.core.management import call_command
 from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS
 from saleor_aftersales.hosts.saleor3.models import SaleorShop
 
-from .conftest import wait_for
+from .conftest import APPS, DELETE, install, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-INSTALL = """
-mutation Install($name: String!, $url: String!, $permissions: [PermissionEnum!]) {
-  appInstall(input: {appName: $name, manifestUrl: $url, permissions: $permissions}) {
-    appInstallation { id status }
-    errors { field code message }
-  }
-}
-"""
-INSTALLATION = "{ appsInstallations { id status message } }"
-APPS = "{ apps(first: 20) { edges { node { id name isActive } } } }"
-DELETE = "mutation($id: ID!) { appDelete(id: $id) { errors { code message } } }"
-
-
-def uninstall_earlier(saleor):
-    """Saleor outlives each test's app database: a test starts uninstalled."""
-    for edge in saleor.graphql(APPS, token=saleor.staff_token)["data"]["apps"]["edges"]:
-        if edge["node"]["name"] == "After-sales":
-            saleor.graphql(DELETE, {"id": edge["node"]["id"]}, token=saleor.staff_token)
-
-
-def install(saleor, app_url):
-    uninstall_earlier(saleor)
-    data = saleor.graphql(
-        INSTALL,
-        {
-            "name": "After-sales",
-            "url": f"{app_url}/api/manifest",
-            "permissions": list(PERMISSIONS),
-        },
-        token=saleor.staff_token,
-    )
-    assert data["data"]["appInstall"]["errors"] == [], data
-
-    def installed():
-        shop = SaleorShop.objects.filter(api_url=saleor.url).first()
-        if shop is None:
-            failed = [
-                job["message"]
-                for job in saleor.graphql(INSTALLATION, token=saleor.staff_token)[
-                    "data"
-                ]["appsInstallations"]
-                if job["status"] == "FAILED"
-            ]
-            assert not failed, failed
-        return shop
-
-    return wait_for(
-        installed, what="Saleor's appInstall reaching the register endpoint"
-    )
 
 
 def b64(data: bytes) -> str:

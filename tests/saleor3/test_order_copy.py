@@ -1,0 +1,48 @@
+"""Saleor 3.23's own order events keep the app's copy of each order current:
+paid, then fulfilled, through signed webhooks delivered by Saleor's worker."""
+
+from decimal import Decimal
+
+import pytest
+
+from demo import saleor3_shop as shop
+from saleor_aftersales.models import ShopOrder, ShopOrderLine
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="session")
+def goods(saleor):
+    return shop.make_goods(saleor, saleor.staff_token)
+
+
+def test_saleors_order_events_fill_and_update_the_copy(saleor, installed, goods):
+    token = saleor.staff_token
+    order = shop.place_order(saleor, token, goods, "customer@example.com", 2)
+    shop.mark_paid(saleor, token, order["id"])
+    copy = wait_for(
+        lambda: ShopOrder.objects.filter(host_id=order["id"]).first(),
+        what="ORDER_FULLY_PAID reaching the app",
+    )
+    assert copy.number == str(order["number"])
+    assert copy.user_email == "customer@example.com"
+    assert (copy.currency, copy.total_gross_amount) == ("USD", Decimal("50.00"))
+    assert copy.channel == "default-channel" and copy.facts_at is not None
+    line = ShopOrderLine.objects.get(order=copy)
+    assert line.host_id == order["lines"][0]["id"]
+    assert line.variant_ref == goods.variant and line.sku == "JACKET-M"
+    assert (line.quantity, line.unit_price_gross_amount) == (2, Decimal("25.00"))
+    assert line.quantity_fulfilled == 0 and line.fulfilled_at is None
+
+    shop.fulfill(saleor, token, goods, order)
+    wait_for(
+        lambda: ShopOrderLine.objects.filter(pk=line.pk, quantity_fulfilled=2).exists(),
+        what="ORDER_FULFILLED reaching the app",
+    )
+    line.refresh_from_db()
+    assert line.fulfilled_at is not None
+    copy.refresh_from_db()
+    assert copy.status == "fulfilled"
+    assert ShopOrder.objects.filter(host_id=order["id"]).count() == 1
