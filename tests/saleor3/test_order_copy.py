@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from demo import saleor3_shop as shop
-from saleor_aftersales.models import ShopOrder, ShopOrderLine
+from saleor_aftersales.models import ShopOrder, ShopOrderLine, WarrantyCard
 
 from .conftest import wait_for
 
@@ -46,3 +46,23 @@ def test_saleors_order_events_fill_and_update_the_copy(saleor, installed, goods)
     copy.refresh_from_db()
     assert copy.status == "fulfilled"
     assert ShopOrder.objects.filter(host_id=order["id"]).count() == 1
+    # A warranty card per unit shipped, from the shipment's own lines.
+    cards = WarrantyCard.objects.filter(order_line=line)
+    assert sorted(cards.values_list("unit_index", flat=True)) == [1, 2]
+    assert {card.starts_at for card in cards} == {line.fulfilled_at}
+    assert all(card.fulfillment_line_ref for card in cards)
+
+    # Later events carry the whole order again: nothing is duplicated.
+    saleor.graphql(
+        "mutation($id: ID!) { orderUpdate(id: $id, input: {userEmail:"
+        ' "new@example.com"}) { errors { field code message } } }',
+        {"id": order["id"]},
+        token=token,
+    )
+    wait_for(
+        lambda: ShopOrder.objects.filter(
+            pk=copy.pk, user_email="new@example.com"
+        ).exists(),
+        what="ORDER_UPDATED reaching the app",
+    )
+    assert WarrantyCard.objects.filter(order_line=line).count() == 2

@@ -4,9 +4,9 @@ port's ``OrderFacts``. Ids stay Saleor's global ids (orders are UUIDs in 3.x).""
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Optional
+from typing import List, Optional
 
-from ...port import LineFacts, OrderFacts
+from ...port import LineFacts, OrderFacts, ShippedUnits
 
 ORDER_FIELDS = """
 fragment AftersalesOrder on Order {
@@ -20,7 +20,7 @@ fragment AftersalesOrder on Order {
     unitPrice { gross { amount } }
     variant { id product { id productType { id } } }
   }
-  fulfillments { status created lines { quantity orderLine { id } } }
+  fulfillments { status created lines { id quantity orderLine { id } } }
 }
 """
 
@@ -77,3 +77,20 @@ def order_facts(order: dict) -> OrderFacts:
         customer_ref=(order.get("user") or {}).get("id") or "",
         channel=order["channel"]["slug"],
     )
+
+
+def shipped_units(order: dict) -> List[ShippedUnits]:
+    """Units of the order that left in its fulfilled shipments, per shipment line
+    (one warranty card each)."""
+    return [
+        ShippedUnits(
+            host_id=line["id"],
+            order_line_ref=line["orderLine"]["id"],
+            quantity=line["quantity"],
+            shipped_at=_moment(fulfillment["created"]),
+        )
+        for fulfillment in order.get("fulfillments") or []
+        if fulfillment["status"] in SHIPPED
+        for line in fulfillment["lines"] or []
+        if line.get("orderLine")
+    ]

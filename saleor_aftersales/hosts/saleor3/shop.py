@@ -2,7 +2,7 @@
 app's token. Grows operation by operation; what it doesn't provide yet, the core
 can't ask of this host (the proxy raises AttributeError naming it)."""
 
-from typing import Any
+from typing import Any, Dict
 
 from django.conf import settings
 
@@ -14,3 +14,9 @@ def ref(key: Any) -> str:
 
 def shop_domain() -> str:
     return settings.APP_URL.split("://", 1)[-1]
+
+
+def plugin_configuration(plugin_id: str) -> Dict[str, object]:
+    """The app's settings for this shop (the defaults until the app's settings
+    page stores some)."""
+    return {}

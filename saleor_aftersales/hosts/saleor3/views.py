@@ -14,10 +14,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from ... import warranty
+from ...configuration import get_settings
 from ...models import ShopOrder
 from ...orders import save_order
 from . import client, signatures
-from .facts import order_facts
+from .facts import order_facts, shipped_units
 from .manifest import manifest
 from .models import SaleorShop
 
@@ -121,7 +123,12 @@ def webhooks(request):
             return _refused(400, "INVALID_PAYLOAD", "The order is incomplete.")
         if facts.status != ShopOrder.DRAFT:
             with transaction.atomic():
-                save_order(facts)
+                copy = save_order(facts)
+            # One card per unit shipped; units that have one are skipped, so
+            # every delivery may carry the whole order.
+            warranty.issue_cards_for_shipment(
+                copy, shipped_units(payload["order"]), get_settings()
+            )
         return JsonResponse({"success": True})
     if event == "AppDeleted":
         # Uninstalled: forget the token and keys; claims and cards stay.

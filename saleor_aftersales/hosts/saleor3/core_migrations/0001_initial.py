@@ -13,414 +13,1206 @@ class Migration(migrations.Migration):
 
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AftersalesRequest',
+            name="AftersalesRequest",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(choices=[('return', 'Return'), ('exchange', 'Exchange'), ('repair', 'Repair')], max_length=16)),
-                ('status', models.CharField(choices=[('requested', 'Requested'), ('needs_info', 'Needs information'), ('appealed', 'Appealed'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('cancelled', 'Cancelled'), ('received', 'Received'), ('quoted', 'Quoted'), ('in_repair', 'In repair'), ('resolved', 'Resolved'), ('closed', 'Closed')], db_index=True, default='requested', max_length=16)),
-                ('customer_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('user_email', models.EmailField(blank=True, default='', max_length=254)),
-                ('customer_note', models.TextField(blank=True, default='')),
-                ('assignee_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('reject_reason', models.CharField(blank=True, choices=[('outside_window', 'Outside the return window'), ('not_eligible', 'Not eligible'), ('final_sale', 'Final sale'), ('no_defect_found', 'No defect found'), ('other', 'Other')], default='', max_length=32)),
-                ('resolution', models.CharField(blank=True, choices=[('refund', 'Refund'), ('store_credit', 'Store credit'), ('replacement', 'Replacement'), ('repair', 'Repair')], default='', max_length=16)),
-                ('currency', models.CharField(max_length=3)),
-                ('under_warranty', models.BooleanField(default=False)),
-                ('warranty_note', models.TextField(blank=True, default='')),
-                ('received_condition', models.TextField(blank=True, default='')),
-                ('received_accessories', models.TextField(blank=True, default='')),
-                ('hand_back_method', models.CharField(blank=True, choices=[('pickup', 'Picked up at the desk'), ('shipment', 'Shipped back')], default='', max_length=16)),
-                ('hand_back_tracking_number', models.CharField(blank=True, default='', max_length=255)),
-                ('returnless', models.BooleanField(default=False)),
-                ('rating', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('rating_comment', models.TextField(blank=True, default='')),
-                ('idempotency_key', models.CharField(blank=True, default='', max_length=255)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('appealed_at', models.DateTimeField(blank=True, null=True)),
-                ('approved_at', models.DateTimeField(blank=True, null=True)),
-                ('received_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('closed_at', models.DateTimeField(blank=True, null=True)),
-                ('sla_response_due_at', models.DateTimeField(blank=True, null=True)),
-                ('sla_resolution_due_at', models.DateTimeField(blank=True, null=True)),
-                ('first_response_at', models.DateTimeField(blank=True, null=True)),
-                ('concluded_at', models.DateTimeField(blank=True, null=True)),
-                ('response_business_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('resolution_business_seconds', models.PositiveIntegerField(blank=True, null=True)),
-                ('sla_paused_at', models.DateTimeField(blank=True, null=True)),
-                ('sla_paused_seconds', models.PositiveIntegerField(default=0)),
-                ('response_breached_at', models.DateTimeField(blank=True, null=True)),
-                ('resolution_breached_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("return", "Return"),
+                            ("exchange", "Exchange"),
+                            ("repair", "Repair"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("requested", "Requested"),
+                            ("needs_info", "Needs information"),
+                            ("appealed", "Appealed"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("cancelled", "Cancelled"),
+                            ("received", "Received"),
+                            ("quoted", "Quoted"),
+                            ("in_repair", "In repair"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        db_index=True,
+                        default="requested",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "customer_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "user_email",
+                    models.EmailField(blank=True, default="", max_length=254),
+                ),
+                ("customer_note", models.TextField(blank=True, default="")),
+                (
+                    "assignee_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "reject_reason",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("outside_window", "Outside the return window"),
+                            ("not_eligible", "Not eligible"),
+                            ("final_sale", "Final sale"),
+                            ("no_defect_found", "No defect found"),
+                            ("other", "Other"),
+                        ],
+                        default="",
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "resolution",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("refund", "Refund"),
+                            ("store_credit", "Store credit"),
+                            ("replacement", "Replacement"),
+                            ("repair", "Repair"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3)),
+                ("under_warranty", models.BooleanField(default=False)),
+                ("warranty_note", models.TextField(blank=True, default="")),
+                ("received_condition", models.TextField(blank=True, default="")),
+                ("received_accessories", models.TextField(blank=True, default="")),
+                (
+                    "hand_back_method",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("pickup", "Picked up at the desk"),
+                            ("shipment", "Shipped back"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "hand_back_tracking_number",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                ("returnless", models.BooleanField(default=False)),
+                ("rating", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("rating_comment", models.TextField(blank=True, default="")),
+                (
+                    "idempotency_key",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("appealed_at", models.DateTimeField(blank=True, null=True)),
+                ("approved_at", models.DateTimeField(blank=True, null=True)),
+                ("received_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("closed_at", models.DateTimeField(blank=True, null=True)),
+                ("sla_response_due_at", models.DateTimeField(blank=True, null=True)),
+                ("sla_resolution_due_at", models.DateTimeField(blank=True, null=True)),
+                ("first_response_at", models.DateTimeField(blank=True, null=True)),
+                ("concluded_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "response_business_seconds",
+                    models.PositiveIntegerField(blank=True, null=True),
+                ),
+                (
+                    "resolution_business_seconds",
+                    models.PositiveIntegerField(blank=True, null=True),
+                ),
+                ("sla_paused_at", models.DateTimeField(blank=True, null=True)),
+                ("sla_paused_seconds", models.PositiveIntegerField(default=0)),
+                ("response_breached_at", models.DateTimeField(blank=True, null=True)),
+                ("resolution_breached_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ('-pk',),
+                "ordering": ("-pk",),
             },
         ),
         migrations.CreateModel(
-            name='ReturnPolicy',
+            name="ReturnPolicy",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_type_ref', models.CharField(max_length=128, unique=True)),
-                ('final_sale', models.BooleanField(default=False)),
-                ('return_window_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('changed_mind_window_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('exchange_window_days', models.PositiveIntegerField(blank=True, null=True)),
-                ('restocking_fee_percent', models.DecimalField(blank=True, decimal_places=2, max_digits=5, null=True)),
-                ('returnless_refund_below', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('shipping_refundable', models.BooleanField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("product_type_ref", models.CharField(max_length=128, unique=True)),
+                ("final_sale", models.BooleanField(default=False)),
+                (
+                    "return_window_days",
+                    models.PositiveIntegerField(blank=True, null=True),
+                ),
+                (
+                    "changed_mind_window_days",
+                    models.PositiveIntegerField(blank=True, null=True),
+                ),
+                (
+                    "exchange_window_days",
+                    models.PositiveIntegerField(blank=True, null=True),
+                ),
+                (
+                    "restocking_fee_percent",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=5, null=True
+                    ),
+                ),
+                (
+                    "returnless_refund_below",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True
+                    ),
+                ),
+                ("shipping_refundable", models.BooleanField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
         ),
         migrations.CreateModel(
-            name='WarrantyPolicy',
+            name="WarrantyPolicy",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('product_type_ref', models.CharField(max_length=128, unique=True)),
-                ('months', models.PositiveIntegerField()),
-                ('usage_limit', models.PositiveIntegerField(blank=True, null=True)),
-                ('usage_unit', models.CharField(blank=True, choices=[('km', 'Kilometres'), ('hours', 'Operating hours')], default='', max_length=8)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("product_type_ref", models.CharField(max_length=128, unique=True)),
+                ("months", models.PositiveIntegerField()),
+                ("usage_limit", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "usage_unit",
+                    models.CharField(
+                        blank=True,
+                        choices=[("km", "Kilometres"), ("hours", "Operating hours")],
+                        default="",
+                        max_length=8,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='WebhookDelivery',
+            name="WebhookDelivery",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_id', models.UUIDField(default=uuid.uuid4, editable=False)),
-                ('event_type', models.CharField(max_length=64)),
-                ('payload', models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('delivered', 'Delivered'), ('failed', 'Failed')], db_index=True, default='pending', max_length=16)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('next_attempt_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('last_response_code', models.PositiveIntegerField(blank=True, null=True)),
-                ('last_error', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('delivered_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("event_id", models.UUIDField(default=uuid.uuid4, editable=False)),
+                ("event_type", models.CharField(max_length=64)),
+                (
+                    "payload",
+                    models.JSONField(
+                        encoder=django.core.serializers.json.DjangoJSONEncoder
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("delivered", "Delivered"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                (
+                    "next_attempt_at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now
+                    ),
+                ),
+                (
+                    "last_response_code",
+                    models.PositiveIntegerField(blank=True, null=True),
+                ),
+                ("last_error", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("delivered_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.CreateModel(
-            name='WebhookSubscription',
+            name="WebhookSubscription",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=255)),
-                ('target_url', models.URLField(max_length=2048)),
-                ('secret', models.CharField(max_length=255)),
-                ('event_types', models.JSONField(blank=True, default=list)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=255)),
+                ("target_url", models.URLField(max_length=2048)),
+                ("secret", models.CharField(max_length=255)),
+                ("event_types", models.JSONField(blank=True, default=list)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.CreateModel(
-            name='AftersalesPhoto',
+            name="AftersalesPhoto",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=255, upload_to='aftersales/photos/')),
-                ('thumbnail', models.FileField(blank=True, max_length=255, upload_to='aftersales/photos/thumbnails/')),
-                ('content_type', models.CharField(max_length=32)),
-                ('size', models.PositiveIntegerField()),
-                ('actor_type', models.CharField(choices=[('staff', 'Staff'), ('app', 'App'), ('customer', 'Customer'), ('system', 'System')], max_length=16)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='saleor_aftersales.aftersalesrequest')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(max_length=255, upload_to="aftersales/photos/"),
+                ),
+                (
+                    "thumbnail",
+                    models.FileField(
+                        blank=True,
+                        max_length=255,
+                        upload_to="aftersales/photos/thumbnails/",
+                    ),
+                ),
+                ("content_type", models.CharField(max_length=32)),
+                ("size", models.PositiveIntegerField()),
+                (
+                    "actor_type",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Staff"),
+                            ("app", "App"),
+                            ("customer", "Customer"),
+                            ("system", "System"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="photos",
+                        to="saleor_aftersales.aftersalesrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.CreateModel(
-            name='AftersalesEvent',
+            name="AftersalesEvent",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_type', models.CharField(choices=[('staff', 'Staff'), ('app', 'App'), ('customer', 'Customer'), ('system', 'System')], max_length=16)),
-                ('user_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('app_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('message', models.TextField(blank=True, default='')),
-                ('parameters', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('type', models.CharField(choices=[('created', 'Created'), ('info_requested', 'Information requested'), ('info_provided', 'Information provided'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('appealed', 'Appealed'), ('cancelled', 'Cancelled'), ('received', 'Received'), ('refunded', 'Refunded'), ('refund_failed', 'Refund failed'), ('resolved', 'Resolved'), ('closed', 'Closed'), ('assigned', 'Assigned'), ('note_added', 'Note added'), ('exchange_fulfilled', 'Replacement sent'), ('sla_breached', 'Service level breached'), ('policy_overridden', 'Policy overridden'), ('quoted', 'Quoted'), ('quote_accepted', 'Quote accepted'), ('quote_declined', 'Quote declined'), ('repair_updated', 'Repair updated'), ('rated', 'Rated')], max_length=32)),
-                ('from_status', models.CharField(blank=True, default='', max_length=16)),
-                ('to_status', models.CharField(blank=True, default='', max_length=16)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='saleor_aftersales.aftersalesrequest')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "actor_type",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Staff"),
+                            ("app", "App"),
+                            ("customer", "Customer"),
+                            ("system", "System"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("user_ref", models.CharField(blank=True, default="", max_length=128)),
+                ("app_ref", models.CharField(blank=True, default="", max_length=128)),
+                ("message", models.TextField(blank=True, default="")),
+                (
+                    "parameters",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("info_requested", "Information requested"),
+                            ("info_provided", "Information provided"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("appealed", "Appealed"),
+                            ("cancelled", "Cancelled"),
+                            ("received", "Received"),
+                            ("refunded", "Refunded"),
+                            ("refund_failed", "Refund failed"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                            ("assigned", "Assigned"),
+                            ("note_added", "Note added"),
+                            ("exchange_fulfilled", "Replacement sent"),
+                            ("sla_breached", "Service level breached"),
+                            ("policy_overridden", "Policy overridden"),
+                            ("quoted", "Quoted"),
+                            ("quote_accepted", "Quote accepted"),
+                            ("quote_declined", "Quote declined"),
+                            ("repair_updated", "Repair updated"),
+                            ("rated", "Rated"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "from_status",
+                    models.CharField(blank=True, default="", max_length=16),
+                ),
+                ("to_status", models.CharField(blank=True, default="", max_length=16)),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="saleor_aftersales.aftersalesrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
-                'abstract': False,
+                "ordering": ("pk",),
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='InboundEvent',
+            name="InboundEvent",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(max_length=32)),
-                ('event_id', models.CharField(max_length=255)),
-                ('event_type', models.CharField(max_length=64)),
-                ('received_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('outcome', models.TextField(blank=True, default='')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("source", models.CharField(max_length=32)),
+                ("event_id", models.CharField(max_length=255)),
+                ("event_type", models.CharField(max_length=64)),
+                (
+                    "received_at",
+                    models.DateTimeField(default=django.utils.timezone.now),
+                ),
+                ("outcome", models.TextField(blank=True, default="")),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('source', 'event_id'), name='inbound_event_once')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("source", "event_id"), name="inbound_event_once"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RepairQuote',
+            name="RepairQuote",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('diagnosis', models.TextField(blank=True, default='')),
-                ('under_warranty', models.BooleanField(default=False)),
-                ('currency', models.CharField(max_length=3)),
-                ('total_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('accepted', models.BooleanField(null=True)),
-                ('responded_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('request', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='quote', to='saleor_aftersales.aftersalesrequest')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("diagnosis", models.TextField(blank=True, default="")),
+                ("under_warranty", models.BooleanField(default=False)),
+                ("currency", models.CharField(max_length=3)),
+                ("total_amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("accepted", models.BooleanField(null=True)),
+                ("responded_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "request",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quote",
+                        to="saleor_aftersales.aftersalesrequest",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='RepairQuoteLine',
+            name="RepairQuoteLine",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('part', 'Part'), ('labor', 'Labor')], max_length=8)),
-                ('description', models.CharField(max_length=255)),
-                ('quantity', models.PositiveIntegerField()),
-                ('unit_price_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('quote', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='saleor_aftersales.repairquote')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("part", "Part"), ("labor", "Labor")], max_length=8
+                    ),
+                ),
+                ("description", models.CharField(max_length=255)),
+                ("quantity", models.PositiveIntegerField()),
+                (
+                    "unit_price_amount",
+                    models.DecimalField(decimal_places=2, max_digits=12),
+                ),
+                (
+                    "quote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="saleor_aftersales.repairquote",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.CreateModel(
-            name='ShopOrder',
+            name="ShopOrder",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host_id', models.CharField(max_length=128, unique=True)),
-                ('number', models.CharField(max_length=64)),
-                ('status', models.CharField(blank=True, default='', max_length=32)),
-                ('user_email', models.CharField(blank=True, default='', max_length=254)),
-                ('customer_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('guest_token', models.CharField(blank=True, default='', max_length=64)),
-                ('channel', models.CharField(blank=True, default='', max_length=64)),
-                ('currency', models.CharField(max_length=3)),
-                ('total_gross_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('shipping_price_gross_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('placed_at', models.DateTimeField()),
-                ('copied_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('facts_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("host_id", models.CharField(max_length=128, unique=True)),
+                ("number", models.CharField(max_length=64)),
+                ("status", models.CharField(blank=True, default="", max_length=32)),
+                (
+                    "user_email",
+                    models.CharField(blank=True, default="", max_length=254),
+                ),
+                (
+                    "customer_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "guest_token",
+                    models.CharField(blank=True, default="", max_length=64),
+                ),
+                ("channel", models.CharField(blank=True, default="", max_length=64)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "total_gross_amount",
+                    models.DecimalField(decimal_places=2, max_digits=12),
+                ),
+                (
+                    "shipping_price_gross_amount",
+                    models.DecimalField(decimal_places=2, max_digits=12),
+                ),
+                ("placed_at", models.DateTimeField()),
+                ("copied_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("facts_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ('pk',),
-                'indexes': [models.Index(fields=['placed_at'], name='aftersales_shoporder_placed'), models.Index(fields=['user_email'], name='aftersales_shoporder_email'), models.Index(fields=['number'], name='aftersales_shoporder_number')],
+                "ordering": ("pk",),
+                "indexes": [
+                    models.Index(
+                        fields=["placed_at"], name="aftersales_shoporder_placed"
+                    ),
+                    models.Index(
+                        fields=["user_email"], name="aftersales_shoporder_email"
+                    ),
+                    models.Index(fields=["number"], name="aftersales_shoporder_number"),
+                ],
             },
         ),
         migrations.AddField(
-            model_name='repairquote',
-            name='order',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='saleor_aftersales.shoporder'),
+            model_name="repairquote",
+            name="order",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="saleor_aftersales.shoporder",
+            ),
         ),
         migrations.AddField(
-            model_name='aftersalesrequest',
-            name='order',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='aftersales_requests', to='saleor_aftersales.shoporder'),
+            model_name="aftersalesrequest",
+            name="order",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="aftersales_requests",
+                to="saleor_aftersales.shoporder",
+            ),
         ),
         migrations.AddField(
-            model_name='aftersalesrequest',
-            name='replacement_order',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='saleor_aftersales.shoporder'),
+            model_name="aftersalesrequest",
+            name="replacement_order",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="saleor_aftersales.shoporder",
+            ),
         ),
         migrations.CreateModel(
-            name='ShopOrderLine',
+            name="ShopOrderLine",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('host_id', models.CharField(max_length=128, unique=True)),
-                ('variant_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('product_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('product_type_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('product_name', models.CharField(max_length=386)),
-                ('variant_name', models.CharField(blank=True, default='', max_length=255)),
-                ('sku', models.CharField(blank=True, default='', max_length=255)),
-                ('currency', models.CharField(max_length=3)),
-                ('unit_price_gross_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('quantity', models.PositiveIntegerField()),
-                ('quantity_fulfilled', models.PositiveIntegerField(default=0)),
-                ('fulfilled_at', models.DateTimeField(blank=True, null=True)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='saleor_aftersales.shoporder')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("host_id", models.CharField(max_length=128, unique=True)),
+                (
+                    "variant_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "product_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "product_type_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                ("product_name", models.CharField(max_length=386)),
+                (
+                    "variant_name",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                ("sku", models.CharField(blank=True, default="", max_length=255)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "unit_price_gross_amount",
+                    models.DecimalField(decimal_places=2, max_digits=12),
+                ),
+                ("quantity", models.PositiveIntegerField()),
+                ("quantity_fulfilled", models.PositiveIntegerField(default=0)),
+                ("fulfilled_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="saleor_aftersales.shoporder",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.CreateModel(
-            name='WarrantyCard',
+            name="WarrantyCard",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=16, unique=True)),
-                ('fulfillment_line_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('unit_index', models.PositiveSmallIntegerField()),
-                ('variant_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('product_name', models.CharField(max_length=386)),
-                ('variant_name', models.CharField(blank=True, default='', max_length=255)),
-                ('variant_sku', models.CharField(blank=True, default='', max_length=255)),
-                ('serial_number', models.CharField(blank=True, db_index=True, default='', max_length=64)),
-                ('starts_at', models.DateTimeField()),
-                ('ends_at', models.DateTimeField()),
-                ('usage_limit', models.PositiveIntegerField(blank=True, null=True)),
-                ('usage_unit', models.CharField(blank=True, choices=[('km', 'Kilometres'), ('hours', 'Operating hours')], default='', max_length=8)),
-                ('voided_at', models.DateTimeField(blank=True, null=True)),
-                ('void_reason', models.TextField(blank=True, default='')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('order', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='warranty_cards', to='saleor_aftersales.shoporder')),
-                ('order_line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='warranty_cards', to='saleor_aftersales.shoporderline')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("code", models.CharField(max_length=16, unique=True)),
+                (
+                    "fulfillment_line_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                ("unit_index", models.PositiveSmallIntegerField()),
+                (
+                    "variant_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                ("product_name", models.CharField(max_length=386)),
+                (
+                    "variant_name",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                (
+                    "variant_sku",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                (
+                    "serial_number",
+                    models.CharField(
+                        blank=True, db_index=True, default="", max_length=64
+                    ),
+                ),
+                ("starts_at", models.DateTimeField()),
+                ("ends_at", models.DateTimeField()),
+                ("usage_limit", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "usage_unit",
+                    models.CharField(
+                        blank=True,
+                        choices=[("km", "Kilometres"), ("hours", "Operating hours")],
+                        default="",
+                        max_length=8,
+                    ),
+                ),
+                ("voided_at", models.DateTimeField(blank=True, null=True)),
+                ("void_reason", models.TextField(blank=True, default="")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "order",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="warranty_cards",
+                        to="saleor_aftersales.shoporder",
+                    ),
+                ),
+                (
+                    "order_line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="warranty_cards",
+                        to="saleor_aftersales.shoporderline",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.AddField(
-            model_name='aftersalesrequest',
-            name='warranty_card',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='requests', to='saleor_aftersales.warrantycard'),
+            model_name="aftersalesrequest",
+            name="warranty_card",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="requests",
+                to="saleor_aftersales.warrantycard",
+            ),
         ),
         migrations.CreateModel(
-            name='WarrantyCardEvent',
+            name="WarrantyCardEvent",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('actor_type', models.CharField(choices=[('staff', 'Staff'), ('app', 'App'), ('customer', 'Customer'), ('system', 'System')], max_length=16)),
-                ('user_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('app_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('message', models.TextField(blank=True, default='')),
-                ('parameters', models.JSONField(blank=True, default=dict, encoder=django.core.serializers.json.DjangoJSONEncoder)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, editable=False)),
-                ('type', models.CharField(choices=[('extended', 'Extended'), ('voided', 'Voided'), ('serial_number_recorded', 'Serial number recorded')], max_length=32)),
-                ('card', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='saleor_aftersales.warrantycard')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "actor_type",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Staff"),
+                            ("app", "App"),
+                            ("customer", "Customer"),
+                            ("system", "System"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("user_ref", models.CharField(blank=True, default="", max_length=128)),
+                ("app_ref", models.CharField(blank=True, default="", max_length=128)),
+                ("message", models.TextField(blank=True, default="")),
+                (
+                    "parameters",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=django.core.serializers.json.DjangoJSONEncoder,
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, editable=False
+                    ),
+                ),
+                (
+                    "type",
+                    models.CharField(
+                        choices=[
+                            ("extended", "Extended"),
+                            ("voided", "Voided"),
+                            ("serial_number_recorded", "Serial number recorded"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                (
+                    "card",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="saleor_aftersales.warrantycard",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
-                'abstract': False,
+                "ordering": ("pk",),
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='WebhookAttempt',
+            name="WebhookAttempt",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('attempted_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('response_code', models.PositiveIntegerField(blank=True, null=True)),
-                ('error', models.TextField(blank=True, default='')),
-                ('duration_ms', models.PositiveIntegerField(default=0)),
-                ('delivery', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attempt_log', to='saleor_aftersales.webhookdelivery')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "attempted_at",
+                    models.DateTimeField(default=django.utils.timezone.now),
+                ),
+                ("response_code", models.PositiveIntegerField(blank=True, null=True)),
+                ("error", models.TextField(blank=True, default="")),
+                ("duration_ms", models.PositiveIntegerField(default=0)),
+                (
+                    "delivery",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attempt_log",
+                        to="saleor_aftersales.webhookdelivery",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
+                "ordering": ("pk",),
             },
         ),
         migrations.AddField(
-            model_name='webhookdelivery',
-            name='subscription',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='deliveries', to='saleor_aftersales.webhooksubscription'),
+            model_name="webhookdelivery",
+            name="subscription",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="deliveries",
+                to="saleor_aftersales.webhooksubscription",
+            ),
         ),
         migrations.CreateModel(
-            name='AftersalesRefund',
+            name="AftersalesRefund",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('payment_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('method', models.CharField(choices=[('refund', 'Refund to the original payment'), ('store_credit', 'Store credit')], default='refund', max_length=16)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('success', 'Success'), ('failed', 'Failed')], default='pending', max_length=16)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('currency', models.CharField(max_length=3)),
-                ('goods_amount', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12)),
-                ('shipping_amount', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12)),
-                ('restocking_fee_amount', models.DecimalField(decimal_places=2, default=Decimal('0'), max_digits=12)),
-                ('line_quantities', models.JSONField(default=dict)),
-                ('idempotency_key', models.CharField(max_length=255, unique=True)),
-                ('gateway_reference', models.CharField(blank=True, default='', max_length=255)),
-                ('transaction_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('gift_card_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('credit_amount', models.DecimalField(blank=True, decimal_places=2, max_digits=12, null=True)),
-                ('error', models.TextField(blank=True, default='')),
-                ('created_by_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('actor_type', models.CharField(choices=[('staff', 'Staff'), ('app', 'App'), ('customer', 'Customer'), ('system', 'System')], default='staff', max_length=16)),
-                ('created_by_app_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('first_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('lease_until', models.DateTimeField(blank=True, null=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='refunds', to='saleor_aftersales.aftersalesrequest')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                (
+                    "payment_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        choices=[
+                            ("refund", "Refund to the original payment"),
+                            ("store_credit", "Store credit"),
+                        ],
+                        default="refund",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("success", "Success"),
+                            ("failed", "Failed"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=12)),
+                ("currency", models.CharField(max_length=3)),
+                (
+                    "goods_amount",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=12
+                    ),
+                ),
+                (
+                    "shipping_amount",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=12
+                    ),
+                ),
+                (
+                    "restocking_fee_amount",
+                    models.DecimalField(
+                        decimal_places=2, default=Decimal("0"), max_digits=12
+                    ),
+                ),
+                ("line_quantities", models.JSONField(default=dict)),
+                ("idempotency_key", models.CharField(max_length=255, unique=True)),
+                (
+                    "gateway_reference",
+                    models.CharField(blank=True, default="", max_length=255),
+                ),
+                (
+                    "transaction_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "gift_card_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "credit_amount",
+                    models.DecimalField(
+                        blank=True, decimal_places=2, max_digits=12, null=True
+                    ),
+                ),
+                ("error", models.TextField(blank=True, default="")),
+                (
+                    "created_by_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "actor_type",
+                    models.CharField(
+                        choices=[
+                            ("staff", "Staff"),
+                            ("app", "App"),
+                            ("customer", "Customer"),
+                            ("system", "System"),
+                        ],
+                        default="staff",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "created_by_app_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("first_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("lease_until", models.DateTimeField(blank=True, null=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="refunds",
+                        to="saleor_aftersales.aftersalesrequest",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
-                'indexes': [models.Index(condition=models.Q(('status', 'success')), fields=['completed_at'], name='aftersales_refund_completed')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('amount__gt', 0)), name='aftersales_refund_gt_0'), models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('request',), name='aftersales_refund_one_pending_per_request'), models.UniqueConstraint(condition=models.Q(('status', 'pending'), models.Q(('payment_ref', ''), _negated=True)), fields=('payment_ref',), name='aftersales_refund_one_pending_per_payment')],
+                "ordering": ("pk",),
+                "indexes": [
+                    models.Index(
+                        condition=models.Q(("status", "success")),
+                        fields=["completed_at"],
+                        name="aftersales_refund_completed",
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("amount__gt", 0)),
+                        name="aftersales_refund_gt_0",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("status", "pending")),
+                        fields=("request",),
+                        name="aftersales_refund_one_pending_per_request",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("status", "pending"),
+                            models.Q(("payment_ref", ""), _negated=True),
+                        ),
+                        fields=("payment_ref",),
+                        name="aftersales_refund_one_pending_per_payment",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AftersalesLine',
+            name="AftersalesLine",
             fields=[
-                ('id', models.AutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity_requested', models.PositiveIntegerField()),
-                ('quantity_approved', models.PositiveIntegerField(default=0)),
-                ('quantity_received', models.PositiveIntegerField(default=0)),
-                ('quantity_restocked', models.PositiveIntegerField(default=0)),
-                ('quantity_missing', models.PositiveIntegerField(default=0)),
-                ('quantity_refunded', models.PositiveIntegerField(default=0)),
-                ('reason', models.CharField(choices=[('defective', 'Defective'), ('damaged_in_transit', 'Damaged in transit'), ('wrong_item', 'Wrong item'), ('not_as_described', 'Not as described'), ('size_or_fit', 'Size or fit'), ('changed_mind', 'Changed mind'), ('missing_parts', 'Missing parts'), ('other', 'Other')], max_length=32)),
-                ('comment', models.TextField(blank=True, default='')),
-                ('replacement_variant_ref', models.CharField(blank=True, default='', max_length=128)),
-                ('serial_number', models.CharField(blank=True, db_index=True, default='', max_length=64)),
-                ('meter_reading', models.PositiveIntegerField(blank=True, null=True)),
-                ('disposition', models.CharField(blank=True, choices=[('restock', 'Restock'), ('damaged', 'Damaged'), ('missing', 'Missing')], default='', max_length=16)),
-                ('policy_exception', models.CharField(blank=True, default='', max_length=32)),
-                ('unit_price_gross_amount', models.DecimalField(decimal_places=2, max_digits=12)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='saleor_aftersales.aftersalesrequest')),
-                ('order_line', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='saleor_aftersales.shoporderline')),
+                (
+                    "id",
+                    models.AutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("quantity_requested", models.PositiveIntegerField()),
+                ("quantity_approved", models.PositiveIntegerField(default=0)),
+                ("quantity_received", models.PositiveIntegerField(default=0)),
+                ("quantity_restocked", models.PositiveIntegerField(default=0)),
+                ("quantity_missing", models.PositiveIntegerField(default=0)),
+                ("quantity_refunded", models.PositiveIntegerField(default=0)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("defective", "Defective"),
+                            ("damaged_in_transit", "Damaged in transit"),
+                            ("wrong_item", "Wrong item"),
+                            ("not_as_described", "Not as described"),
+                            ("size_or_fit", "Size or fit"),
+                            ("changed_mind", "Changed mind"),
+                            ("missing_parts", "Missing parts"),
+                            ("other", "Other"),
+                        ],
+                        max_length=32,
+                    ),
+                ),
+                ("comment", models.TextField(blank=True, default="")),
+                (
+                    "replacement_variant_ref",
+                    models.CharField(blank=True, default="", max_length=128),
+                ),
+                (
+                    "serial_number",
+                    models.CharField(
+                        blank=True, db_index=True, default="", max_length=64
+                    ),
+                ),
+                ("meter_reading", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "disposition",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("restock", "Restock"),
+                            ("damaged", "Damaged"),
+                            ("missing", "Missing"),
+                        ],
+                        default="",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "policy_exception",
+                    models.CharField(blank=True, default="", max_length=32),
+                ),
+                (
+                    "unit_price_gross_amount",
+                    models.DecimalField(decimal_places=2, max_digits=12),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="saleor_aftersales.aftersalesrequest",
+                    ),
+                ),
+                (
+                    "order_line",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="saleor_aftersales.shoporderline",
+                    ),
+                ),
             ],
             options={
-                'ordering': ('pk',),
-                'indexes': [models.Index(fields=['created_at', 'reason', 'quantity_requested'], name='aftersales_line_by_time')],
-                'constraints': [models.UniqueConstraint(fields=('request', 'order_line'), name='aftersales_line_unique'), models.CheckConstraint(condition=models.Q(('quantity_approved__lte', models.F('quantity_requested'))), name='aftersales_line_approved_lte_requested'), models.CheckConstraint(condition=models.Q(('quantity_received__lte', django.db.models.expressions.CombinedExpression(models.F('quantity_approved'), '-', models.F('quantity_missing')))), name='aftersales_line_received_lte_approved'), models.CheckConstraint(condition=models.Q(('quantity_restocked__lte', models.F('quantity_received'))), name='aftersales_line_restocked_lte_received'), models.CheckConstraint(condition=models.Q(('quantity_refunded__lte', models.F('quantity_approved'))), name='aftersales_line_refunded_lte_approved')],
+                "ordering": ("pk",),
+                "indexes": [
+                    models.Index(
+                        fields=["created_at", "reason", "quantity_requested"],
+                        name="aftersales_line_by_time",
+                    )
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("request", "order_line"), name="aftersales_line_unique"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("quantity_approved__lte", models.F("quantity_requested"))
+                        ),
+                        name="aftersales_line_approved_lte_requested",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            (
+                                "quantity_received__lte",
+                                django.db.models.expressions.CombinedExpression(
+                                    models.F("quantity_approved"),
+                                    "-",
+                                    models.F("quantity_missing"),
+                                ),
+                            )
+                        ),
+                        name="aftersales_line_received_lte_approved",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("quantity_restocked__lte", models.F("quantity_received"))
+                        ),
+                        name="aftersales_line_restocked_lte_received",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("quantity_refunded__lte", models.F("quantity_approved"))
+                        ),
+                        name="aftersales_line_refunded_lte_approved",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='warrantycard',
-            constraint=models.UniqueConstraint(condition=models.Q(('fulfillment_line_ref', ''), _negated=True), fields=('fulfillment_line_ref', 'unit_index'), name='warranty_card_one_per_unit'),
+            model_name="warrantycard",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("fulfillment_line_ref", ""), _negated=True),
+                fields=("fulfillment_line_ref", "unit_index"),
+                name="warranty_card_one_per_unit",
+            ),
         ),
         migrations.AddIndex(
-            model_name='aftersalesrequest',
-            index=models.Index(fields=['user_email'], name='saleor_afte_user_em_eaf885_idx'),
+            model_name="aftersalesrequest",
+            index=models.Index(
+                fields=["user_email"], name="saleor_afte_user_em_eaf885_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='aftersalesrequest',
-            index=models.Index(fields=['customer_ref'], name='aftersales_request_customer'),
+            model_name="aftersalesrequest",
+            index=models.Index(
+                fields=["customer_ref"], name="aftersales_request_customer"
+            ),
         ),
         migrations.AddIndex(
-            model_name='aftersalesrequest',
-            index=models.Index(condition=models.Q(('status__in', ('rejected', 'cancelled', 'resolved', 'closed')), _negated=True), fields=['sla_resolution_due_at', 'id'], name='aftersales_open_resolution_due'),
+            model_name="aftersalesrequest",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ("rejected", "cancelled", "resolved", "closed")),
+                    _negated=True,
+                ),
+                fields=["sla_resolution_due_at", "id"],
+                name="aftersales_open_resolution_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='aftersalesrequest',
-            index=models.Index(condition=models.Q(('status__in', ('rejected', 'cancelled', 'resolved', 'closed')), _negated=True), fields=['sla_response_due_at', 'id'], name='aftersales_open_response_due'),
+            model_name="aftersalesrequest",
+            index=models.Index(
+                condition=models.Q(
+                    ("status__in", ("rejected", "cancelled", "resolved", "closed")),
+                    _negated=True,
+                ),
+                fields=["sla_response_due_at", "id"],
+                name="aftersales_open_response_due",
+            ),
         ),
         migrations.AddIndex(
-            model_name='aftersalesrequest',
-            index=models.Index(fields=['created_at', 'response_business_seconds', 'resolution_business_seconds'], name='aftersales_request_durations'),
+            model_name="aftersalesrequest",
+            index=models.Index(
+                fields=[
+                    "created_at",
+                    "response_business_seconds",
+                    "resolution_business_seconds",
+                ],
+                name="aftersales_request_durations",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='aftersalesrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('idempotency_key', ''), _negated=True), fields=('order', 'idempotency_key'), name='aftersales_request_unique_idempotency_key'),
+            model_name="aftersalesrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("idempotency_key", ""), _negated=True),
+                fields=("order", "idempotency_key"),
+                name="aftersales_request_unique_idempotency_key",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='webhookdelivery',
-            constraint=models.UniqueConstraint(fields=('event_id', 'subscription'), name='webhook_delivery_unique'),
+            model_name="webhookdelivery",
+            constraint=models.UniqueConstraint(
+                fields=("event_id", "subscription"), name="webhook_delivery_unique"
+            ),
         ),
     ]

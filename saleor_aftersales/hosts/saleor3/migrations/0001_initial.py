@@ -8,20 +8,30 @@ class Migration(migrations.Migration):
 
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='SaleorShop',
+            name="SaleorShop",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('api_url', models.URLField(max_length=500, unique=True)),
-                ('app_id', models.CharField(max_length=64)),
-                ('token', models.CharField(max_length=255)),
-                ('jwks', models.JSONField(blank=True, default=dict)),
-                ('jwks_fetched_at', models.DateTimeField(blank=True, null=True)),
-                ('installed_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True,
+                        primary_key=True,
+                        serialize=False,
+                        verbose_name="ID",
+                    ),
+                ),
+                ("api_url", models.URLField(max_length=500, unique=True)),
+                ("app_id", models.CharField(max_length=64)),
+                ("token", models.CharField(max_length=255)),
+                ("jwks", models.JSONField(blank=True, default=dict)),
+                ("jwks_fetched_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "installed_at",
+                    models.DateTimeField(default=django.utils.timezone.now),
+                ),
             ],
         ),
     ]
