@@ -175,3 +175,92 @@ def test_signed_but_stale_or_future_events_change_nothing(saleor, app_url):
             expected,
         ), issued
     assert SaleorShop.objects.filter(pk=shop.pk).exists()
+
+
+def saleor_key(saleor):
+    return serialization.load_pem_private_key(
+        saleor.env["RSA_PRIVATE_KEY"].encode(), password=None
+    )
+
+
+def post_signed(saleor, app_url, shop, body: bytes):
+    return requests.post(
+        f"{app_url}/api/webhooks",
+        data=body,
+        headers={
+            "Saleor-Api-Url": saleor.url,
+            "Saleor-Signature": sign(
+                body, saleor_key(saleor), shop.jwks["keys"][0]["kid"]
+            ),
+        },
+    )
+
+
+def test_hostile_webhook_bodies_get_clear_errors_and_change_nothing(saleor, app_url):
+    """Signed with the shop's key, so only the body's content is wrong."""
+    from datetime import datetime, timezone as tz
+
+    from saleor_aftersales.models import ShopOrder
+
+    shop = install(saleor, app_url)
+    now = datetime.now(tz.utc).isoformat()
+    bodies = {
+        b"not json": "INVALID_PAYLOAD",
+        b"[1, 2, 3]": "INVALID_PAYLOAD",
+        json.dumps({"__typename": "OrderUpdated"}).encode(): "INVALID_PAYLOAD",
+        json.dumps(
+            {"__typename": "OrderUpdated", "issuedAt": "yesterday"}
+        ).encode(): "INVALID_PAYLOAD",
+        json.dumps(
+            {"__typename": "OrderUpdated", "issuedAt": "2026-12-01T10:00:00"}
+        ).encode(): "INVALID_PAYLOAD",
+        json.dumps(
+            {"__typename": "OrderUpdated", "issuedAt": now, "order": None}
+        ).encode(): "INVALID_PAYLOAD",
+        json.dumps(
+            {"__typename": "OrderUpdated", "issuedAt": now, "order": {"id": "x"}}
+        ).encode(): "INVALID_PAYLOAD",
+        json.dumps(
+            {"__typename": "CheckoutCreated", "issuedAt": now}
+        ).encode(): "UNKNOWN_EVENT",
+    }
+    for body, code in bodies.items():
+        response = post_signed(saleor, app_url, shop, body)
+        assert (response.status_code, response.json()["error"]["code"]) == (
+            400,
+            code,
+        ), body
+    assert not ShopOrder.objects.exists()
+    assert SaleorShop.objects.filter(pk=shop.pk).exists()
+    # Signatures that are not JWS at all.
+    for signature in ("", "..", "a.b.c", "!!!..!!!", "e30..AAAA", "x" * 10000):
+        response = requests.post(
+            f"{app_url}/api/webhooks",
+            data=b"{}",
+            headers={"Saleor-Api-Url": saleor.url, "Saleor-Signature": signature},
+        )
+        assert (response.status_code, response.json()["error"]["code"]) == (
+            401,
+            "INVALID_SIGNATURE",
+        ), signature
+
+
+def test_hostile_registrations_are_refused(saleor, app_url):
+    for body in (
+        b"not json",
+        b"[]",
+        b'{"auth_token": 5}',
+        b'{"auth_token": ""}',
+        json.dumps({"auth_token": "x" * 300}).encode(),
+    ):
+        response = requests.post(
+            f"{app_url}/api/register",
+            data=body,
+            headers={"Saleor-Api-Url": saleor.url, "Content-Type": "application/json"},
+        )
+        assert (response.status_code, response.json()["error"]["code"]) == (
+            400,
+            "INVALID_TOKEN",
+        ), body
+    assert requests.get(f"{app_url}/api/register").status_code == 405
+    assert not SaleorShop.objects.exists()

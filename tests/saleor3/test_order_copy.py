@@ -66,3 +66,33 @@ def test_saleors_order_events_fill_and_update_the_copy(saleor, installed, goods)
         what="ORDER_UPDATED reaching the app",
     )
     assert WarrantyCard.objects.filter(order_line=line).count() == 2
+
+
+def test_an_order_the_webhooks_never_brought_is_read_from_saleor(
+    saleor, app_url, goods, transactional_db
+):
+    """Placed and paid before the app was installed: no event reached it, and a
+    claim naming that order finds it in Saleor, read with the app's token."""
+    from saleor_aftersales.hosts.saleor3 import shop as saleor_shop
+    from saleor_aftersales.orders import save_order
+
+    from .conftest import install, uninstall_earlier
+
+    uninstall_earlier(saleor)
+    token = saleor.staff_token
+    order = shop.place_order(saleor, token, goods, "early@example.com", 1)
+    shop.mark_paid(saleor, token, order["id"])
+    install(saleor, app_url)
+    assert not ShopOrder.objects.filter(host_id=order["id"]).exists()
+    facts = saleor_shop.fetch_order_facts(order["id"])
+    assert facts.host_id == order["id"] and facts.as_of is not None
+    assert [line.host_id for line in facts.lines] == [order["lines"][0]["id"]]
+    copy = save_order(facts)
+    assert copy.user_email == "early@example.com"
+    # A stranger's id: none such.
+    assert (
+        saleor_shop.fetch_order_facts(
+            "T3JkZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
+        )
+        is None
+    )
