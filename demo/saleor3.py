@@ -215,20 +215,34 @@ class Saleor:
             raise RuntimeError(done.stderr[-3000:])
         return done.stdout
 
-    def create_staff(self, email: str, password: str) -> None:
-        """A staff member with every permission, in a full-access group (Saleor 3
-        checks channel access by group, superuser or not)."""
+    def create_staff(self, email: str, password: str, permissions=None) -> None:
+        """A staff member in a group with access to every channel (Saleor 3
+        checks channel access by group): every permission, or only
+        ``permissions`` (codenames such as "manage_products")."""
+        chosen = (
+            "Permission.objects.all()"
+            if permissions is None
+            else f"Permission.objects.filter(codename__in={list(permissions)!r})"
+        )
         self.manage(
             "from saleor.account.models import Group, User\n"
             "from saleor.permission.models import Permission\n"
-            "group, _ = Group.objects.get_or_create(name='Full Access',"
-            " defaults={'restricted_access_to_channels': False})\n"
-            "group.permissions.set(Permission.objects.all())\n"
-            f"user = User(email={email!r}, is_staff=True, is_superuser=True,"
-            " is_active=True)\n"
+            f"group = Group.objects.create(name='Staff ' + {email!r},"
+            " restricted_access_to_channels=False)\n"
+            f"group.permissions.set({chosen})\n"
+            f"user = User(email={email!r}, is_staff=True,"
+            f" is_superuser={permissions is None}, is_active=True)\n"
             f"user.set_password({password!r})\n"
             "user.save()\n"
             "user.groups.add(group)\n"
+        )
+
+    def create_customer(self, email: str, password: str) -> None:
+        self.manage(
+            "from saleor.account.models import User\n"
+            f"user = User(email={email!r}, is_active=True)\n"
+            f"user.set_password({password!r})\n"
+            "user.save()\n"
         )
 
     def token(self, email: str, password: str) -> str:

@@ -34,6 +34,15 @@ def _key(shop: SaleorShop, key_id: str):
     return None
 
 
+def signing_key(shop: SaleorShop, key_id: str):
+    """The shop's public key ``key_id``, fetching the keys again (at most once a
+    minute) when the cache doesn't have it; None if the shop has no such key."""
+    key = _key(shop, key_id)
+    if key is None and refresh_keys(shop):
+        key = _key(shop, key_id)
+    return key
+
+
 def refresh_keys(shop: SaleorShop, *, force: bool = False) -> bool:
     """Fetch the shop's JWKS again, unless it was fetched within the minute."""
     now = timezone.now()
@@ -67,9 +76,7 @@ def verify(shop: SaleorShop, body: bytes, signature: str) -> None:
         or not isinstance(header.get("kid"), str)
     ):
         raise BadSignature("unexpected JWS header")
-    key = _key(shop, header["kid"])
-    if key is None and refresh_keys(shop):
-        key = _key(shop, header["kid"])
+    key = signing_key(shop, header["kid"])
     if key is None:
         raise BadSignature("unknown key")
     try:
