@@ -26,3 +26,41 @@ class SaleorShop(models.Model):
     def jwks_url(self) -> str:
         base = self.api_url.split("/graphql", 1)[0].rstrip("/")
         return f"{base}/.well-known/jwks.json"
+
+
+class SaleorCall(models.Model):
+    """A change the app owes Saleor (a timeline note, a return, a refund request):
+    written in the same transaction as the claim's step that caused it, then made
+    over HTTP. A call interrupted after Saleor acted is found there again by its
+    reference, never made twice."""
+
+    PENDING, DONE, FAILED = "pending", "done", "failed"
+    STATUSES = [(PENDING, "pending"), (DONE, "done"), (FAILED, "failed")]
+    NOTE = "note"
+    KINDS = [(NOTE, "timeline note")]
+
+    shop = models.ForeignKey(SaleorShop, on_delete=models.CASCADE, related_name="calls")
+    kind = models.CharField(max_length=32, choices=KINDS)
+    order_ref = models.CharField(max_length=128)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=16, choices=STATUSES, default=PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    # While an attempt runs, no other takes the call (a dead worker's lease ends).
+    lease_until = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="saleor_call_pending",
+                condition=models.Q(status="pending"),
+            )
+        ]
+
+    @property
+    def reference(self) -> str:
+        """What marks Saleor's record of this call, to find it again."""
+        return f"[aftersales #{self.pk}]"

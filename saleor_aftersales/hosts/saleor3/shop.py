@@ -10,9 +10,10 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from ...port import OrderFacts
-from . import client
+from . import calls, client
 from .facts import ORDER_FIELDS, order_facts
-from .models import SaleorShop
+from .identity import Viewer
+from .models import SaleorCall, SaleorShop
 
 ORDER_QUERY = (
     ORDER_FIELDS
@@ -60,3 +61,39 @@ def plugin_configuration(plugin_id: str) -> Dict[str, object]:
     """The app's settings for this shop (the defaults until the app's settings
     page stores some)."""
     return {}
+
+
+# Identity: who acted, as the core records them (Saleor's global ids).
+
+
+def user_ref(user: Optional[Viewer]) -> str:
+    return user.user_ref if user is not None else ""
+
+
+def app_ref(app: Any) -> str:
+    return getattr(app, "app_ref", "") if app is not None else ""
+
+
+def user_by_ref(reference: str) -> Optional[Viewer]:
+    """The account by its reference, as far as the app knows it offline."""
+    return Viewer(user_ref=reference, email="", is_staff=False) if reference else None
+
+
+def app_by_ref(reference: str) -> Any:
+    return None
+
+
+# Orders: Saleor's timeline, and what it hears on its own.
+
+
+def order_timeline_note(
+    order_ref: str, user: Optional[Viewer], message: str, customer_ref: str = ""
+) -> None:
+    """A note in Saleor's order history (``orderNoteAdd`` with the app's token),
+    owed in the step's transaction and made once after it commits."""
+    calls.owe(current_shop(), SaleorCall.NOTE, order_ref, {"message": message})
+
+
+def order_changed(order_ref: str) -> None:
+    """Nothing to do: Saleor sends its own events for what the app's mutations
+    change."""

@@ -1,0 +1,116 @@
+"""Changes the app owes Saleor, exactly once across HTTP: the ``SaleorCall`` row
+is written in the caller's transaction (the claim's step); after commit it is
+made, and an attempt that finds Saleor already did it (an earlier attempt died
+between Saleor's answer and our write) records that instead of doing it again.
+``deliver_due`` is the sweeper for calls whose attempt never ran."""
+
+import logging
+from datetime import timedelta
+from typing import List
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from . import client
+from .models import SaleorCall, SaleorShop
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=90)  # longer than an attempt's two Saleor calls
+
+NOTE_ADD = """
+mutation AftersalesNote($id: ID!, $message: String!) {
+  orderNoteAdd(order: $id, input: {message: $message}) { errors { field code message } }
+}
+"""
+NOTES = """
+query AftersalesNotes($id: ID!) { order(id: $id) { events { type message } } }
+"""
+
+
+def owe(shop: SaleorShop, kind: str, order_ref: str, payload: dict) -> SaleorCall:
+    call = SaleorCall.objects.create(
+        shop=shop, kind=kind, order_ref=order_ref, payload=payload
+    )
+    transaction.on_commit(lambda: deliver(call.pk))
+    return call
+
+
+def _note_text(call: SaleorCall) -> str:
+    return f"{call.payload['message']} {call.reference}"
+
+
+def _note_exists(call: SaleorCall) -> bool:
+    data = client.graphql(
+        call.shop.api_url, call.shop.token, NOTES, {"id": call.order_ref}
+    )
+    events = (data.get("order") or {}).get("events") or []
+    text = _note_text(call)
+    return any(event.get("message") == text for event in events)
+
+
+def _add_note(call: SaleorCall) -> None:
+    data = client.graphql(
+        call.shop.api_url,
+        call.shop.token,
+        NOTE_ADD,
+        {"id": call.order_ref, "message": _note_text(call)},
+    )
+    errors = (data.get("orderNoteAdd") or {}).get("errors")
+    if errors:
+        raise client.SaleorError(f"Saleor refused the note: {errors}")
+
+
+def _take(call_pk: int):
+    """The call, leased to this attempt, with the attempt counted and committed
+    before Saleor is asked anything; None if done or another attempt holds it."""
+    now = timezone.now()
+    with transaction.atomic():
+        call = (
+            SaleorCall.objects.select_for_update(skip_locked=True)
+            .select_related("shop")
+            .filter(pk=call_pk, status=SaleorCall.PENDING)
+            .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+            .first()
+        )
+        if call is None:
+            return None
+        call.attempts += 1
+        call.lease_until = now + LEASE
+        call.save(update_fields=["attempts", "lease_until"])
+    return call
+
+
+def deliver(call_pk: int) -> str:
+    """Make one owed call; returns its status afterwards ("taken" when done or
+    held by another attempt)."""
+    call = _take(call_pk)
+    if call is None:
+        return "taken"
+    try:
+        # A later attempt first looks for what an earlier one made.
+        if call.attempts == 1 or not _note_exists(call):
+            _add_note(call)
+    except client.SaleorError as error:
+        SaleorCall.objects.filter(pk=call.pk).update(
+            error=str(error)[:2000], lease_until=None
+        )
+        logger.warning("Saleor call %s not made yet: %s", call.pk, error)
+        return SaleorCall.PENDING
+    SaleorCall.objects.filter(pk=call.pk).update(
+        status=SaleorCall.DONE, done_at=timezone.now(), error="", lease_until=None
+    )
+    return SaleorCall.DONE
+
+
+def deliver_due(limit: int = 200) -> List[int]:
+    """Calls still owed (their attempt failed or never ran): made now."""
+    pending = list(
+        SaleorCall.objects.filter(status=SaleorCall.PENDING)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in pending:
+        deliver(pk)
+    return pending

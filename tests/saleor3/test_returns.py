@@ -1,0 +1,112 @@
+"""The core's workflow on Python 3.12 with Saleor 3.23 behind the port: a return
+opened by the order's customer and approved by the desk; each step's note lands
+in Saleor's order history once, even when an attempt died after Saleor wrote it."""
+
+import pytest
+
+from demo import saleor3_shop as shop
+from saleor_aftersales import workflow
+from saleor_aftersales.configuration import get_settings
+from saleor_aftersales.enums import Reason, RequestStatus, RequestType
+from saleor_aftersales.hosts.saleor3 import calls
+from saleor_aftersales.hosts.saleor3 import shop as saleor_shop
+from saleor_aftersales.hosts.saleor3.identity import Viewer
+from saleor_aftersales.hosts.saleor3.models import SaleorCall
+from saleor_aftersales.models import ShopOrder
+
+from .conftest import wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+NOTES = "query($id: ID!) { order(id: $id) { events { type message } } }"
+
+
+@pytest.fixture(scope="session")
+def goods(saleor):
+    return shop.make_goods(saleor, saleor.staff_token, sku="BOOTS-42", price=40)
+
+
+@pytest.fixture
+def fulfilled_order(saleor, installed, goods):
+    token = saleor.staff_token
+    order = shop.place_order(saleor, token, goods, "customer@example.com", 2)
+    shop.mark_paid(saleor, token, order["id"])
+    shop.fulfill(saleor, token, goods, order)
+    wait_for(
+        lambda: ShopOrder.objects.filter(
+            host_id=order["id"], lines__quantity_fulfilled=2
+        ).exists(),
+        what="the fulfilled order reaching the app",
+    )
+    return order
+
+
+def notes(saleor, order_id):
+    events = saleor.graphql(NOTES, {"id": order_id}, token=saleor.staff_token)["data"][
+        "order"
+    ]["events"]
+    return [event["message"] for event in events if event["type"] == "NOTE_ADDED"]
+
+
+def test_a_return_is_opened_and_approved_with_notes_in_saleor(saleor, fulfilled_order):
+    customer = Viewer(user_ref="", email="customer@example.com", is_staff=False)
+    staff = Viewer(
+        user_ref="VXNlcjox",
+        email="admin@example.com",
+        is_staff=True,
+        permissions=frozenset({"MANAGE_ORDERS"}),
+    )
+    facts = saleor_shop.fetch_order_facts(fulfilled_order["id"])
+    request = workflow.create_request(
+        facts,
+        type=RequestType.RETURN,
+        lines=[
+            workflow.ClaimLineInput(
+                order_line=fulfilled_order["lines"][0]["id"],
+                quantity=1,
+                reason=Reason.DEFECTIVE,
+            )
+        ],
+        by=workflow.Actor.customer(customer),
+        settings=get_settings(),
+    )
+    workflow.approve(request, by=workflow.Actor.staff(staff))
+    request.refresh_from_db()
+    assert request.status == RequestStatus.APPROVED
+    written = notes(saleor, fulfilled_order["id"])
+    assert [n for n in written if f"{request.number} created by customer" in n], written
+    approved = [n for n in written if "approved by admin@example.com" in n]
+    assert len(approved) == 1, written
+    assert set(SaleorCall.objects.values_list("status", flat=True)) == {"done"}
+
+
+def test_a_note_saleor_already_wrote_is_not_written_again(saleor, fulfilled_order):
+    """The attempt died after Saleor added the note and before the app recorded
+    it: the next attempt finds the note and only records it."""
+    shop_row = saleor_shop.current_shop()
+    call = SaleorCall.objects.create(
+        shop=shop_row,
+        kind=SaleorCall.NOTE,
+        order_ref=fulfilled_order["id"],
+        payload={"message": "Crash test"},
+        attempts=1,
+    )
+    calls._add_note(call)  # what the dead attempt got done
+    assert calls.deliver_due() == [call.pk]
+    call.refresh_from_db()
+    assert (call.status, call.attempts) == ("done", 2)
+    assert (
+        len([n for n in notes(saleor, fulfilled_order["id"]) if "Crash test" in n]) == 1
+    )
+    # A fresh call is made on its first attempt.
+    fresh = SaleorCall.objects.create(
+        shop=shop_row,
+        kind=SaleorCall.NOTE,
+        order_ref=fulfilled_order["id"],
+        payload={"message": "Fresh note"},
+    )
+    assert calls.deliver(fresh.pk) == "done"
+    assert calls.deliver(fresh.pk) == "taken"
+    assert (
+        len([n for n in notes(saleor, fulfilled_order["id"]) if "Fresh note" in n]) == 1
+    )
