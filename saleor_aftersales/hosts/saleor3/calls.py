@@ -33,8 +33,17 @@ def owe(shop: SaleorShop, kind: str, order_ref: str, payload: dict) -> SaleorCal
     call = SaleorCall.objects.create(
         shop=shop, kind=kind, order_ref=order_ref, payload=payload
     )
-    transaction.on_commit(lambda: deliver(call.pk))
+    transaction.on_commit(lambda: _deliver_safely(call.pk))
     return call
+
+
+def _deliver_safely(call_pk: int) -> None:
+    """After the step committed: its caller must not see Saleor's troubles (the
+    sweeper tries again)."""
+    try:
+        deliver(call_pk)
+    except Exception:  # noqa: BLE001 - the row stays owed
+        logger.exception("Saleor call %s failed; left for the sweeper", call_pk)
 
 
 def _note_text(call: SaleorCall) -> str:

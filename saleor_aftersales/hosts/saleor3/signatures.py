@@ -6,6 +6,7 @@ doesn't have (Saleor rotated its key)."""
 
 import base64
 import json
+import logging
 from datetime import timedelta
 
 import requests
@@ -17,6 +18,8 @@ from django.utils import timezone
 from jwt.algorithms import RSAAlgorithm
 
 from .models import SaleorShop
+
+logger = logging.getLogger(__name__)
 
 
 class BadSignature(Exception):
@@ -38,8 +41,14 @@ def signing_key(shop: SaleorShop, key_id: str):
     """The shop's public key ``key_id``, fetching the keys again (at most once a
     minute) when the cache doesn't have it; None if the shop has no such key."""
     key = _key(shop, key_id)
-    if key is None and refresh_keys(shop):
-        key = _key(shop, key_id)
+    if key is None:
+        try:
+            refreshed = refresh_keys(shop)
+        except (requests.RequestException, ValueError) as error:
+            logger.warning("Could not fetch the keys of %s: %s", shop.api_url, error)
+            refreshed = False
+        if refreshed:
+            key = _key(shop, key_id)
     return key
 
 
