@@ -170,15 +170,19 @@ class Shop(Protocol):
         """Tell the shop's other listeners, after commit."""
 
     # Goods.
-    def restock(
+    def goods_received(
         self,
-        variant_quantities: Dict[str, int],
-        warehouse: Any,
-        *,
         order_ref: str,
+        *,
+        returned: Dict[str, int],
+        restock: Dict[str, int],
+        warehouse: Any,
         user: Any = None,
     ) -> None:
-        ...
+        """Units of the order came back: ``returned`` maps order line references
+        to units back in the shop's hands, whatever their state; ``restock`` maps
+        variant references to those of them that go back into ``warehouse``'s
+        stock (``warehouse`` is None when nothing does)."""
 
     def default_return_warehouse(self, order_line_refs: Iterable[str]) -> Any:
         ...

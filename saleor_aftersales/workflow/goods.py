@@ -115,12 +115,15 @@ def receive(
                 variant = line.order_line.variant_ref
                 if variant:  # a deleted variant has no stock to go back to
                     restock[variant] = restock.get(variant, 0) + item.quantity
+        returned: Dict[str, int] = {}
         if not is_repair:
             came_back: Dict[int, int] = {}
             for item in lines:
                 if item.disposition != Disposition.MISSING:
                     key = item.line.order_line_id
                     came_back[key] = came_back.get(key, 0) + item.quantity
+                    ref = item.line.order_line.host_id
+                    returned[ref] = returned.get(ref, 0) + item.quantity
             warranty.void_returned_units(
                 came_back, by=by, reason=f"Returned with {request.number}"
             )
@@ -132,8 +135,13 @@ def receive(
                 raise _error(
                     "warehouse", "No warehouse to restock into.", Code.NO_WAREHOUSE
                 )
-            host.restock(
-                restock, warehouse, order_ref=request.order.host_id, user=by.staff_user
+        if returned or restock:
+            host.goods_received(
+                request.order.host_id,
+                returned=returned,
+                restock=restock,
+                warehouse=warehouse if restock else None,
+                user=by.staff_user,
             )
         AftersalesLine.objects.bulk_update(
             [item.line for item in lines],

@@ -468,7 +468,21 @@ def gift_cards_by_ref(references: Iterable[str]) -> Dict[str, GiftCard]:
     return _by_ref(GiftCard.objects, references)
 
 
-def restock(
+def goods_received(
+    order_ref: str,
+    *,
+    returned: Dict[str, int],
+    restock: Dict[str, int],
+    warehouse: Optional[Warehouse],
+    user: Optional[User] = None,
+) -> None:
+    """Saleor 2.10 has no record of returned shipments: only the units that go
+    back to stock change anything here."""
+    if restock:
+        _restock(restock, warehouse, order_ref=order_ref, user=user)
+
+
+def _restock(
     variant_quantities: Dict[str, int],
     warehouse: Warehouse,
     *,

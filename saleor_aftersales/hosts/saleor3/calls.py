@@ -91,6 +91,72 @@ def _take(call_pk: int):
     return call
 
 
+FULFILLMENTS = """
+query AftersalesFulfillments($id: ID!) {
+  order(id: $id) {
+    fulfillments { id status reason lines { id quantity orderLine { id } } }
+  }
+}
+"""
+RETURN_PRODUCTS = """
+mutation AftersalesReturn(
+  $id: ID!, $lines: [OrderReturnFulfillmentLineInput!], $reason: String
+) {
+  orderFulfillmentReturnProducts(
+    order: $id, input: {fulfillmentLines: $lines, refund: false, reason: $reason}
+  ) { returnFulfillment { id } errors { field code message } }
+}
+"""
+
+
+def _fulfillments(call: SaleorCall) -> list:
+    data = client.graphql(
+        call.shop.api_url, call.shop.token, FULFILLMENTS, {"id": call.order_ref}
+    )
+    return (data.get("order") or {}).get("fulfillments") or []
+
+
+def _return_exists(call: SaleorCall) -> bool:
+    return any(
+        fulfillment.get("reason") == call.reference
+        for fulfillment in _fulfillments(call)
+    )
+
+
+def _return_goods(call: SaleorCall) -> None:
+    """One RETURNED fulfillment for the units that came back, taken from the
+    order's shipped (FULFILLED) fulfillment lines, marked with the reference."""
+    wanted = dict(call.payload["lines"])
+    lines = []
+    for fulfillment in _fulfillments(call):
+        if fulfillment["status"] != "FULFILLED":
+            continue
+        for line in fulfillment["lines"] or []:
+            order_line = (line.get("orderLine") or {}).get("id")
+            quantity = min(wanted.get(order_line, 0), line["quantity"])
+            if quantity > 0:
+                lines.append({"fulfillmentLineId": line["id"], "quantity": quantity})
+                wanted[order_line] -= quantity
+    if any(wanted.values()):
+        raise client.SaleorError(f"Saleor shows fewer shipped units than {wanted}")
+    data = client.graphql(
+        call.shop.api_url,
+        call.shop.token,
+        RETURN_PRODUCTS,
+        {"id": call.order_ref, "lines": lines, "reason": call.reference},
+    )
+    errors = (data.get("orderFulfillmentReturnProducts") or {}).get("errors")
+    if errors:
+        raise client.SaleorError(f"Saleor refused the return: {errors}")
+
+
+# Each kind: how to find what an earlier attempt did, and how to do it.
+KINDS = {
+    SaleorCall.NOTE: (_note_exists, _add_note),
+    SaleorCall.RETURN: (_return_exists, _return_goods),
+}
+
+
 def deliver(call_pk: int) -> str:
     """Make one owed call; returns its status afterwards ("taken" when done or
     held by another attempt)."""
@@ -99,8 +165,9 @@ def deliver(call_pk: int) -> str:
         return "taken"
     try:
         # A later attempt first looks for what an earlier one made.
-        if call.attempts == 1 or not _note_exists(call):
-            _add_note(call)
+        already_done, do = KINDS[call.kind]
+        if call.attempts == 1 or not already_done(call):
+            do(call)
     except client.SaleorError as error:
         SaleorCall.objects.filter(pk=call.pk).update(
             error=str(error)[:2000], lease_until=None

@@ -36,8 +36,8 @@ class SaleorCall(models.Model):
 
     PENDING, DONE, FAILED = "pending", "done", "failed"
     STATUSES = [(PENDING, "pending"), (DONE, "done"), (FAILED, "failed")]
-    NOTE = "note"
-    KINDS = [(NOTE, "timeline note")]
+    NOTE, RETURN = "note", "return"
+    KINDS = [(NOTE, "timeline note"), (RETURN, "returned goods")]
 
     shop = models.ForeignKey(SaleorShop, on_delete=models.CASCADE, related_name="calls")
     kind = models.CharField(max_length=32, choices=KINDS)

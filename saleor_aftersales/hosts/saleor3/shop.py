@@ -3,12 +3,14 @@ app's token. Grows operation by operation; what it doesn't provide yet, the core
 can't ask of this host (the proxy raises AttributeError naming it)."""
 
 from dataclasses import replace
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Iterable, Optional
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from ...error_codes import AftersalesErrorCode as Code
+from ...error_codes import aftersales_error
 from ...port import OrderFacts
 from . import calls, client
 from .facts import ORDER_FIELDS, order_facts
@@ -97,3 +99,34 @@ def order_timeline_note(
 def order_changed(order_ref: str) -> None:
     """Nothing to do: Saleor sends its own events for what the app's mutations
     change."""
+
+
+# Goods.
+
+
+def default_return_warehouse(order_line_refs: Iterable[str]) -> Any:
+    """None yet: Saleor 3.23 can only set a stock's absolute quantity, which a sale
+    at the same moment would overwrite; restocking waits for a returns warehouse
+    only the app writes to. Until then the core refuses RESTOCK (NO_WAREHOUSE)."""
+    return None
+
+
+def goods_received(
+    order_ref: str,
+    *,
+    returned: Dict[str, int],
+    restock: Dict[str, int],
+    warehouse: Any,
+    user: Optional[Viewer] = None,
+) -> None:
+    """A RETURNED fulfillment in Saleor for the units that came back
+    (``orderFulfillmentReturnProducts``), owed in the step's transaction."""
+    if restock:
+        raise aftersales_error(
+            "warehouse",
+            "Restocking is not available on Saleor 3.23 yet: receive these units "
+            "as damaged, or keep them for now.",
+            Code.NO_WAREHOUSE,
+        )
+    if returned:
+        calls.owe(current_shop(), SaleorCall.RETURN, order_ref, {"lines": returned})
