@@ -10,6 +10,12 @@ ADDRESS = (
 )
 
 
+SHOP_ADDRESS = (
+    '{companyName: "Demo Outdoor", streetAddress1: "2 Harbour Rd",'
+    ' city: "New York", postalCode: "10002", country: US, countryArea: "NY"}'
+)
+
+
 class SaleorRefused(Exception):
     pass
 
@@ -30,6 +36,17 @@ class Goods:
     channel: str
     warehouse: str
     variant: str
+
+
+def set_shop_address(saleor, token) -> None:
+    """The shop's company address (where returns go)."""
+    _call(
+        saleor,
+        token,
+        f"mutation {{ shopAddressUpdate(input: {SHOP_ADDRESS})"
+        " { errors { field code message } } }",
+        field="shopAddressUpdate",
+    )
 
 
 def make_goods(saleor, token, *, sku="JACKET-M", price=25, stock=1000) -> Goods:

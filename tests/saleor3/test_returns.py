@@ -26,6 +26,7 @@ NOTES = "query($id: ID!) { order(id: $id) { events { type message } } }"
 
 @pytest.fixture(scope="session")
 def goods(saleor):
+    shop.set_shop_address(saleor, saleor.staff_token)
     return shop.make_goods(saleor, saleor.staff_token, sku="BOOTS-42", price=40)
 
 
@@ -157,24 +158,25 @@ STAFF = Viewer(
 )
 
 
-def test_receipt_records_a_returned_fulfillment_in_saleor_once(saleor, fulfilled_order):
-    from django.core.exceptions import ValidationError
+STOCK = """
+query($id: ID!) { productVariant(id: $id) { stocks { quantity warehouse { id slug } } } }
+"""
+CHANNEL_WAREHOUSES = "{ channels { warehouses { slug } } }"
 
-    request = approved_return(saleor, fulfilled_order, 1)
-    line = request.lines.get()
-    # Restocking has no safe way into Saleor 3.23 yet: refused, nothing changes.
-    with pytest.raises(ValidationError) as refused:
-        workflow.receive(request, by=workflow.Actor.staff(STAFF))
-    assert refused.value.error_dict["warehouse"][0].code == "no_warehouse"
-    request.refresh_from_db()
-    assert request.status == RequestStatus.APPROVED
-    assert not SaleorCall.objects.filter(kind=SaleorCall.RETURN).exists()
 
-    workflow.receive(
-        request,
-        by=workflow.Actor.staff(STAFF),
-        lines=[workflow.ReceivedLineInput(line, 1, disposition="damaged")],
+def returns_stock(saleor, variant):
+    stocks = saleor.graphql(STOCK, {"id": variant}, token=saleor.staff_token)["data"][
+        "productVariant"
+    ]["stocks"]
+    return sum(
+        s["quantity"] for s in stocks if s["warehouse"]["slug"] == "aftersales-returns"
     )
+
+
+def test_receipt_records_the_return_and_restocks_once(saleor, fulfilled_order, goods):
+    request = approved_return(saleor, fulfilled_order, 1)
+    before = returns_stock(saleor, goods.variant)
+    workflow.receive(request, by=workflow.Actor.staff(STAFF))  # every unit restocked
     request.refresh_from_db()
     assert request.status == RequestStatus.RECEIVED
     order = fulfillments(saleor, fulfilled_order["id"])
@@ -186,14 +188,64 @@ def test_receipt_records_a_returned_fulfillment_in_saleor_once(saleor, fulfilled
     )
     shipped = [f for f in order["fulfillments"] if f["status"] == "FULFILLED"]
     assert sum(l["quantity"] for f in shipped for l in f["lines"]) == 1
+    # The unit is back in stock, in the app's returns warehouse, sold from no channel.
+    assert returns_stock(saleor, goods.variant) == before + 1
+    channels = saleor.graphql(CHANNEL_WAREHOUSES, token=saleor.staff_token)["data"]
+    assert "aftersales-returns" not in {
+        w["slug"] for c in channels["channels"] for w in c["warehouses"]
+    }
 
-    # An attempt that died after Saleor recorded the return: the sweeper finds
-    # the RETURNED fulfillment by its reference and records it, once.
-    call = SaleorCall.objects.get(kind=SaleorCall.RETURN)
-    assert call.status == "done"
-    SaleorCall.objects.filter(pk=call.pk).update(status="pending", attempts=1)
+    # Attempts that died after Saleor acted: the sweeper finds the RETURNED
+    # fulfillment by its reference and the stock at its planned target, and only
+    # records them.
+    SaleorCall.objects.filter(kind__in=["return", "restock"]).update(
+        status="pending", attempts=1
+    )
     calls.deliver_due()
-    call.refresh_from_db()
-    assert (call.status, call.attempts) == ("done", 2)
+    assert set(
+        SaleorCall.objects.filter(kind__in=["return", "restock"]).values_list(
+            "status", flat=True
+        )
+    ) == {"done"}
     order = fulfillments(saleor, fulfilled_order["id"])
     assert len([f for f in order["fulfillments"] if f["status"] == "RETURNED"]) == 1
+    assert returns_stock(saleor, goods.variant) == before + 1
+
+
+def test_a_restock_whose_stock_changed_elsewhere_waits_for_staff(
+    saleor, fulfilled_order, goods
+):
+    request = approved_return(saleor, fulfilled_order, 2)
+    workflow.receive(request, by=workflow.Actor.staff(STAFF))
+    after = returns_stock(saleor, goods.variant)
+    restock = SaleorCall.objects.get(kind="restock")
+    # Someone set the returns warehouse's stock by hand; the app's plan no longer
+    # matches: it neither adds again nor overwrites them.
+    shop_row = saleor_shop.current_shop()
+    stock_module = __import__(
+        "saleor_aftersales.hosts.saleor3.stock", fromlist=["_set"]
+    )
+    stock_module._set(shop_row, goods.variant, shop_row.returns_warehouse_id, after + 7)
+    SaleorCall.objects.filter(pk=restock.pk).update(status="pending", attempts=1)
+    calls.deliver_due()
+    restock.refresh_from_db()
+    assert restock.status == "failed" and "changed outside the app" in restock.error
+    assert returns_stock(saleor, goods.variant) == after + 7
+
+
+def test_restocking_elsewhere_than_the_returns_warehouse_is_refused(
+    saleor, fulfilled_order, goods
+):
+    from django.core.exceptions import ValidationError
+
+    request = approved_return(saleor, fulfilled_order, 1)
+    with pytest.raises(ValidationError) as refused:
+        workflow.receive(
+            request,
+            by=workflow.Actor.staff(STAFF),
+            warehouse=saleor_shop.Warehouse(pk=goods.warehouse),
+        )
+    assert refused.value.error_dict["warehouse"][0].code == "no_warehouse"
+    request.refresh_from_db()
+    assert request.status == RequestStatus.APPROVED
+    assert not SaleorCall.objects.filter(kind__in=["return", "restock"]).exists()

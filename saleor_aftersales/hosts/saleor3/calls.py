@@ -12,7 +12,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from . import client
+from . import client, stock
 from .models import SaleorCall, SaleorShop
 
 logger = logging.getLogger(__name__)
@@ -154,6 +154,8 @@ def _return_goods(call: SaleorCall) -> None:
 KINDS = {
     SaleorCall.NOTE: (_note_exists, _add_note),
     SaleorCall.RETURN: (_return_exists, _return_goods),
+    # A restock's own plan tells what an earlier attempt did (stock.py).
+    SaleorCall.RESTOCK: (lambda call: False, stock.restock_in_order),
 }
 
 
@@ -168,6 +170,12 @@ def deliver(call_pk: int) -> str:
         already_done, do = KINDS[call.kind]
         if call.attempts == 1 or not already_done(call):
             do(call)
+    except stock.StockChangedElsewhere as error:
+        SaleorCall.objects.filter(pk=call.pk).update(
+            status=SaleorCall.FAILED, error=str(error)[:2000], lease_until=None
+        )
+        logger.error("Saleor call %s needs staff: %s", call.pk, error)
+        return SaleorCall.FAILED
     except client.SaleorError as error:
         SaleorCall.objects.filter(pk=call.pk).update(
             error=str(error)[:2000], lease_until=None

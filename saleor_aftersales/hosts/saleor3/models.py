@@ -15,6 +15,9 @@ class SaleorShop(models.Model):
     # The shop's public signing keys (/.well-known/jwks.json), cached.
     jwks = models.JSONField(default=dict, blank=True)
     jwks_fetched_at = models.DateTimeField(null=True, blank=True)
+    # The warehouse restocked returns go to (created by the app, sold from no
+    # channel): only the app writes its stock, so setting a quantity is safe.
+    returns_warehouse_id = models.CharField(max_length=128, blank=True, default="")
     installed_at = models.DateTimeField(default=timezone.now)
 
     def __repr__(self):  # the token stays out of logs and tracebacks
@@ -36,8 +39,8 @@ class SaleorCall(models.Model):
 
     PENDING, DONE, FAILED = "pending", "done", "failed"
     STATUSES = [(PENDING, "pending"), (DONE, "done"), (FAILED, "failed")]
-    NOTE, RETURN = "note", "return"
-    KINDS = [(NOTE, "timeline note"), (RETURN, "returned goods")]
+    NOTE, RETURN, RESTOCK = "note", "return", "restock"
+    KINDS = [(NOTE, "timeline note"), (RETURN, "returned goods"), (RESTOCK, "restock")]
 
     shop = models.ForeignKey(SaleorShop, on_delete=models.CASCADE, related_name="calls")
     kind = models.CharField(max_length=32, choices=KINDS)

@@ -2,8 +2,10 @@
 app's token. Grows operation by operation; what it doesn't provide yet, the core
 can't ask of this host (the proxy raises AttributeError naming it)."""
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, Dict, Iterable, Optional
+
+import logging
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -12,10 +14,12 @@ from django.utils import timezone
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...port import OrderFacts
-from . import calls, client
+from . import calls, client, stock
 from .facts import ORDER_FIELDS, order_facts
 from .identity import Viewer
 from .models import SaleorCall, SaleorShop
+
+logger = logging.getLogger(__name__)
 
 ORDER_QUERY = (
     ORDER_FIELDS
@@ -104,11 +108,23 @@ def order_changed(order_ref: str) -> None:
 # Goods.
 
 
-def default_return_warehouse(order_line_refs: Iterable[str]) -> Any:
-    """None yet: Saleor 3.23 can only set a stock's absolute quantity, which a sale
-    at the same moment would overwrite; restocking waits for a returns warehouse
-    only the app writes to. Until then the core refuses RESTOCK (NO_WAREHOUSE)."""
-    return None
+@dataclass(frozen=True)
+class Warehouse:
+    """A Saleor warehouse as the core holds it (``pk``: Saleor's global id)."""
+
+    pk: str
+    name: str = "After-sales returns"
+
+
+def default_return_warehouse(order_line_refs: Iterable[str]) -> Optional[Warehouse]:
+    """The app's returns warehouse (made in Saleor on first use): Saleor 3.23
+    only sets absolute stock quantities, safe only where no one else writes.
+    None (the core refuses to restock, NO_WAREHOUSE) when it can't be made."""
+    try:
+        return Warehouse(pk=stock.returns_warehouse(current_shop()))
+    except client.SaleorError as error:
+        logger.warning("No returns warehouse: %s", error)
+        return None
 
 
 def goods_received(
@@ -120,13 +136,22 @@ def goods_received(
     user: Optional[Viewer] = None,
 ) -> None:
     """A RETURNED fulfillment in Saleor for the units that came back
-    (``orderFulfillmentReturnProducts``), owed in the step's transaction."""
-    if restock:
+    (``orderFulfillmentReturnProducts``), and the restocked ones added to the
+    returns warehouse's stock; both owed in the step's transaction."""
+    shop = current_shop()
+    if restock and getattr(warehouse, "pk", None) != stock.returns_warehouse(shop):
         raise aftersales_error(
             "warehouse",
-            "Restocking is not available on Saleor 3.23 yet: receive these units "
-            "as damaged, or keep them for now.",
+            "On Saleor 3.23 returned units are restocked into the app's returns "
+            "warehouse only; move them on in Saleor.",
             Code.NO_WAREHOUSE,
         )
     if returned:
-        calls.owe(current_shop(), SaleorCall.RETURN, order_ref, {"lines": returned})
+        calls.owe(shop, SaleorCall.RETURN, order_ref, {"lines": returned})
+    if restock:
+        calls.owe(
+            shop,
+            SaleorCall.RESTOCK,
+            order_ref,
+            {"warehouse": warehouse.pk, "variants": restock},
+        )

@@ -6,13 +6,16 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('aftersales_saleor3', '0002_saleor_calls'),
+        ("aftersales_saleor3", "0002_saleor_calls"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='saleorcall',
-            name='kind',
-            field=models.CharField(choices=[('note', 'timeline note'), ('return', 'returned goods')], max_length=32),
+            model_name="saleorcall",
+            name="kind",
+            field=models.CharField(
+                choices=[("note", "timeline note"), ("return", "returned goods")],
+                max_length=32,
+            ),
         ),
     ]
