@@ -11,7 +11,7 @@ from demo import saleor3_shop as shop
 from saleor_aftersales import workflow
 from saleor_aftersales.configuration import get_settings
 from saleor_aftersales.enums import Reason, RequestStatus, RequestType
-from saleor_aftersales.hosts.saleor3 import calls
+from saleor_aftersales.hosts.saleor3 import calls, stock
 from saleor_aftersales.hosts.saleor3 import shop as saleor_shop
 from saleor_aftersales.hosts.saleor3.identity import Viewer
 from saleor_aftersales.hosts.saleor3.models import SaleorCall
@@ -222,10 +222,7 @@ def test_a_restock_whose_stock_changed_elsewhere_waits_for_staff(
     # Someone set the returns warehouse's stock by hand; the app's plan no longer
     # matches: it neither adds again nor overwrites them.
     shop_row = saleor_shop.current_shop()
-    stock_module = __import__(
-        "saleor_aftersales.hosts.saleor3.stock", fromlist=["_set"]
-    )
-    stock_module._set(shop_row, goods.variant, shop_row.returns_warehouse_id, after + 7)
+    stock._set(shop_row, goods.variant, shop_row.returns_warehouse_id, after + 7)
     SaleorCall.objects.filter(pk=restock.pk).update(status="pending", attempts=1)
     calls.deliver_due()
     restock.refresh_from_db()
@@ -249,3 +246,30 @@ def test_restocking_elsewhere_than_the_returns_warehouse_is_refused(
     request.refresh_from_db()
     assert request.status == RequestStatus.APPROVED
     assert not SaleorCall.objects.filter(kind__in=["return", "restock"]).exists()
+
+
+def test_restocks_run_oldest_first_so_none_is_lost(saleor, fulfilled_order, goods):
+    """An earlier restock planned, then its worker died before Saleor heard of
+    it; the next receipt finishes that one first, then plans its own on top."""
+    shop_row = saleor_shop.current_shop()
+    warehouse = stock.returns_warehouse(shop_row)
+    start = returns_stock(saleor, goods.variant)
+    dead = SaleorCall.objects.create(
+        shop=shop_row,
+        kind=SaleorCall.RESTOCK,
+        order_ref=fulfilled_order["id"],
+        payload={
+            "warehouse": warehouse,
+            "variants": {goods.variant: 2},
+            "plan": {goods.variant: [start, start + 2]},
+        },
+        attempts=1,
+    )
+    request = approved_return(saleor, fulfilled_order, 1)
+    workflow.receive(request, by=workflow.Actor.staff(STAFF))
+    assert returns_stock(saleor, goods.variant) == start + 3
+    assert set(
+        SaleorCall.objects.filter(kind="restock").values_list("status", flat=True)
+    ) == {"done"}
+    dead.refresh_from_db()
+    assert dead.status == "done"

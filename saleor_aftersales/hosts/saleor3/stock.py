@@ -164,7 +164,14 @@ def restock_in_order(call: SaleorCall) -> None:
             pk__lt=call.pk,
         ).order_by("pk")
         for other in earlier.select_related("shop"):
-            _restock_one(other)
+            try:
+                _restock_one(other)
+            except StockChangedElsewhere as error:
+                # That call waits for staff; the later ones planned on their own.
+                SaleorCall.objects.filter(pk=other.pk).update(
+                    status=SaleorCall.FAILED, error=str(error)[:2000], lease_until=None
+                )
+                continue
             _done(other)
         _restock_one(call)
     finally:
