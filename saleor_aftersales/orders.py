@@ -121,7 +121,8 @@ def save_order(facts: OrderFacts) -> ShopOrder:
     """Copy (or refresh) one order and its lines in one statement.
 
     The returned copy carries ``lines_by_host_id``: its lines keyed by the host's
-    line ids, so callers map what a shopper chose without another query.
+    line ids, so callers map what a shopper chose without another query; and
+    ``facts_were_older``: True when the stored copy was newer and stays.
     """
     now = timezone.now()
     order_values = _order_values(facts, now)
@@ -143,6 +144,7 @@ def save_order(facts: OrderFacts) -> ShopOrder:
         line._state.adding = False
         lines.append(line)
     order.lines_by_host_id = {line.host_id: line for line in lines}
+    order.facts_were_older = False
     return order
 
 
@@ -150,6 +152,7 @@ def _stored(host_id: str) -> ShopOrder:
     """The copy as stored, when the facts given were older than it."""
     order = ShopOrder.objects.get(host_id=host_id)
     order.lines_by_host_id = {line.host_id: line for line in order.lines.all()}
+    order.facts_were_older = True
     return order
 
 

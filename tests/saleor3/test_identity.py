@@ -2,6 +2,10 @@
 keys. Shoppers by their access token; staff by the token the Dashboard hands to
 the app's pages, with MANAGE_ORDERS for the desk; nothing else."""
 
+import base64
+import hashlib
+import hmac
+import json
 import time
 
 import jwt
@@ -14,6 +18,24 @@ from saleor_aftersales.hosts.saleor3.identity import NotAuthenticated, viewer_fr
 pytestmark = pytest.mark.django_db(transaction=True)
 
 APP_TOKEN = "query($id: ID!) { app(id: $id) { accessToken } }"
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def hs256_with_public_key(claims, kid, private_key) -> str:
+    """The algorithm-confusion forgery: an HMAC keyed with the public key's PEM,
+    which anyone can fetch from the JWKS."""
+    public_pem = private_key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+    payload = b64(json.dumps(claims).encode())
+    signature = hmac.new(
+        public_pem, f"{header}.{payload}".encode(), hashlib.sha256
+    ).digest()
+    return f"{header}.{payload}.{b64(signature)}"
 
 
 @pytest.fixture(scope="session")
@@ -90,9 +112,7 @@ def test_forged_expired_and_foreign_tokens_are_refused(saleor, installed, accoun
         "expired": signed({"iat": now - 600, "exp": now - 300}),
         "a refresh token": signed({"type": "refresh"}),
         "another app's page token": signed({"type": "thirdparty", "app": "QXBwOjk5"}),
-        "HS256 with the public key as secret": jwt.encode(
-            claims, "not-the-key", algorithm="HS256", headers={"kid": kid}
-        ),
+        "HS256 keyed with Saleor's public key": hs256_with_public_key(claims, kid, key),
         "no signature": f"{head}.{body}.",
         "garbage": "not.a.token",
         "empty": "",

@@ -5,6 +5,7 @@ key signed them, uninstalling forgets the shop."""
 import base64
 import json
 import logging
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -99,8 +100,13 @@ def test_unsigned_forged_and_strangers_webhooks_change_nothing(saleor, app_url):
     shop = install(saleor, app_url)
     kid = shop.jwks["keys"][0]["kid"]
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    # Fresh and well formed: only the signature decides.
     body = json.dumps(
-        {"__typename": "AppDeleted", "issuedAt": "2026-01-01T00:00:00+00:00"}
+        {
+            "__typename": "AppDeleted",
+            "issuedAt": datetime.now(timezone.utc).isoformat(),
+            "app": {"id": shop.app_id},
+        }
     ).encode()
     url = f"{app_url}/api/webhooks"
     cases = {
@@ -264,3 +270,49 @@ def test_hostile_registrations_are_refused(saleor, app_url):
         ), body
     assert requests.get(f"{app_url}/api/register").status_code == 405
     assert not SaleorShop.objects.exists()
+
+
+def test_registration_needs_a_named_saleor_and_this_apps_own_token(
+    saleor, app_url, settings
+):
+    settings.SALEOR_API_URLS = []  # nobody named: nobody may install
+    response = requests.post(
+        f"{app_url}/api/register",
+        json={"auth_token": "anything"},
+        headers={"Saleor-Api-Url": saleor.url},
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        403,
+        "SALEOR_NOT_ALLOWED",
+    )
+    settings.SALEOR_API_URLS = [saleor.url]
+    # Another app's token works on that Saleor, but it is not this app's.
+    other = saleor.graphql(
+        'mutation { appCreate(input: {name: "Other", permissions: []})'
+        " { authToken errors { code message } } }",
+        token=saleor.staff_token,
+    )["data"]["appCreate"]["authToken"]
+    response = requests.post(
+        f"{app_url}/api/register",
+        json={"auth_token": other},
+        headers={"Saleor-Api-Url": saleor.url},
+    )
+    assert (response.status_code, response.json()["error"]["code"]) == (
+        403,
+        "INVALID_TOKEN",
+    )
+    assert not SaleorShop.objects.exists()
+
+
+def test_a_late_uninstall_of_an_earlier_installation_changes_nothing(saleor, app_url):
+    shop = install(saleor, app_url)
+    body = json.dumps(
+        {
+            "__typename": "AppDeleted",
+            "issuedAt": datetime.now(timezone.utc).isoformat(),
+            "app": {"id": "QXBwOjE="},  # an earlier installation's id
+        }
+    ).encode()
+    response = post_signed(saleor, app_url, shop, body)
+    assert response.status_code == 200
+    assert SaleorShop.objects.filter(pk=shop.pk).exists()

@@ -219,11 +219,14 @@ def test_a_restock_whose_stock_changed_elsewhere_waits_for_staff(
     workflow.receive(request, by=workflow.Actor.staff(STAFF))
     after = returns_stock(saleor, goods.variant)
     restock = SaleorCall.objects.get(kind="restock")
-    # Someone set the returns warehouse's stock by hand; the app's plan no longer
-    # matches: it neither adds again nor overwrites them.
+    # Someone set the returns warehouse's stock by hand while a restock was
+    # planned but not yet written: the app neither adds on top nor overwrites.
     shop_row = saleor_shop.current_shop()
     stock._set(shop_row, goods.variant, shop_row.returns_warehouse_id, after + 7)
-    SaleorCall.objects.filter(pk=restock.pk).update(status="pending", attempts=1)
+    # As if the attempt died after planning, before Saleor heard of it.
+    SaleorCall.objects.filter(pk=restock.pk).update(
+        status="pending", attempts=1, payload={**restock.payload, "written": []}
+    )
     calls.deliver_due()
     restock.refresh_from_db()
     assert restock.status == "failed" and "changed outside the app" in restock.error
@@ -273,3 +276,22 @@ def test_restocks_run_oldest_first_so_none_is_lost(saleor, fulfilled_order, good
     ) == {"done"}
     dead.refresh_from_db()
     assert dead.status == "done"
+
+
+def test_units_moved_on_after_a_restock_are_not_restocked_again(
+    saleor, fulfilled_order, goods
+):
+    """Staff moved the restocked units on (the returns warehouse is back at its
+    base); a late retry of that restock must not add them again."""
+    request = approved_return(saleor, fulfilled_order, 1)
+    workflow.receive(request, by=workflow.Actor.staff(STAFF))
+    restock = SaleorCall.objects.get(kind="restock")
+    base, target = restock.payload["plan"][goods.variant]
+    assert returns_stock(saleor, goods.variant) == target
+    shop_row = saleor_shop.current_shop()
+    stock._set(shop_row, goods.variant, shop_row.returns_warehouse_id, base)
+    SaleorCall.objects.filter(pk=restock.pk).update(status="pending", attempts=1)
+    calls.deliver_due()
+    restock.refresh_from_db()
+    assert restock.status == "done"
+    assert returns_stock(saleor, goods.variant) == base

@@ -17,7 +17,11 @@ from .models import SaleorCall, SaleorShop
 
 logger = logging.getLogger(__name__)
 
-LEASE = timedelta(seconds=90)  # longer than an attempt's two Saleor calls
+# Longer than any attempt: at most a few Saleor calls of SALEOR_TIMEOUT_SECONDS
+# each, connect and read (the final writes also check the lease is still ours).
+LEASE = timedelta(minutes=10)
+# After this many attempts a call waits for staff instead of the sweeper.
+MAX_ATTEMPTS = 20
 
 NOTE_ADD = """
 mutation AftersalesNote($id: ID!, $message: String!) {
@@ -77,7 +81,7 @@ def _take(call_pk: int):
     now = timezone.now()
     with transaction.atomic():
         call = (
-            SaleorCall.objects.select_for_update(skip_locked=True)
+            SaleorCall.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("shop")
             .filter(pk=call_pk, status=SaleorCall.PENDING)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
@@ -85,10 +89,30 @@ def _take(call_pk: int):
         )
         if call is None:
             return None
+        if call.attempts >= MAX_ATTEMPTS:
+            call.status = SaleorCall.FAILED
+            call.save(update_fields=["status"])
+            logger.error(
+                "Saleor call %s gave up after %s attempts", call.pk, call.attempts
+            )
+            return None
         call.attempts += 1
         call.lease_until = now + LEASE
         call.save(update_fields=["attempts", "lease_until"])
     return call
+
+
+def _finish(call: SaleorCall, **fields) -> bool:
+    """Write the attempt's outcome, only while the call is still ours (pending,
+    under this attempt's lease)."""
+    return bool(
+        SaleorCall.objects.filter(
+            pk=call.pk,
+            status=SaleorCall.PENDING,
+            attempts=call.attempts,
+            lease_until=call.lease_until,
+        ).update(lease_until=None, **fields)
+    )
 
 
 FULFILLMENTS = """
@@ -171,20 +195,15 @@ def deliver(call_pk: int) -> str:
         if call.attempts == 1 or not already_done(call):
             do(call)
     except stock.StockChangedElsewhere as error:
-        SaleorCall.objects.filter(pk=call.pk).update(
-            status=SaleorCall.FAILED, error=str(error)[:2000], lease_until=None
-        )
+        _finish(call, status=SaleorCall.FAILED, error=str(error)[:2000])
         logger.error("Saleor call %s needs staff: %s", call.pk, error)
         return SaleorCall.FAILED
     except client.SaleorError as error:
-        SaleorCall.objects.filter(pk=call.pk).update(
-            error=str(error)[:2000], lease_until=None
-        )
+        _finish(call, error=str(error)[:2000])
         logger.warning("Saleor call %s not made yet: %s", call.pk, error)
         return SaleorCall.PENDING
-    SaleorCall.objects.filter(pk=call.pk).update(
-        status=SaleorCall.DONE, done_at=timezone.now(), error="", lease_until=None
-    )
+    if not _finish(call, status=SaleorCall.DONE, done_at=timezone.now(), error=""):
+        return "taken"  # finished meanwhile by another road (an earlier restock's)
     return SaleorCall.DONE
 
 
@@ -192,7 +211,8 @@ def deliver_due(limit: int = 200) -> List[int]:
     """Calls still owed (their attempt failed or never ran): made now."""
     pending = list(
         SaleorCall.objects.filter(status=SaleorCall.PENDING)
-        .order_by("created_at")
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()))
+        .order_by("attempts", "created_at")
         .values_list("pk", flat=True)[:limit]
     )
     for pk in pending:

@@ -10,7 +10,7 @@ from ...port import LineFacts, OrderFacts, ShippedUnits
 
 ORDER_FIELDS = """
 fragment AftersalesOrder on Order {
-  id number status userEmail created
+  id number status userEmail created updatedAt
   user { id }
   channel { slug }
   total { gross { amount currency } }
@@ -24,8 +24,11 @@ fragment AftersalesOrder on Order {
 }
 """
 
-# Fulfillments that put units in the customer's hands (returns and cancellations
-# don't).
+# Fulfillments whose units reached the customer: still with them, or since
+# returned, refunded or replaced (Saleor moves returned units out of FULFILLED).
+DELIVERED = {"FULFILLED", "RETURNED", "REFUNDED", "REFUNDED_AND_RETURNED", "REPLACED"}
+# Shipment lines that carry warranty cards: those still FULFILLED (a return moves
+# units to new lines, whose cards were issued for the original ones).
 SHIPPED = {"FULFILLED"}
 
 
@@ -37,7 +40,7 @@ def order_facts(order: dict) -> OrderFacts:
     """The facts of one order from the ``AftersalesOrder`` selection."""
     shipped_at = {}
     for fulfillment in order.get("fulfillments") or []:
-        if fulfillment["status"] not in SHIPPED:
+        if fulfillment["status"] not in DELIVERED:
             continue
         created = _moment(fulfillment["created"])
         for line in fulfillment["lines"] or []:
@@ -76,6 +79,8 @@ def order_facts(order: dict) -> OrderFacts:
         lines=tuple(lines),
         customer_ref=(order.get("user") or {}).get("id") or "",
         channel=order["channel"]["slug"],
+        # Saleor's own clock orders webhooks and live reads alike.
+        as_of=_moment(order.get("updatedAt")),
     )
 
 

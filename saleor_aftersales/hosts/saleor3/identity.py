@@ -65,7 +65,8 @@ def viewer_from_token(shop: SaleorShop, token: str) -> Viewer:
     if claims.get("type") == ACCESS:
         return Viewer(user_ref=user_ref, email=email, is_staff=False)
     if claims.get("type") == THIRD_PARTY and claims.get("app") == shop.app_id:
-        permissions = claims.get("user_permissions") or []
+        # What both the app and the staff member hold (Saleor's own rule).
+        permissions = claims.get("permissions") or []
         return Viewer(
             user_ref=user_ref,
             email=email,

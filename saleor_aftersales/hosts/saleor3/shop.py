@@ -2,14 +2,13 @@
 app's token. Grows operation by operation; what it doesn't provide yet, the core
 can't ask of this host (the proxy raises AttributeError naming it)."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Dict, Iterable, Optional
 
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
 
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
@@ -43,15 +42,13 @@ def current_shop() -> SaleorShop:
 
 def fetch_order_facts(order_id: str) -> Optional[OrderFacts]:
     """An order's facts read from Saleor now (one the webhooks haven't brought,
-    or to be sure), as of the moment of reading; None if Saleor has no such
+    or to be sure), as of Saleor's last change to it; None if Saleor has no such
     order."""
     shop = current_shop()
-    now = timezone.now()
     data = client.graphql(shop.api_url, shop.token, ORDER_QUERY, {"id": order_id})
     if not data.get("order"):
         return None
-    facts = order_facts(data["order"])
-    return replace(facts, as_of=now)
+    return order_facts(data["order"])
 
 
 def ref(key: Any) -> str:

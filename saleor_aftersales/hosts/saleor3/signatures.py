@@ -14,6 +14,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from jwt.algorithms import RSAAlgorithm
 
@@ -55,12 +56,18 @@ def signing_key(shop: SaleorShop, key_id: str):
 def refresh_keys(shop: SaleorShop, *, force: bool = False) -> bool:
     """Fetch the shop's JWKS again, unless it was fetched within the minute."""
     now = timezone.now()
-    recent = shop.jwks_fetched_at and now - shop.jwks_fetched_at < timedelta(
-        seconds=settings.JWKS_REFRESH_SECONDS
+    if not force:
+        # Claim this minute's refresh first: concurrent or repeated requests with
+        # unknown key ids (forgeries) cause one fetch a minute at most, even
+        # while Saleor's key endpoint fails.
+        due = Q(jwks_fetched_at__isnull=True) | Q(
+            jwks_fetched_at__lt=now - timedelta(seconds=settings.JWKS_REFRESH_SECONDS)
+        )
+        if not SaleorShop.objects.filter(due, pk=shop.pk).update(jwks_fetched_at=now):
+            return False
+    response = requests.get(
+        shop.jwks_url, timeout=settings.SALEOR_TIMEOUT_SECONDS, allow_redirects=False
     )
-    if recent and not force:
-        return False
-    response = requests.get(shop.jwks_url, timeout=settings.SALEOR_TIMEOUT_SECONDS)
     response.raise_for_status()
     shop.jwks = response.json()
     shop.jwks_fetched_at = now

@@ -135,16 +135,23 @@ def _restock_one(call: SaleorCall) -> None:
             plan[variant] = [base, base + units]
         call.payload = {**call.payload, "plan": plan}
         SaleorCall.objects.filter(pk=call.pk).update(payload=call.payload)
+    written = set(call.payload.get("written", []))
     for variant, (base, target) in sorted(plan.items()):
+        if variant in written:
+            continue  # set by an earlier attempt (units may have moved on since)
         now = _quantity(shop, variant, warehouse)
-        if now == target:
-            continue  # an earlier attempt got this far
-        if now != base:
-            raise StockChangedElsewhere(
-                f"The returns warehouse holds {now} of {variant}, neither "
-                f"{base} (before) nor {target} (after): changed outside the app."
-            )
-        _set(shop, variant, warehouse, target)
+        if now != target:
+            if now != base:
+                raise StockChangedElsewhere(
+                    f"The returns warehouse holds {now} of {variant}, neither "
+                    f"{base} (before) nor {target} (after): changed outside the app."
+                )
+            _set(shop, variant, warehouse, target)
+        # Recorded at once: staff may move the units on, and a later attempt
+        # finding the base again must not add them twice.
+        written.add(variant)
+        call.payload = {**call.payload, "written": sorted(written)}
+        SaleorCall.objects.filter(pk=call.pk).update(payload=call.payload)
 
 
 def restock_in_order(call: SaleorCall) -> None:
@@ -168,7 +175,9 @@ def restock_in_order(call: SaleorCall) -> None:
                 _restock_one(other)
             except StockChangedElsewhere as error:
                 # That call waits for staff; the later ones planned on their own.
-                SaleorCall.objects.filter(pk=other.pk).update(
+                SaleorCall.objects.filter(
+                    pk=other.pk, status=SaleorCall.PENDING
+                ).update(
                     status=SaleorCall.FAILED, error=str(error)[:2000], lease_until=None
                 )
                 continue

@@ -20,7 +20,7 @@ from ...models import ShopOrder
 from ...orders import save_order
 from . import client, signatures
 from .facts import order_facts, shipped_units
-from .manifest import manifest
+from .manifest import APP_ID, manifest
 from .models import SaleorShop
 
 logger = logging.getLogger(__name__)
@@ -42,9 +42,9 @@ def manifest_view(request):
 
 
 def _allowed(api_url: str) -> bool:
-    if settings.SALEOR_API_URLS:
-        return api_url in settings.SALEOR_API_URLS
-    return api_url.startswith(("https://", "http://")) and "/graphql" in api_url
+    """Only the Saleors the operator named (APP_SALEOR_API_URLS): the app calls
+    back whatever URL registers, so an open door would be an open proxy."""
+    return bool(api_url) and api_url in settings.SALEOR_API_URLS
 
 
 @csrf_exempt
@@ -64,12 +64,17 @@ def register(request):
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
         return _refused(400, "INVALID_TOKEN", "auth_token is missing or malformed.")
     try:
-        app = client.graphql(api_url, token, "{ app { id } }").get("app") or {}
+        app = client.graphql(api_url, token, "{ app { id identifier } }").get("app")
     except client.SaleorError as error:
         logger.warning("Registration from %s refused: %s", api_url, error)
-        app = {}
-    if not app.get("id"):
+        app = None
+    # The token must be this app's own (another app's token answers too).
+    if not app or not app.get("id") or app.get("identifier") != APP_ID:
         return _refused(403, "INVALID_TOKEN", "The token does not work on that Saleor.")
+    if SaleorShop.objects.exclude(api_url=api_url).exists():
+        return _refused(
+            409, "ALREADY_INSTALLED", "The app serves another Saleor already."
+        )
     shop, _created = SaleorShop.objects.update_or_create(
         api_url=api_url, defaults={"app_id": app["id"], "token": token}
     )
@@ -118,20 +123,26 @@ def webhooks(request):
     event = payload.get("__typename")
     if event in ORDER_EVENTS:
         try:
-            facts = replace(order_facts(payload["order"]), as_of=issued)
+            facts = order_facts(payload["order"])
+            facts = replace(facts, as_of=facts.as_of or issued)
         except (KeyError, TypeError, ValueError, AttributeError):
             return _refused(400, "INVALID_PAYLOAD", "The order is incomplete.")
         if facts.status != ShopOrder.DRAFT:
             with transaction.atomic():
                 copy = save_order(facts)
             # One card per unit shipped; units that have one are skipped, so
-            # every delivery may carry the whole order.
-            warranty.issue_cards_for_shipment(
-                copy, shipped_units(payload["order"]), get_settings()
-            )
+            # every delivery may carry the whole order (unless it was older
+            # than the copy: its shipments may since have been cancelled).
+            if not copy.facts_were_older:
+                warranty.issue_cards_for_shipment(
+                    copy, shipped_units(payload["order"]), get_settings()
+                )
         return JsonResponse({"success": True})
     if event == "AppDeleted":
-        # Uninstalled: forget the token and keys; claims and cards stay.
+        # Uninstalled: forget the token and keys; claims and cards stay. Only for
+        # this installation (a late event of an earlier one changes nothing).
+        if ((payload.get("app") or {}).get("id")) != shop.app_id:
+            return JsonResponse({"success": True})
         shop.delete()
         logger.info("Uninstalled from %s", shop.api_url)
         return JsonResponse({"success": True})
