@@ -6,7 +6,7 @@ environment:
                         https://aftersales.example.com (manifest and webhook URLs);
 - ``APP_SECRET_KEY``    Django's secret key;
 - ``APP_SALEOR_API_URLS`` Saleor GraphQL endpoints allowed to install the app,
-                        comma-separated; empty: any whose token works.
+                        comma-separated; required (empty: none may).
 """
 
 import os
