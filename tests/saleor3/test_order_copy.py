@@ -1,6 +1,8 @@
 """Saleor 3.23's own order events keep the app's copy of each order current:
 paid, then fulfilled, through signed webhooks delivered by Saleor's worker."""
 
+import json
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -8,7 +10,10 @@ import pytest
 from demo import saleor3_shop as shop
 from saleor_aftersales.models import ShopOrder, ShopOrderLine, WarrantyCard
 
+from saleor_aftersales.hosts.saleor3.facts import ORDER_FIELDS
+
 from .conftest import wait_for
+from .test_install import post_signed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -96,3 +101,50 @@ def test_an_order_the_webhooks_never_brought_is_read_from_saleor(
         )
         is None
     )
+
+
+def test_an_older_event_delivered_late_changes_nothing(
+    saleor, app_url, installed, goods
+):
+    """Saleor retries: the paid event arrives after the fulfilled one. Signed with
+    the shop's key, well formed, and older than the copy: the copy keeps the
+    newer facts and no cards are issued from the stale shipments."""
+    token = saleor.staff_token
+    order = shop.place_order(saleor, token, goods, "late@example.com", 1)
+    shop.mark_paid(saleor, token, order["id"])
+    shop.fulfill(saleor, token, goods, order)
+    line = wait_for(
+        lambda: ShopOrderLine.objects.filter(
+            order__host_id=order["id"], quantity_fulfilled=1
+        ).first(),
+        what="the fulfilled order reaching the app",
+    )
+    current = saleor.graphql(
+        ORDER_FIELDS + "query($id: ID!) { order(id: $id) { ...AftersalesOrder } }",
+        {"id": order["id"]},
+        token=token,
+    )["data"]["order"]
+    # The same order as an earlier event saw it: unfulfilled, updated earlier.
+    updated = datetime.fromisoformat(current["updatedAt"]) - timedelta(minutes=1)
+    earlier = dict(
+        current,
+        status="UNFULFILLED",
+        updatedAt=updated.isoformat(),
+        fulfillments=[],
+        lines=[dict(current["lines"][0], quantityFulfilled=0)],
+    )
+    body = json.dumps(
+        {
+            "__typename": "OrderFullyPaid",
+            "issuedAt": datetime.now(timezone.utc).isoformat(),
+            "order": earlier,
+        }
+    ).encode()
+    cards = WarrantyCard.objects.filter(order_line=line).count()
+    assert cards == 1
+    response = post_signed(saleor, app_url, installed, body)
+    assert response.status_code == 200
+    line.refresh_from_db()
+    assert line.quantity_fulfilled == 1 and line.fulfilled_at is not None
+    assert ShopOrder.objects.get(host_id=order["id"]).status == "fulfilled"
+    assert WarrantyCard.objects.filter(order_line=line).count() == cards

@@ -295,3 +295,30 @@ def test_units_moved_on_after_a_restock_are_not_restocked_again(
     restock.refresh_from_db()
     assert restock.status == "done"
     assert returns_stock(saleor, goods.variant) == base
+
+
+def test_a_call_under_another_attempts_lease_waits_for_it(saleor, fulfilled_order):
+    """A live attempt holds its lease: the sweeper leaves the call alone until
+    the lease runs out (the worker died), then makes it once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    call = SaleorCall.objects.create(
+        shop=saleor_shop.current_shop(),
+        kind=SaleorCall.NOTE,
+        order_ref=fulfilled_order["id"],
+        payload={"message": "Leased note"},
+        attempts=1,
+        lease_until=timezone.now() + timedelta(minutes=5),
+    )
+    assert calls.deliver_due() == []
+    assert calls.deliver(call.pk) == "taken"
+    SaleorCall.objects.filter(pk=call.pk).update(
+        lease_until=timezone.now() - timedelta(seconds=1)
+    )
+    assert calls.deliver_due() == [call.pk]
+    call.refresh_from_db()
+    assert (call.status, call.attempts) == ("done", 2)
+    written = [n for n in notes(saleor, fulfilled_order["id"]) if "Leased note" in n]
+    assert len(written) == 1
