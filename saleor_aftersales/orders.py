@@ -2,8 +2,8 @@
 
 ``save_order`` is an upsert keyed by the host's ids, so the host may send the same
 order as often as it likes, in any order of events: the latest facts win, nothing
-is duplicated. Facts that say when they were true (``OrderFacts.as_of``: a
-webhook's issue time) never overwrite newer ones. Inside a transaction it also
+is duplicated. Facts that say when they were true (``OrderFacts.as_of``: the
+host's own time of its last change) never overwrite newer ones. Inside a transaction it also
 holds the order's copy under a row lock until commit, which is how claims on one
 order are serialised.
 """

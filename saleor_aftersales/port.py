@@ -60,8 +60,9 @@ class OrderFacts:
     # What a guest shows to prove the order is theirs.
     guest_token: str = ""
     channel: str = ""
-    # When these facts were true, if the host knows (a webhook's issue time, or
-    # the moment of a live read): older facts arriving later change nothing.
+    # When these facts were true, if the host knows (Saleor 3's updatedAt of
+    # the order, in webhooks and live reads): older facts arriving later change
+    # nothing.
     # None: always the latest (a host that reads its own database in-process).
     as_of: Optional[datetime] = None
 
