@@ -9,8 +9,10 @@ import time
 import pytest
 
 from demo import saleor3
+from demo import saleor3_shop as shop
 from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS
 from saleor_aftersales.hosts.saleor3.models import SaleorShop
+from saleor_aftersales.models import ShopOrder
 
 PATIENCE_SECONDS = 120  # a loaded 2-core machine; polls return as soon as it holds
 
@@ -114,3 +116,24 @@ def install(saleor, app_url):
 def installed(saleor, app_url, transactional_db):
     """The app, installed into this Saleor through appInstall."""
     return install(saleor, app_url)
+
+
+@pytest.fixture(scope="session")
+def boots(saleor):
+    shop.set_shop_address(saleor, saleor.staff_token)
+    return shop.make_goods(saleor, saleor.staff_token, sku="BOOTS-42", price=40)
+
+
+@pytest.fixture
+def fulfilled_order(saleor, installed, boots):
+    token = saleor.staff_token
+    order = shop.place_order(saleor, token, boots, "customer@example.com", 2)
+    shop.mark_paid(saleor, token, order["id"])
+    shop.fulfill(saleor, token, boots, order)
+    wait_for(
+        lambda: ShopOrder.objects.filter(
+            host_id=order["id"], lines__quantity_fulfilled=2
+        ).exists(),
+        what="the fulfilled order reaching the app",
+    )
+    return order

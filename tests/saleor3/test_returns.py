@@ -7,7 +7,6 @@ import io
 import pytest
 from django.core.management import call_command
 
-from demo import saleor3_shop as shop
 from saleor_aftersales import workflow
 from saleor_aftersales.configuration import get_settings
 from saleor_aftersales.enums import Reason, RequestStatus, RequestType
@@ -15,34 +14,11 @@ from saleor_aftersales.hosts.saleor3 import calls, stock
 from saleor_aftersales.hosts.saleor3 import shop as saleor_shop
 from saleor_aftersales.hosts.saleor3.identity import Viewer
 from saleor_aftersales.hosts.saleor3.models import SaleorCall
-from saleor_aftersales.models import ShopOrder
 
-from .conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOTES = "query($id: ID!) { order(id: $id) { events { type message } } }"
-
-
-@pytest.fixture(scope="session")
-def goods(saleor):
-    shop.set_shop_address(saleor, saleor.staff_token)
-    return shop.make_goods(saleor, saleor.staff_token, sku="BOOTS-42", price=40)
-
-
-@pytest.fixture
-def fulfilled_order(saleor, installed, goods):
-    token = saleor.staff_token
-    order = shop.place_order(saleor, token, goods, "customer@example.com", 2)
-    shop.mark_paid(saleor, token, order["id"])
-    shop.fulfill(saleor, token, goods, order)
-    wait_for(
-        lambda: ShopOrder.objects.filter(
-            host_id=order["id"], lines__quantity_fulfilled=2
-        ).exists(),
-        what="the fulfilled order reaching the app",
-    )
-    return order
 
 
 def notes(saleor, order_id):
@@ -173,9 +149,9 @@ def returns_stock(saleor, variant):
     )
 
 
-def test_receipt_records_the_return_and_restocks_once(saleor, fulfilled_order, goods):
+def test_receipt_records_the_return_and_restocks_once(saleor, fulfilled_order, boots):
     request = approved_return(saleor, fulfilled_order, 1)
-    before = returns_stock(saleor, goods.variant)
+    before = returns_stock(saleor, boots.variant)
     workflow.receive(request, by=workflow.Actor.staff(STAFF))  # every unit restocked
     request.refresh_from_db()
     assert request.status == RequestStatus.RECEIVED
@@ -189,7 +165,7 @@ def test_receipt_records_the_return_and_restocks_once(saleor, fulfilled_order, g
     shipped = [f for f in order["fulfillments"] if f["status"] == "FULFILLED"]
     assert sum(l["quantity"] for f in shipped for l in f["lines"]) == 1
     # The unit is back in stock, in the app's returns warehouse, sold from no channel.
-    assert returns_stock(saleor, goods.variant) == before + 1
+    assert returns_stock(saleor, boots.variant) == before + 1
     channels = saleor.graphql(CHANNEL_WAREHOUSES, token=saleor.staff_token)["data"]
     assert "aftersales-returns" not in {
         w["slug"] for c in channels["channels"] for w in c["warehouses"]
@@ -209,20 +185,20 @@ def test_receipt_records_the_return_and_restocks_once(saleor, fulfilled_order, g
     ) == {"done"}
     order = fulfillments(saleor, fulfilled_order["id"])
     assert len([f for f in order["fulfillments"] if f["status"] == "RETURNED"]) == 1
-    assert returns_stock(saleor, goods.variant) == before + 1
+    assert returns_stock(saleor, boots.variant) == before + 1
 
 
 def test_a_restock_whose_stock_changed_elsewhere_waits_for_staff(
-    saleor, fulfilled_order, goods
+    saleor, fulfilled_order, boots
 ):
     request = approved_return(saleor, fulfilled_order, 2)
     workflow.receive(request, by=workflow.Actor.staff(STAFF))
-    after = returns_stock(saleor, goods.variant)
+    after = returns_stock(saleor, boots.variant)
     restock = SaleorCall.objects.get(kind="restock")
     # Someone set the returns warehouse's stock by hand while a restock was
     # planned but not yet written: the app neither adds on top nor overwrites.
     shop_row = saleor_shop.current_shop()
-    stock._set(shop_row, goods.variant, shop_row.returns_warehouse_id, after + 7)
+    stock._set(shop_row, boots.variant, shop_row.returns_warehouse_id, after + 7)
     # As if the attempt died after planning, before Saleor heard of it.
     SaleorCall.objects.filter(pk=restock.pk).update(
         status="pending", attempts=1, payload={**restock.payload, "written": []}
@@ -230,11 +206,11 @@ def test_a_restock_whose_stock_changed_elsewhere_waits_for_staff(
     calls.deliver_due()
     restock.refresh_from_db()
     assert restock.status == "failed" and "changed outside the app" in restock.error
-    assert returns_stock(saleor, goods.variant) == after + 7
+    assert returns_stock(saleor, boots.variant) == after + 7
 
 
 def test_restocking_elsewhere_than_the_returns_warehouse_is_refused(
-    saleor, fulfilled_order, goods
+    saleor, fulfilled_order, boots
 ):
     from django.core.exceptions import ValidationError
 
@@ -243,7 +219,7 @@ def test_restocking_elsewhere_than_the_returns_warehouse_is_refused(
         workflow.receive(
             request,
             by=workflow.Actor.staff(STAFF),
-            warehouse=saleor_shop.Warehouse(pk=goods.warehouse),
+            warehouse=saleor_shop.Warehouse(pk=boots.warehouse),
         )
     assert refused.value.error_dict["warehouse"][0].code == "no_warehouse"
     request.refresh_from_db()
@@ -251,26 +227,26 @@ def test_restocking_elsewhere_than_the_returns_warehouse_is_refused(
     assert not SaleorCall.objects.filter(kind__in=["return", "restock"]).exists()
 
 
-def test_restocks_run_oldest_first_so_none_is_lost(saleor, fulfilled_order, goods):
+def test_restocks_run_oldest_first_so_none_is_lost(saleor, fulfilled_order, boots):
     """An earlier restock planned, then its worker died before Saleor heard of
     it; the next receipt finishes that one first, then plans its own on top."""
     shop_row = saleor_shop.current_shop()
     warehouse = stock.returns_warehouse(shop_row)
-    start = returns_stock(saleor, goods.variant)
+    start = returns_stock(saleor, boots.variant)
     dead = SaleorCall.objects.create(
         shop=shop_row,
         kind=SaleorCall.RESTOCK,
         order_ref=fulfilled_order["id"],
         payload={
             "warehouse": warehouse,
-            "variants": {goods.variant: 2},
-            "plan": {goods.variant: [start, start + 2]},
+            "variants": {boots.variant: 2},
+            "plan": {boots.variant: [start, start + 2]},
         },
         attempts=1,
     )
     request = approved_return(saleor, fulfilled_order, 1)
     workflow.receive(request, by=workflow.Actor.staff(STAFF))
-    assert returns_stock(saleor, goods.variant) == start + 3
+    assert returns_stock(saleor, boots.variant) == start + 3
     assert set(
         SaleorCall.objects.filter(kind="restock").values_list("status", flat=True)
     ) == {"done"}
@@ -279,22 +255,22 @@ def test_restocks_run_oldest_first_so_none_is_lost(saleor, fulfilled_order, good
 
 
 def test_units_moved_on_after_a_restock_are_not_restocked_again(
-    saleor, fulfilled_order, goods
+    saleor, fulfilled_order, boots
 ):
     """Staff moved the restocked units on (the returns warehouse is back at its
     base); a late retry of that restock must not add them again."""
     request = approved_return(saleor, fulfilled_order, 1)
     workflow.receive(request, by=workflow.Actor.staff(STAFF))
     restock = SaleorCall.objects.get(kind="restock")
-    base, target = restock.payload["plan"][goods.variant]
-    assert returns_stock(saleor, goods.variant) == target
+    base, target = restock.payload["plan"][boots.variant]
+    assert returns_stock(saleor, boots.variant) == target
     shop_row = saleor_shop.current_shop()
-    stock._set(shop_row, goods.variant, shop_row.returns_warehouse_id, base)
+    stock._set(shop_row, boots.variant, shop_row.returns_warehouse_id, base)
     SaleorCall.objects.filter(pk=restock.pk).update(status="pending", attempts=1)
     calls.deliver_due()
     restock.refresh_from_db()
     assert restock.status == "done"
-    assert returns_stock(saleor, goods.variant) == base
+    assert returns_stock(saleor, boots.variant) == base
 
 
 def test_a_call_under_another_attempts_lease_waits_for_it(saleor, fulfilled_order):

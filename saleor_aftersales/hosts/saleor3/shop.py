@@ -3,17 +3,19 @@ app's token. Grows operation by operation; what it doesn't provide yet, the core
 can't ask of this host (the proxy raises AttributeError naming it)."""
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Dict, Iterable, Optional
 
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...port import OrderFacts
-from . import calls, client, stock
+from . import calls, client, payments, stock
 from .facts import ORDER_FIELDS, order_facts
 from .identity import Viewer
 from .models import SaleorCall, SaleorShop
@@ -152,3 +154,50 @@ def goods_received(
             order_ref,
             {"warehouse": warehouse.pk, "variants": restock},
         )
+
+
+# Money: legacy payments (payments.py). The order copy's row lock serialises the
+# refunds of one order in the app; Saleor's payment is never locked from here.
+PaymentError = payments.PaymentError
+STRIPE_GATEWAY = "saleor.payments.stripe"
+
+
+def refundable_payment(order_ref: str, *, lock: bool = False):
+    return payments.refundable_payment(current_shop(), order_ref)
+
+
+def payment_ref(payment) -> str:
+    return payment.pk
+
+
+def payment_by_ref(reference: str):
+    return payments.payment_by_ref(current_shop(), reference)
+
+
+def lock_payment(payment_ref: str):
+    return payment_by_ref(payment_ref)
+
+
+def refund_payment(payment, amount: Decimal):
+    return payments.refund(current_shop(), payment, amount)
+
+
+def refund_transaction_since(payment, since, amount: Decimal, exclude=()):
+    return payments.refund_transaction_since(payment, since, amount, exclude)
+
+
+def order_refunded(payment, amount: Decimal, user) -> None:
+    """Nothing to add: Saleor's orderRefund records and announces the refund."""
+
+
+# The shop's task queue: none of its own yet. Work due now runs in this process
+# once the caller's transaction has committed; work due later is left to the
+# sweepers (pay_due_refunds, deliver_saleor_calls).
+
+
+def send_task(name: str, args: tuple, countdown: float = 0) -> None:
+    if countdown:
+        return
+    from celery import current_app
+
+    transaction.on_commit(lambda: current_app.tasks[name].apply(args=args))
