@@ -229,6 +229,34 @@ def test_hostile_webhook_bodies_get_clear_errors_and_change_nothing(saleor, app_
         json.dumps(
             {"__typename": "CheckoutCreated", "issuedAt": now}
         ).encode(): "UNKNOWN_EVENT",
+        # A whole order whose shipment line lacks its id: refused before any
+        # of it is copied.
+        json.dumps(
+            {
+                "__typename": "OrderFulfilled",
+                "issuedAt": now,
+                "order": {
+                    "id": "T3JkZXI6eA==",
+                    "number": "9",
+                    "status": "FULFILLED",
+                    "userEmail": "",
+                    "created": now,
+                    "updatedAt": now,
+                    "user": None,
+                    "channel": {"slug": "default-channel"},
+                    "total": {"gross": {"amount": 1, "currency": "USD"}},
+                    "shippingPrice": {"gross": {"amount": 0}},
+                    "lines": [],
+                    "fulfillments": [
+                        {
+                            "status": "FULFILLED",
+                            "created": now,
+                            "lines": [{"quantity": 1, "orderLine": {"id": "x"}}],
+                        }
+                    ],
+                },
+            }
+        ).encode(): "INVALID_PAYLOAD",
     }
     for body, code in bodies.items():
         response = post_signed(saleor, app_url, shop, body)

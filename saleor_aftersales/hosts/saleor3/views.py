@@ -51,7 +51,8 @@ def _allowed(api_url: str) -> bool:
 @require_POST
 def register(request):
     """Saleor's ``appInstall`` posts the app token here. It is kept only if it
-    works against the Saleor that sent it (asked back: ``{ app { id } }``)."""
+    is this app's own on the Saleor that sent it (asked back:
+    ``{ app { id identifier } }``)."""
     api_url = request.headers.get("Saleor-Api-Url", "")
     if not _allowed(api_url):
         return _refused(
@@ -125,6 +126,7 @@ def webhooks(request):
         try:
             facts = order_facts(payload["order"])
             facts = replace(facts, as_of=facts.as_of or issued)
+            shipped = shipped_units(payload["order"])
         except (KeyError, TypeError, ValueError, AttributeError):
             return _refused(400, "INVALID_PAYLOAD", "The order is incomplete.")
         if facts.status != ShopOrder.DRAFT:
@@ -134,9 +136,7 @@ def webhooks(request):
             # every delivery may carry the whole order (unless it was older
             # than the copy: its shipments may since have been cancelled).
             if not copy.facts_were_older:
-                warranty.issue_cards_for_shipment(
-                    copy, shipped_units(payload["order"]), get_settings()
-                )
+                warranty.issue_cards_for_shipment(copy, shipped, get_settings())
         return JsonResponse({"success": True})
     if event == "AppDeleted":
         # Uninstalled: forget the token and keys; claims and cards stay. Only for
