@@ -1,5 +1,5 @@
 # make demo — a Saleor 2.10.1 shop with the plugin, sample data and known accounts
-# make test — the whole test suite against real PostgreSQL, Redis and Saleor
+# make test — the whole test suite: real PostgreSQL, Redis, Saleor 2.10 and Saleor 3.23 (the app)
 # make bench — the benchmarks (BENCH=query_counts|latency|scale|load), benchmarks/README.md
 PORT ?= 8000
 DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/saleor_aftersales_demo
