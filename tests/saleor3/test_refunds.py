@@ -3,18 +3,19 @@ the core's ledger row first, then Saleor's orderRefund; a worker that died after
 Saleor refunded is found out by the REFUND transaction Saleor recorded; two desks
 refunding at once pay once. Asserted on Saleor's payment and transactions."""
 
+import io
 import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
 from saleor_aftersales import refunds, workflow
 from saleor_aftersales.configuration import get_settings
 from saleor_aftersales.models import AftersalesRefund
-from saleor_aftersales.tasks import pay_due_refunds
 
 from .test_returns import STAFF, approved_return
 
@@ -94,7 +95,9 @@ def test_a_worker_that_died_after_saleor_refunded_is_adopted(saleor, fulfilled_o
     )
     payment = saleor_shop.payment_by_ref(refund.payment_ref)
     saleor_shop.refund_payment(payment, refund.amount)
-    pay_due_refunds()
+    out = io.StringIO()
+    call_command("aftersales_sweep", stdout=out)  # as cron runs it
+    assert "1 refund(s)" in out.getvalue()
     refund.refresh_from_db()
     assert refund.status == "success" and refund.transaction_ref
     assert saleor_refunds(saleor, fulfilled_order["id"])[0] == [refund.amount]

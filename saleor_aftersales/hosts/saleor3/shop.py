@@ -192,7 +192,7 @@ def order_refunded(payment, amount: Decimal, user) -> None:
 
 # The shop's task queue: none of its own yet. Work due now runs in this process
 # once the caller's transaction has committed; work due later is left to the
-# sweepers (pay_due_refunds, deliver_saleor_calls).
+# sweeper (manage.py aftersales_sweep).
 
 
 def send_task(name: str, args: tuple, countdown: float = 0) -> None:
