@@ -2,7 +2,6 @@
 keys. Shoppers by their access token; staff by the token the Dashboard hands to
 the app's pages, with MANAGE_ORDERS for the desk; nothing else."""
 
-import base64
 import hashlib
 import hmac
 import json
@@ -15,13 +14,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from saleor_aftersales.hosts.saleor3.identity import NotAuthenticated, viewer_from_token
 
+from .test_install import b64
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 APP_TOKEN = "query($id: ID!) { app(id: $id) { accessToken } }"
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def hs256_with_public_key(claims, kid, private_key) -> str:

@@ -55,24 +55,19 @@ def _note_text(call: SaleorCall) -> str:
 
 
 def _note_exists(call: SaleorCall) -> bool:
-    data = client.graphql(
-        call.shop.api_url, call.shop.token, NOTES, {"id": call.order_ref}
-    )
+    data = client.ask(call.shop, NOTES, {"id": call.order_ref})
     events = (data.get("order") or {}).get("events") or []
     text = _note_text(call)
     return any(event.get("message") == text for event in events)
 
 
 def _add_note(call: SaleorCall) -> None:
-    data = client.graphql(
-        call.shop.api_url,
-        call.shop.token,
+    client.mutate(
+        call.shop,
         NOTE_ADD,
         {"id": call.order_ref, "message": _note_text(call)},
+        "orderNoteAdd",
     )
-    errors = (data.get("orderNoteAdd") or {}).get("errors")
-    if errors:
-        raise client.SaleorError(f"Saleor refused the note: {errors}")
 
 
 def _take(call_pk: int):
@@ -134,9 +129,7 @@ mutation AftersalesReturn(
 
 
 def _fulfillments(call: SaleorCall) -> list:
-    data = client.graphql(
-        call.shop.api_url, call.shop.token, FULFILLMENTS, {"id": call.order_ref}
-    )
+    data = client.ask(call.shop, FULFILLMENTS, {"id": call.order_ref})
     return (data.get("order") or {}).get("fulfillments") or []
 
 
@@ -163,15 +156,12 @@ def _return_goods(call: SaleorCall) -> None:
                 wanted[order_line] -= quantity
     if any(wanted.values()):
         raise client.SaleorError(f"Saleor shows fewer shipped units than {wanted}")
-    data = client.graphql(
-        call.shop.api_url,
-        call.shop.token,
+    client.mutate(
+        call.shop,
         RETURN_PRODUCTS,
         {"id": call.order_ref, "lines": lines, "reason": call.reference},
+        "orderFulfillmentReturnProducts",
     )
-    errors = (data.get("orderFulfillmentReturnProducts") or {}).get("errors")
-    if errors:
-        raise client.SaleorError(f"Saleor refused the return: {errors}")
 
 
 # Each kind: how to find what an earlier attempt did, and how to do it.

@@ -10,6 +10,14 @@ class SaleorError(Exception):
     pass
 
 
+class SaleorRefused(SaleorError):
+    """Saleor answered a mutation with errors (``errors``: Saleor's list)."""
+
+    def __init__(self, field: str, errors: list):
+        super().__init__(f"Saleor refused {field}: {errors}")
+        self.errors = errors
+
+
 def graphql(api_url: str, token: str, query: str, variables: Optional[dict] = None):
     """``data`` of one GraphQL call; SaleorError on HTTP or GraphQL errors."""
     try:
@@ -32,3 +40,16 @@ def graphql(api_url: str, token: str, query: str, variables: Optional[dict] = No
         codes = [error.get("message", "") for error in content["errors"]]
         raise SaleorError(f"Saleor refused: {codes}")
     return content.get("data") or {}
+
+
+def ask(shop, query: str, variables: Optional[dict] = None) -> dict:
+    """``data`` of one GraphQL call to ``shop``'s Saleor, with the app's token."""
+    return graphql(shop.api_url, shop.token, query, variables)
+
+
+def mutate(shop, query: str, variables: dict, field: str) -> dict:
+    """The payload of mutation ``field``; SaleorRefused when it holds errors."""
+    payload = ask(shop, query, variables).get(field) or {}
+    if payload.get("errors"):
+        raise SaleorRefused(field, payload["errors"])
+    return payload

@@ -4,7 +4,7 @@ plugins): ``orderRefund``, and the REFUND transaction Saleor records for it,
 found again by time and amount when an attempt died before recording it. The
 core's refund ledger keeps it exactly once (``refunds/``)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Iterable, List, Optional
@@ -41,7 +41,7 @@ class PaymentError(Exception):
     """Saleor or its gateway refused the refund."""
 
 
-@dataclass(frozen=True)
+@dataclass
 class Transaction:
     pk: str
     token: str
@@ -52,20 +52,16 @@ class Transaction:
     payment: "Payment"
 
 
-@dataclass(frozen=True)
+@dataclass
 class Payment:
     pk: str
-    order_ref: str
+    order_id: str  # the order's global id
     gateway: str
     is_active: bool
     charge_status: str
     currency: str
     captured_amount: Decimal
-    transactions: tuple = ()
-
-    @property
-    def order_id(self) -> str:
-        return self.order_ref
+    transactions: List[Transaction] = field(default_factory=list)
 
 
 def _payment(data: dict) -> Payment:
@@ -73,14 +69,14 @@ def _payment(data: dict) -> Payment:
     currency = captured.get("currency") or (data.get("total") or {}).get("currency")
     payment = Payment(
         pk=data["id"],
-        order_ref=(data.get("order") or {}).get("id", ""),
+        order_id=(data.get("order") or {}).get("id", ""),
         gateway=data["gateway"],
         is_active=data["isActive"],
         charge_status=data["chargeStatus"],
         currency=currency or "",
         captured_amount=Decimal(str(captured.get("amount") or 0)),
     )
-    transactions = tuple(
+    payment.transactions = [
         Transaction(
             pk=txn["id"],
             token=txn.get("token") or "",
@@ -91,13 +87,13 @@ def _payment(data: dict) -> Payment:
             payment=payment,
         )
         for txn in data.get("transactions") or []
-    )
-    return Payment(**{**payment.__dict__, "transactions": transactions})
+    ]
+    return payment
 
 
 def refundable_payment(shop: SaleorShop, order_ref: str) -> Optional[Payment]:
     """The order's latest active payment that still holds captured money."""
-    data = client.graphql(shop.api_url, shop.token, ORDER_PAYMENTS, {"id": order_ref})
+    data = client.ask(shop, ORDER_PAYMENTS, {"id": order_ref})
     payments: List[Payment] = [
         _payment(item) for item in (data.get("order") or {}).get("payments") or []
     ]
@@ -110,7 +106,7 @@ def refundable_payment(shop: SaleorShop, order_ref: str) -> Optional[Payment]:
 
 
 def payment_by_ref(shop: SaleorShop, reference: str) -> Optional[Payment]:
-    data = client.graphql(shop.api_url, shop.token, PAYMENT, {"id": reference})
+    data = client.ask(shop, PAYMENT, {"id": reference})
     return _payment(data["payment"]) if data.get("payment") else None
 
 
@@ -134,17 +130,16 @@ def refund(shop: SaleorShop, payment: Payment, amount: Decimal) -> Transaction:
     """``orderRefund`` on the payment's order; the REFUND transaction it made."""
     before = {txn.pk for txn in payment.transactions}
     try:
-        data = client.graphql(
-            shop.api_url,
-            shop.token,
+        client.mutate(
+            shop,
             ORDER_REFUND,
-            {"id": payment.order_ref, "amount": str(amount)},
+            {"id": payment.order_id, "amount": str(amount)},
+            "orderRefund",
         )
+    except client.SaleorRefused as refused:
+        raise PaymentError("; ".join(error["message"] for error in refused.errors))
     except client.SaleorError as error:
         raise PaymentError(str(error))
-    errors = (data.get("orderRefund") or {}).get("errors")
-    if errors:
-        raise PaymentError("; ".join(error["message"] for error in errors))
     after = payment_by_ref(shop, payment.pk)
     made = [
         txn

@@ -2,11 +2,10 @@
 app's token. Grows operation by operation; what it doesn't provide yet, the core
 can't ask of this host (the proxy raises AttributeError naming it)."""
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Dict, Iterable, Optional
-
-import logging
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -47,7 +46,7 @@ def fetch_order_facts(order_id: str) -> Optional[OrderFacts]:
     or to be sure), as of Saleor's last change to it; None if Saleor has no such
     order."""
     shop = current_shop()
-    data = client.graphql(shop.api_url, shop.token, ORDER_QUERY, {"id": order_id})
+    data = client.ask(shop, ORDER_QUERY, {"id": order_id})
     if not data.get("order"):
         return None
     return order_facts(data["order"])

@@ -16,6 +16,9 @@ from . import client
 from .models import SaleorCall, SaleorShop
 
 SLUG = "aftersales-returns"
+# The first key of the per-shop advisory lock that orders restocks (the second is
+# the shop's id): a number of the app's own among the database's advisory locks.
+LOCK_CLASS = 71530
 
 FIND = """
 query AftersalesReturnsWarehouse($slug: String!) {
@@ -57,15 +60,14 @@ def returns_warehouse(shop: SaleorShop) -> str:
     (so an interrupted attempt never makes a second one)."""
     if shop.returns_warehouse_id:
         return shop.returns_warehouse_id
-    found = client.graphql(shop.api_url, shop.token, FIND, {"slug": SLUG})
+    found = client.ask(shop, FIND, {"slug": SLUG})
     edges = found["warehouses"]["edges"]
     if edges:
         warehouse_id = edges[0]["node"]["id"]
     else:
         address = _returns_address(shop)
-        created = client.graphql(
-            shop.api_url,
-            shop.token,
+        created = client.mutate(
+            shop,
             CREATE,
             {
                 "input": {
@@ -74,11 +76,8 @@ def returns_warehouse(shop: SaleorShop) -> str:
                     "address": address,
                 }
             },
-        )["createWarehouse"]
-        if created["errors"]:
-            raise client.SaleorError(
-                f"Saleor refused the warehouse: {created['errors']}"
-            )
+            "createWarehouse",
+        )
         warehouse_id = created["warehouse"]["id"]
     SaleorShop.objects.filter(pk=shop.pk).update(returns_warehouse_id=warehouse_id)
     shop.returns_warehouse_id = warehouse_id
@@ -88,7 +87,7 @@ def returns_warehouse(shop: SaleorShop) -> str:
 def _returns_address(shop: SaleorShop) -> dict:
     """Where returns go: the shop's company address, else a warehouse's with a
     street and a city (Saleor requires them)."""
-    data = client.graphql(shop.api_url, shop.token, ADDRESSES)
+    data = client.ask(shop, ADDRESSES)
     candidates = [(data.get("shop") or {}).get("companyAddress")] + [
         edge["node"]["address"] for edge in data["warehouses"]["edges"]
     ]
@@ -103,21 +102,18 @@ def _returns_address(shop: SaleorShop) -> dict:
 
 
 def _quantity(shop: SaleorShop, variant: str, warehouse: str) -> int:
-    data = client.graphql(shop.api_url, shop.token, STOCKS, {"id": variant})
+    data = client.ask(shop, STOCKS, {"id": variant})
     stocks = (data.get("productVariant") or {}).get("stocks") or []
     return sum(s["quantity"] for s in stocks if s["warehouse"]["id"] == warehouse)
 
 
 def _set(shop: SaleorShop, variant: str, warehouse: str, quantity: int) -> None:
-    data = client.graphql(
-        shop.api_url,
-        shop.token,
+    client.mutate(
+        shop,
         SET_STOCK,
         {"id": variant, "warehouse": warehouse, "quantity": quantity},
+        "productVariantStocksUpdate",
     )
-    errors = data["productVariantStocksUpdate"]["errors"]
-    if errors:
-        raise client.SaleorError(f"Saleor refused the stock: {errors}")
 
 
 class StockChangedElsewhere(client.SaleorError):
@@ -158,7 +154,7 @@ def restock_in_order(call: SaleorCall) -> None:
     """Run this shop's owed restocks oldest first, up to ``call``, under the
     shop's lock (a PostgreSQL advisory lock, freed if the worker dies)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [71530, call.shop_id])
+        cursor.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_CLASS, call.shop_id])
     try:
         # Another worker may have finished this call while we waited.
         call.refresh_from_db()
@@ -185,7 +181,9 @@ def restock_in_order(call: SaleorCall) -> None:
         _restock_one(call)
     finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [71530, call.shop_id])
+            cursor.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [LOCK_CLASS, call.shop_id]
+            )
 
 
 def _done(call: SaleorCall) -> None:
