@@ -4,6 +4,7 @@ ASGI server and its Celery worker (which delivers webhooks and installs apps), i
 ``.venv-saleor3`` (bin/bootstrap). Runs from the app's Python; imports no Saleor.
 """
 
+import base64
 import json
 import os
 import signal
@@ -113,6 +114,7 @@ class Saleor:
 
     def __init__(self, database_url: str, port: int, *, redis_db: int, log_dir: Path):
         self.port = port
+        self.database_url = database_url
         self.url = f"http://127.0.0.1:{port}/graphql/"
         self.env = environment(database_url, port, new_rsa_key(), redis_db)
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -255,6 +257,18 @@ class Saleor:
         if not token:
             raise RuntimeError(f"tokenCreate failed: {data}")
         return token
+
+    def deliveries_pending(self, app_id: str) -> int:
+        """Webhook deliveries Saleor still owes the app ``app_id`` (a global id):
+        queued, or sent and not yet answered. Read from Saleor's own records."""
+        app_pk = int(base64.b64decode(app_id).decode().split(":", 1)[1])
+        with psycopg.connect(self.database_url) as connection:
+            return connection.execute(
+                "SELECT count(*) FROM core_eventdelivery delivery"
+                " JOIN webhook_webhook webhook ON webhook.id = delivery.webhook_id"
+                " WHERE delivery.status = 'pending' AND webhook.app_id = %s",
+                (app_pk,),
+            ).fetchone()[0]
 
     def stop(self):
         for process in self.processes:

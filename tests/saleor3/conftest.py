@@ -114,8 +114,16 @@ def install(saleor, app_url):
 
 @pytest.fixture
 def installed(saleor, app_url, transactional_db):
-    """The app, installed into this Saleor through appInstall."""
-    return install(saleor, app_url)
+    """The app, installed into this Saleor through appInstall. Before the test's
+    tables are emptied, Saleor's webhooks still on their way to the app (a test
+    waits only for the ones it needs) are let in: emptying the tables under a
+    webhook's transaction would deadlock."""
+    shop = install(saleor, app_url)
+    yield shop
+    wait_for(
+        lambda: saleor.deliveries_pending(shop.app_id) == 0,
+        what="Saleor's webhooks to the app being delivered",
+    )
 
 
 @pytest.fixture(scope="session")
