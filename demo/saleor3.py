@@ -22,7 +22,12 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = ROOT / ".venv-saleor3" / "bin" / "python"
-DIST = Path(os.environ.get("SALEOR3_DIST") or ROOT.parent / "shared" / "saleor-3.23.28")
+INSTALLED_FROM = ROOT / ".venv-saleor3" / ".dist"  # written by bin/bootstrap
+DIST = Path(
+    os.environ.get("SALEOR3_DIST")
+    or (INSTALLED_FROM.read_text().strip() if INSTALLED_FROM.exists() else "")
+    or ROOT.parent / "shared" / "saleor-3.23.28"
+)
 TEMPLATE_DATABASE = "saleor3_migrated_template"
 PG = dict(host="127.0.0.1", port=5432, user="postgres")
 START_SECONDS = 180  # "answers GraphQL about 30 s after start" on an idle machine
