@@ -1,7 +1,7 @@
 from django.conf.urls import include, url
 from django.views.decorators.csrf import csrf_exempt
 
-from .hosts.saleor2 import shop as host
+from .hosts.saleor2.api import saleor_urls
 from . import views as pages
 from .graphql.schema import schema
 from .graphql.view import GraphQLView
@@ -34,5 +34,5 @@ urlpatterns = [
         pages.photo,
         name="aftersales-photo",
     ),
-    url(r"^", include(host.saleor_urls)),
+    url(r"^", include(saleor_urls)),
 ]

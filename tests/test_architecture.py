@@ -11,11 +11,10 @@ ROOT = Path(__file__).resolve().parent.parent / PACKAGE
 # Where Saleor may be imported: the 2.10 host.
 HOST_PACKAGE = f"{PACKAGE}.hosts"
 SALEOR2 = f"{PACKAGE}.hosts.saleor2"
-# The surfaces Saleor 2.10 serves in-process: its GraphQL schema is built from
-# Saleor's own base classes, its Celery app runs the tasks, its URLconf mounts
-# the pages. They may import the 2.10 host; the core may not.
+# The surfaces Saleor 2.10 serves in-process: its Celery app runs the tasks, its
+# URLconf mounts the pages. They may import the 2.10 host; the core may not. The
+# GraphQL API may not either: it takes its host's parts through graphql/host.py.
 SURFACES = (
-    f"{PACKAGE}.graphql",
     f"{PACKAGE}.management",
     f"{PACKAGE}.urls",
     f"{PACKAGE}.tasks",
@@ -159,6 +158,46 @@ def test_the_core_asks_the_shop_only_what_the_port_declares():
     } == {}
     # Every operation the port declares is asked for somewhere (no dead surface).
     assert members - set(asked) == set()
+
+
+def _asked_of(name: str, modules) -> dict:
+    """{attribute: modules} for every ``name.attribute`` the modules read."""
+    asked = {}
+    for module, path in modules.items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == name
+            ):
+                asked.setdefault(node.attr, set()).add(module)
+    return asked
+
+
+def _defined_in(path: Path) -> set:
+    """Names a module defines or imports at its top level."""
+    defined = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, ast.Assign):
+            defined.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.ImportFrom):
+            defined.update(alias.asname or alias.name for alias in node.names)
+    return defined
+
+
+def test_every_host_provides_what_the_graphql_api_is_built_on():
+    api_modules = {
+        module: path
+        for module, path in KNOWN.items()
+        if _under(module, f"{PACKAGE}.graphql")
+    }
+    asked = set(_asked_of("api", api_modules))
+    assert asked
+    for host in ("saleor2",):
+        missing = asked - _defined_in(ROOT / "hosts" / host / "api.py")
+        assert (host, sorted(missing)) == (host, [])
 
 
 def test_the_saleor_2_host_provides_every_operation_of_the_port():

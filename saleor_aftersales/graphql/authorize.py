@@ -4,17 +4,17 @@ no account: an account's orders are reached by signing in, never by token)."""
 
 from typing import Optional, Tuple
 
-from ..hosts.saleor2 import shop as host
+from .host import api
 from ..workflow import Actor
 
 
-def viewer(info) -> Tuple[Optional["host.User"], Optional["host.App"]]:
+def viewer(info) -> Tuple[Optional["api.User"], Optional["api.App"]]:
     context = info.context
-    return host.actor_of(getattr(context, "user", None), getattr(context, "app", None))
+    return api.actor_of(getattr(context, "user", None), getattr(context, "app", None))
 
 
 def is_staff_viewer(info) -> bool:
-    return host.has_manage_orders(*viewer(info))
+    return api.has_manage_orders(*viewer(info))
 
 
 def staff_actor(info) -> Actor:
@@ -23,7 +23,7 @@ def staff_actor(info) -> Actor:
 
 
 def _owns(user, order) -> bool:
-    return bool(order.customer_ref) and order.customer_ref == host.user_ref(user)
+    return bool(order.customer_ref) and order.customer_ref == api.user_ref(user)
 
 
 def authorize_order(info, order, order_token=None) -> Actor:
@@ -32,7 +32,7 @@ def authorize_order(info, order, order_token=None) -> Actor:
     ``order`` is the core's copy or the facts a host just read: both name the
     account that placed it (``customer_ref``) and a guest order's token."""
     user, app = viewer(info)
-    if host.has_manage_orders(user, app):
+    if api.has_manage_orders(user, app):
         return Actor.staff(user) if user is not None else Actor.for_app(app)
     if _owns(user, order):
         return Actor.customer(user)
@@ -43,7 +43,7 @@ def authorize_order(info, order, order_token=None) -> Actor:
         and str(order_token) == order.guest_token
     ):
         return Actor.customer(user)
-    raise host.PermissionDenied()
+    raise api.PermissionDenied()
 
 
 def sees_whole_order(info, order) -> bool:
@@ -51,11 +51,11 @@ def sees_whole_order(info, order) -> bool:
     its token sees what a returns page needs: name, city, country, never the
     street, postal code, phone or a full gift-card code."""
     user, app = viewer(info)
-    if host.has_manage_orders(user, app):
+    if api.has_manage_orders(user, app):
         return True
     return _owns(user, order)
 
 
 def may_see_account(info, account) -> bool:
     user, _app = viewer(info)
-    return host.may_see_account(user, account)
+    return api.may_see_account(user, account)

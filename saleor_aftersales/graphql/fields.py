@@ -8,7 +8,7 @@ a GraphQL error that says what is wrong.
 
 from graphql.error import GraphQLError
 
-from ..hosts.saleor2 import shop as host
+from .host import api
 
 
 def check_page(args: dict, field_name: str, max_limit: int) -> None:
@@ -23,7 +23,7 @@ def check_page(args: dict, field_name: str, max_limit: int) -> None:
         if cursor is None:
             continue
         try:
-            values = host.from_global_cursor(cursor)
+            values = api.from_global_cursor(cursor)
         except ValueError:  # base64, UTF-8 and JSON errors all are
             values = None
         if not isinstance(values, list) or not all(
@@ -44,9 +44,9 @@ class CheckedPages:
         return resolve_checked
 
 
-class PrefetchingConnectionField(CheckedPages, host.PrefetchingConnectionField):
+class PrefetchingConnectionField(CheckedPages, api.PrefetchingConnectionField):
     pass
 
 
-class FilterInputConnectionField(CheckedPages, host.FilterInputConnectionField):
+class FilterInputConnectionField(CheckedPages, api.FilterInputConnectionField):
     pass

@@ -10,7 +10,7 @@ from graphql.error import GraphQLError
 from prices import Money
 
 from .. import models, policies, refunds, selectors, stats, throttle, warranty
-from ..hosts.saleor2 import shop as host
+from .host import api
 from ..enums import Reason, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..configuration import get_settings
@@ -20,7 +20,7 @@ from .authorize import authorize_order, is_staff_viewer, viewer
 from .selection import selected_fields
 from .enums import AftersalesRequestStatus, AftersalesRequestType
 from .fields import FilterInputConnectionField, PrefetchingConnectionField
-from .mutations.base import errors_of, get_instance, storable
+from .mutations.base import errors_of, get_host_record, get_instance, storable
 from .mutations.policies import (
     AftersalesPolicyDelete,
     AftersalesPolicyUpdate,
@@ -120,16 +120,16 @@ def _filter_created(qs, _, value):
 
 
 class AftersalesRequestFilter(django_filters.FilterSet):
-    status = host.ListObjectTypeFilter(
+    status = api.ListObjectTypeFilter(
         input_class=AftersalesRequestStatus, method=_filter_status
     )
-    type = host.ListObjectTypeFilter(
+    type = api.ListObjectTypeFilter(
         input_class=AftersalesRequestType, method=_filter_type
     )
     search = django_filters.CharFilter(method=_filter_search)
     overdue = django_filters.BooleanFilter(method=_filter_overdue)
-    created = host.ObjectTypeFilter(
-        input_class=host.DateRangeInput,
+    created = api.ObjectTypeFilter(
+        input_class=api.DateRangeInput,
         method=_filter_created,
     )
 
@@ -138,7 +138,7 @@ class AftersalesRequestFilter(django_filters.FilterSet):
         fields = ["status", "type", "search", "created", "overdue"]
 
 
-class AftersalesRequestFilterInput(host.FilterInputObjectType):
+class AftersalesRequestFilterInput(api.FilterInputObjectType):
     class Meta:
         filterset_class = AftersalesRequestFilter
 
@@ -156,7 +156,7 @@ class AftersalesRequestSortField(graphene.Enum):
         return f"Sort claims by {self.name.lower().replace('_', ' ')}."
 
 
-class AftersalesRequestSortingInput(host.SortInputObjectType):
+class AftersalesRequestSortingInput(api.SortInputObjectType):
     class Meta:
         sort_enum = AftersalesRequestSortField
         type_name = "claims"
@@ -185,20 +185,30 @@ def verification_error(message: str, code: Code) -> WarrantyCardVerification:
 
 def can_manage_webhooks(info) -> bool:
     user, app = viewer(info)
-    return host.has_permission(user, app, host.MANAGE_APPS) and host.has_manage_orders(
+    return api.has_permission(user, app, api.MANAGE_APPS) and api.has_manage_orders(
         user, app
     )
 
 
-def lookup(model, global_id, type_name, qs=None):
+def _found_or_none(find):
     """The node, None when it doesn't exist; a malformed ID is a GraphQL error."""
     try:
-        return get_instance(model, global_id, type_name, "id", qs=qs)
+        return find()
     except ValidationError as error:
         (error,) = error.error_dict["id"]
         if error.code == Code.NOT_FOUND.value:
             return None
         raise GraphQLError(error.messages[0])
+
+
+def lookup(model, global_id, type_name, qs=None):
+    return _found_or_none(
+        lambda: get_instance(model, global_id, type_name, "id", qs=qs)
+    )
+
+
+def lookup_host_record(type_name: str, global_id: str):
+    return _found_or_none(lambda: get_host_record(type_name, global_id, "id"))
 
 
 class AftersalesQueries(graphene.ObjectType):
@@ -265,12 +275,12 @@ class AftersalesQueries(graphene.ObjectType):
         graphene.NonNull(AftersalesRefundPreview),
         id=graphene.Argument(graphene.ID, required=True),
         include_shipping=graphene.Argument(graphene.Boolean),
-        restocking_fee=graphene.Argument(host.DecimalScalar),
+        restocking_fee=graphene.Argument(api.DecimalScalar),
         description="The amounts a refund of the claim would pay now (MANAGE_ORDERS).",
     )
     aftersales_stats = graphene.Field(
         graphene.NonNull(AftersalesStats),
-        period=host.DateRangeInput(
+        period=api.DateRangeInput(
             description="Days of claims counted (desk's time zone); default: the "
             "last 30."
         ),
@@ -324,22 +334,23 @@ class AftersalesQueries(graphene.ObjectType):
             )
         # Accounts' orders are found by signing in: for them this answers as for
         # no order at all, so the form tells nobody which e-mails have accounts.
-        order = host.order_by_number_and_email(number, email)
-        if order is None:
+        found = api.guest_order(number, email)
+        if found is None:
             return refused(
                 AftersalesOrderLookup,
                 "No order has this number and e-mail.",
                 Code.NOT_FOUND,
             )
+        order_token, order_number = found
         return AftersalesOrderLookup(
-            order_token=order.token, order_number=str(order.pk), errors=[]
+            order_token=order_token, order_number=order_number, errors=[]
         )
 
     def resolve_aftersales_refund_preview(
         self, info, id, include_shipping=None, restocking_fee=None
     ):
         if not is_staff_viewer(info):
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         request = lookup(
             models.AftersalesRequest,
             id,
@@ -368,7 +379,7 @@ class AftersalesQueries(graphene.ObjectType):
 
     def resolve_aftersales_stats(self, info, period=None, top_products=None):
         if not is_staff_viewer(info):
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         top_products = 20 if top_products is None else top_products
         settings = get_settings()
         chosen = stats.default_period(settings)
@@ -390,10 +401,10 @@ class AftersalesQueries(graphene.ObjectType):
 
     def resolve_aftersales_policies(self, info):
         if not is_staff_viewer(info):
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         terms = policies.all_terms(get_settings())
         # Terms of product types the shop deleted since are not shown.
-        types = host.product_types_by_ref(t.product_type_ref for t in terms)
+        types = api.product_types_by_ref(t.product_type_ref for t in terms)
         return [
             as_graphql(t, types.get(t.product_type_ref))
             for t in terms
@@ -402,12 +413,12 @@ class AftersalesQueries(graphene.ObjectType):
 
     def resolve_aftersales_webhooks(self, info, **_kwargs):
         if not can_manage_webhooks(info):
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         return models.WebhookSubscription.objects.all()
 
     def resolve_aftersales_webhook_deliveries(self, info, status=None, **_kwargs):
         if not can_manage_webhooks(info):
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         deliveries = models.WebhookDelivery.objects.select_related("subscription")
         if status:
             deliveries = deliveries.filter(status=no_nul(status, "status"))
@@ -415,7 +426,7 @@ class AftersalesQueries(graphene.ObjectType):
 
     def resolve_service_history(self, info, serial_number):
         if not is_staff_viewer(info):
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         return selectors.service_history(no_nul(serial_number, "serialNumber"))
 
     def resolve_warranty_card_verify(self, info, code, meter_reading=None):
@@ -453,23 +464,23 @@ class AftersalesQueries(graphene.ObjectType):
     def resolve_my_warranty_cards(self, info, **_kwargs):
         user, _app = viewer(info)
         if user is None:
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         return selectors.warranty_cards().filter(
-            order__customer_ref=host.user_ref(user)
+            order__customer_ref=api.user_ref(user)
         )
 
     def resolve_warranty_cards(
         self, info, code=None, order=None, serial_number=None, **_
     ):
         if not is_staff_viewer(info):
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         cards = selectors.warranty_cards()
         if code:
             cards = cards.filter(code=warranty.parse_code(no_nul(code, "code")) or "-")
         if order:
-            found = lookup(host.Order, order, "Order")
+            found = lookup_host_record("Order", order)
             cards = (
-                cards.filter(order__host_id=host.ref(found.pk))
+                cards.filter(order__host_id=api.ref(found.pk))
                 if found
                 else cards.none()
             )
@@ -480,12 +491,12 @@ class AftersalesQueries(graphene.ObjectType):
 
     def resolve_aftersales_eligibility(self, info, order=None, order_token=None):
         if order:
-            order = lookup(host.Order, order, "Order")
+            order = lookup_host_record("Order", order)
         elif order_token:
-            order = host.Order.objects.filter(token=str(order_token)).first()
+            order = api.order_by_token(str(order_token))
         if order is None:
-            raise host.PermissionDenied()
-        facts = host.order_facts(order)
+            raise api.PermissionDenied()
+        facts = api.order_facts(order)
         authorize_order(info, facts, order_token)
         settings = get_settings()
         copy = save_order(facts)
@@ -537,7 +548,7 @@ class AftersalesQueries(graphene.ObjectType):
             # Refused like someone else's claim (as Saleor's order(id) refuses
             # strangers), so claim ids can't be counted; staff just get null.
             if not is_staff_viewer(info):
-                raise host.PermissionDenied()
+                raise api.PermissionDenied()
             return None
         authorize_order(info, request.order, order_token)
         return request
@@ -545,14 +556,14 @@ class AftersalesQueries(graphene.ObjectType):
     def resolve_my_aftersales_requests(self, info, **_kwargs):
         user, _app = viewer(info)
         if user is None:
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         return selectors.requests_of_customer(
-            host.user_ref(user), request_relations(info, "edges", "node")
+            api.user_ref(user), request_relations(info, "edges", "node")
         )
 
     def resolve_aftersales_requests(self, info, **_kwargs):
         if not is_staff_viewer(info):
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         return selectors.requests_for_api(request_relations(info, "edges", "node"))
 
 
@@ -592,12 +603,12 @@ class AftersalesMutations(graphene.ObjectType):
     aftersales_webhook_redeliver = AftersalesWebhookRedeliver.Field()
 
 
-class Query(AftersalesQueries, host.SaleorQuery):
+class Query(AftersalesQueries, api.SaleorQuery):
     pass
 
 
-class Mutation(AftersalesMutations, host.SaleorMutation):
+class Mutation(AftersalesMutations, api.SaleorMutation):
     pass
 
 
-schema = host.build_schema(Query, mutation=Mutation)
+schema = api.build_schema(Query, mutation=Mutation)

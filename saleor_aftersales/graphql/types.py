@@ -4,7 +4,7 @@ from graphene import relay
 from prices import Money
 
 from .. import models, photos, selectors, sla, stats, workflow
-from ..hosts.saleor2 import shop as host
+from .host import api
 from ..enums import Action, RefundStatus
 from ..settings import AftersalesSettings
 from ..configuration import get_settings
@@ -107,7 +107,7 @@ class AftersalesError(graphene.ObjectType):
         description = "An after-sales mutation's error."
 
 
-class AftersalesLine(host.CountableDjangoObjectType):
+class AftersalesLine(api.CountableDjangoObjectType):
     quantity = graphene.Int(required=True, description="Units the customer claims.")
     quantity_approved = graphene.Int(required=True, description="Units approved.")
     quantity_received = graphene.Int(required=True, description="Units received.")
@@ -121,13 +121,13 @@ class AftersalesLine(host.CountableDjangoObjectType):
     reason = AftersalesReason(required=True, description="Why the line is claimed.")
     disposition = AftersalesDisposition(description="What became of the units.")
     unit_price = graphene.Field(
-        host.MoneyType, required=True, description="What the customer paid per unit."
+        api.MoneyType, required=True, description="What the customer paid per unit."
     )
     order_line = graphene.Field(
-        host.OrderLineType, required=True, description="The order line claimed."
+        api.OrderLineType, required=True, description="The order line claimed."
     )
     replacement_variant = graphene.Field(
-        host.ProductVariantType, description="Exchanges: the variant wanted instead."
+        api.ProductVariantType, description="Exchanges: the variant wanted instead."
     )
     policy_exception = AftersalesIneligibility(
         description="Staff opened this line despite the policy (staff only)."
@@ -173,14 +173,14 @@ class AftersalesLine(host.CountableDjangoObjectType):
     resolve_order_line = staticmethod(saleor_order_line)
 
 
-class AftersalesEvent(host.CountableDjangoObjectType):
+class AftersalesEvent(api.CountableDjangoObjectType):
     type = AftersalesEventType(required=True, description="What happened.")
     date = graphene.DateTime(required=True, description="When it happened.")
     actor_type = AftersalesActorType(required=True, description="Who did it.")
     from_status = AftersalesRequestStatus(description="Status before the step.")
     to_status = AftersalesRequestStatus(description="Status after the step.")
     user = graphene.Field(
-        host.UserType,
+        api.UserType,
         description="The account that acted (shown as Saleor shows users: to "
         "themselves and to staff managing users).",
     )
@@ -214,18 +214,18 @@ class AftersalesEvent(host.CountableDjangoObjectType):
         return _blank_to_none(root.to_status)
 
 
-class AftersalesRefund(host.CountableDjangoObjectType):
+class AftersalesRefund(api.CountableDjangoObjectType):
     status = AftersalesRefundStatus(required=True, description="Outcome.")
     method = AftersalesRefundMethod(required=True, description="Where the money went.")
-    amount = graphene.Field(host.MoneyType, required=True, description="Refunded.")
+    amount = graphene.Field(api.MoneyType, required=True, description="Refunded.")
     shipping = graphene.Field(
-        host.MoneyType, required=True, description="Shipping included in the amount."
+        api.MoneyType, required=True, description="Shipping included in the amount."
     )
     restocking_fee = graphene.Field(
-        host.MoneyType, required=True, description="Kept as restocking fee."
+        api.MoneyType, required=True, description="Kept as restocking fee."
     )
     credit = graphene.Field(
-        host.MoneyType,
+        api.MoneyType,
         description="Store credit: the gift card's balance (amount plus any bonus).",
     )
     gift_card_code = graphene.String(
@@ -324,7 +324,7 @@ class AftersalesPhoto(graphene.ObjectType):
         return root.actor_type
 
 
-class AftersalesRequest(host.CountableDjangoObjectType):
+class AftersalesRequest(api.CountableDjangoObjectType):
     number = graphene.String(required=True, description="Human number, RMA-000123.")
     type = AftersalesRequestType(required=True, description="Kind of claim.")
     status = AftersalesRequestStatus(required=True, description="Workflow status.")
@@ -342,24 +342,24 @@ class AftersalesRequest(host.CountableDjangoObjectType):
         graphene.NonNull(AftersalesRefund), required=True, description="Refunds."
     )
     refunded_amount = graphene.Field(
-        host.MoneyType, required=True, description="Money successfully refunded."
+        api.MoneyType, required=True, description="Money successfully refunded."
     )
     order = graphene.Field(
-        host.OrderType,
+        api.OrderType,
         description="The order claimed on (to staff and its signed-in owner; null "
         "to a guest with the token, who has aftersalesEligibility's summary).",
     )
     replacement_order = graphene.Field(
-        host.OrderType,
+        api.OrderType,
         description="Exchanges: the order sending the replacement (to staff and "
         "the signed-in owner).",
     )
     user = graphene.Field(
-        host.UserType,
+        api.UserType,
         description="The customer's account (to themselves and staff managing users).",
     )
     assignee = graphene.Field(
-        host.UserType, description="Staff in charge (staff only)."
+        api.UserType, description="Staff in charge (staff only)."
     )
     quote = graphene.Field(lambda: RepairQuote, description="Repairs: the quote.")
     warranty_card = graphene.Field(
@@ -534,7 +534,7 @@ class AftersalesRequest(host.CountableDjangoObjectType):
 
 
 class AftersalesEligibilityLine(graphene.ObjectType):
-    order_line = graphene.Field(host.OrderLineType, required=True)
+    order_line = graphene.Field(api.OrderLineType, required=True)
 
     resolve_order_line = staticmethod(saleor_order_line)
 
@@ -562,7 +562,7 @@ class AftersalesEligibilityLine(graphene.ObjectType):
         description="Why nothing of the line can be returned today; null if it can."
     )
     restocking_fee_percent = graphene.Field(
-        host.DecimalScalar,
+        api.DecimalScalar,
         required=True,
         description="Kept of the value on changed-mind and size returns.",
     )
@@ -578,7 +578,7 @@ class AftersalesEligibilityLine(graphene.ObjectType):
 
 class AftersalesEligibility(graphene.ObjectType):
     order = graphene.Field(
-        host.OrderType,
+        api.OrderType,
         description="The order as Saleor shows it, to staff and its signed-in "
         "owner; null to a guest with the token (see the fields below).",
     )
@@ -616,24 +616,18 @@ class AftersalesEligibility(graphene.ObjectType):
 
     @staticmethod
     def resolve_customer_name(root, _info):
-        address = _sent_to(root.host_order)
-        name = f"{address.first_name} {address.last_name}".strip() if address else ""
+        name, _city, _country = api.sent_to(root.host_order)
         return name or None
 
     @staticmethod
     def resolve_city(root, _info):
-        address = _sent_to(root.host_order)
-        return (address.city or None) if address else None
+        _name, city, _country = api.sent_to(root.host_order)
+        return city or None
 
     @staticmethod
     def resolve_country(root, _info):
-        address = _sent_to(root.host_order)
-        return (address.country.code or None) if address else None
-
-
-def _sent_to(order):
-    """The address a returns page names: shipping, else billing."""
-    return order.shipping_address or order.billing_address
+        _name, _city, country = api.sent_to(root.host_order)
+        return country or None
 
 
 class WarrantyCardEvent(graphene.ObjectType):
@@ -662,14 +656,14 @@ class WarrantyTerms:
     usage_unit = WarrantyUsageUnit(description="Unit of the usage limit.")
 
 
-class WarrantyCard(WarrantyTerms, host.CountableDjangoObjectType):
+class WarrantyCard(WarrantyTerms, api.CountableDjangoObjectType):
     code = graphene.String(required=True, description="The card's code, grouped.")
     order = graphene.Field(
-        host.OrderType,
+        api.OrderType,
         description="The order it came with (to staff and the signed-in owner).",
     )
     order_line = graphene.Field(
-        host.OrderLineType, required=True, description="The order line it covers."
+        api.OrderLineType, required=True, description="The order line it covers."
     )
     status = WarrantyCardStatus(required=True, description="Valid, expired or void.")
     void_reason = graphene.String(description="Why it was voided (staff only).")
@@ -736,8 +730,8 @@ class RepairQuoteLine(graphene.ObjectType):
     kind = RepairQuoteLineKind(required=True)
     description = graphene.String(required=True)
     quantity = graphene.Int(required=True)
-    unit_price = graphene.Field(host.MoneyType, required=True)
-    total = graphene.Field(host.MoneyType, required=True)
+    unit_price = graphene.Field(api.MoneyType, required=True)
+    total = graphene.Field(api.MoneyType, required=True)
 
     class Meta:
         description = "One priced line of a repair quote."
@@ -755,10 +749,10 @@ class RepairQuote(graphene.ObjectType):
     diagnosis = graphene.String(required=True)
     under_warranty = graphene.Boolean(required=True)
     lines = graphene.List(graphene.NonNull(RepairQuoteLine), required=True)
-    total = graphene.Field(host.MoneyType, required=True, description="To pay.")
+    total = graphene.Field(api.MoneyType, required=True, description="To pay.")
     accepted = graphene.Boolean(description="The customer's answer; null: waiting.")
     order = graphene.Field(
-        host.OrderType,
+        api.OrderType,
         description="The order that collects it (to staff and the signed-in owner).",
     )
 
@@ -780,7 +774,7 @@ class RepairQuote(graphene.ObjectType):
         return Money(root.total_amount, root.currency)
 
 
-class AftersalesWebhook(host.CountableDjangoObjectType):
+class AftersalesWebhook(api.CountableDjangoObjectType):
     event_types = graphene.List(graphene.NonNull(graphene.String), required=True)
 
     class Meta:
@@ -790,7 +784,7 @@ class AftersalesWebhook(host.CountableDjangoObjectType):
         description = "A URL that hears about claims and cards (its secret stays here)."
 
 
-class AftersalesWebhookDelivery(host.CountableDjangoObjectType):
+class AftersalesWebhookDelivery(api.CountableDjangoObjectType):
     payload = graphene.JSONString(required=True)
     webhook = graphene.Field(AftersalesWebhook)
 
@@ -827,11 +821,11 @@ class AftersalesOrderLookup(graphene.ObjectType):
 
 
 class AftersalesRefundPreview(graphene.ObjectType):
-    goods = graphene.Field(host.MoneyType, description="The units' value.")
-    restocking_fee = graphene.Field(host.MoneyType, description="Kept.")
-    shipping = graphene.Field(host.MoneyType, description="Shipping included.")
-    amount = graphene.Field(host.MoneyType, description="Refunded by default.")
-    maximum = graphene.Field(host.MoneyType, description="At most, by hand.")
+    goods = graphene.Field(api.MoneyType, description="The units' value.")
+    restocking_fee = graphene.Field(api.MoneyType, description="Kept.")
+    shipping = graphene.Field(api.MoneyType, description="Shipping included.")
+    amount = graphene.Field(api.MoneyType, description="Refunded by default.")
+    maximum = graphene.Field(api.MoneyType, description="At most, by hand.")
     errors = graphene.List(graphene.NonNull(AftersalesError), required=True)
 
     class Meta:
@@ -840,7 +834,7 @@ class AftersalesRefundPreview(graphene.ObjectType):
 
 class AftersalesPolicy(graphene.ObjectType):
     product_type = graphene.Field(
-        host.ProductTypeType, description="The product type; null: the shop default."
+        api.ProductTypeType, description="The product type; null: the shop default."
     )
     final_sale = graphene.Boolean(required=True, description="No returns or exchanges.")
     return_window_days = graphene.Int(required=True, description="Return window.")
@@ -849,10 +843,10 @@ class AftersalesPolicy(graphene.ObjectType):
     )
     exchange_window_days = graphene.Int(required=True, description="Exchange window.")
     restocking_fee_percent = graphene.Field(
-        host.DecimalScalar, required=True, description="On changed-mind returns."
+        api.DecimalScalar, required=True, description="On changed-mind returns."
     )
     returnless_refund_below = graphene.Field(
-        host.DecimalScalar,
+        api.DecimalScalar,
         required=True,
         description="Returns worth less are refunded without coming back; 0: never.",
     )
@@ -886,7 +880,7 @@ def _account_for_viewer(info, user_ref: str):
 def _by_ref(context_key: str, fetch):
     """A loader of the host's records by reference: a page's in one batch."""
 
-    class ByRef(host.DataLoader):
+    class ByRef(api.DataLoader):
         def batch_load(self, keys):
             found = fetch(keys)
             return [found.get(key) for key in keys]
@@ -896,17 +890,17 @@ def _by_ref(context_key: str, fetch):
     return ByRef
 
 
-HostUserByRef = _by_ref("aftersales_host_user_by_ref", host.users_by_ref)
-HostVariantByRef = _by_ref("aftersales_host_variant_by_ref", host.variants_by_ref)
-HostGiftCardByRef = _by_ref("aftersales_host_gift_card_by_ref", host.gift_cards_by_ref)
+HostUserByRef = _by_ref("aftersales_host_user_by_ref", api.users_by_ref)
+HostVariantByRef = _by_ref("aftersales_host_variant_by_ref", api.variants_by_ref)
+HostGiftCardByRef = _by_ref("aftersales_host_gift_card_by_ref", api.gift_cards_by_ref)
 # Saleor's orders and order lines behind the copies on a page.
-HostOrderByRef = _by_ref("aftersales_host_order_by_ref", host.orders_by_ref)
+HostOrderByRef = _by_ref("aftersales_host_order_by_ref", api.orders_by_ref)
 HostOrderLineByRef = _by_ref(
-    "aftersales_host_order_line_by_ref", host.order_lines_by_ref
+    "aftersales_host_order_line_by_ref", api.order_lines_by_ref
 )
 
 
-class ShopSettings(host.DataLoader):
+class ShopSettings(api.DataLoader):
     """The shop's settings, read once per GraphQL request (one query) however many
     claims ask."""
 
@@ -917,7 +911,7 @@ class ShopSettings(host.DataLoader):
         return [settings for _key in keys]
 
 
-class CustomerHistoryByEmail(host.DataLoader):
+class CustomerHistoryByEmail(api.DataLoader):
     """Histories of every customer on a page of claims, in one batch."""
 
     context_key = "aftersales_customer_history_by_email"
@@ -939,7 +933,7 @@ class AftersalesCustomerHistory(graphene.ObjectType):
         description="Units returned per 100 bought; null if nothing was delivered."
     )
     refunded = graphene.List(
-        graphene.NonNull(host.MoneyType),
+        graphene.NonNull(api.MoneyType),
         required=True,
         description="Refunded to them, per currency (store credit included).",
     )
@@ -993,7 +987,7 @@ class AftersalesProductReturnRate(graphene.ObjectType):
 
 class AftersalesRefundTotal(graphene.ObjectType):
     method = AftersalesRefundMethod(required=True)
-    total = graphene.Field(host.MoneyType, required=True)
+    total = graphene.Field(api.MoneyType, required=True)
     count = graphene.Int(required=True, description="Refunds.")
 
 

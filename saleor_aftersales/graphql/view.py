@@ -22,7 +22,7 @@ from typing import Dict, List, Optional, Tuple
 from django.http import JsonResponse
 
 from .. import throttle
-from ..hosts.saleor2 import shop as host
+from .host import api
 from ..configuration import get_settings
 from . import cost
 from .mutations.base import storable
@@ -107,7 +107,7 @@ def encodable(data, depth: int = 0) -> bool:
     return True
 
 
-class GraphQLView(host.GraphQLView):
+class GraphQLView(api.GraphQLView):
     limits = cost.Limits()
 
     # Saleor's view reads the body and parses each query once per request; the

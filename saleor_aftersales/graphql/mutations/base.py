@@ -7,7 +7,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db.models import Model
 
 from ... import models
-from ...hosts.saleor2 import shop as host
+from ..host import api
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...selectors import requests_for_api
@@ -69,6 +69,26 @@ def get_instances(
             raise not_found(field, gid)
         result[gid] = found[str(pk)]
     return result
+
+
+def get_host_records(type_name: str, global_ids: List[str], field: str) -> Dict:
+    """The host's records (orders, order lines, variants, warehouses, accounts,
+    product types) behind IDs of ``type_name``; every one must exist."""
+    for global_id in global_ids:
+        pk_from_global_id(global_id, type_name, field)
+    found = _query(
+        field,
+        ", ".join(global_ids),
+        lambda: api.nodes_by_id(type_name, global_ids) if global_ids else {},
+    )
+    for global_id in global_ids:
+        if global_id not in found:
+            raise not_found(field, global_id)
+    return found
+
+
+def get_host_record(type_name: str, global_id: str, field: str):
+    return get_host_records(type_name, [global_id], field)[global_id]
 
 
 def get_request(global_id: str, field: str = "id") -> "models.AftersalesRequest":
@@ -148,7 +168,7 @@ def snake_to_camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-class AftersalesMutation(host.BaseMutation):
+class AftersalesMutation(api.BaseMutation):
     """Saleor's BaseMutation with ``errors`` typed as AftersalesError (Saleor 3
     style), mirrored as ``aftersalesErrors`` for Saleor 2.10-style clients."""
 

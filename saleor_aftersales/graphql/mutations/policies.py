@@ -5,11 +5,11 @@ from dataclasses import asdict
 import graphene
 
 from ... import policies
-from ...hosts.saleor2 import shop as host
+from ..host import api
 from ...configuration import get_settings
 from ..enums import WarrantyUsageUnit
 from ..types import AftersalesPolicy
-from .base import AftersalesMutation, get_instance
+from .base import AftersalesMutation, get_host_record
 
 
 class AftersalesPolicyInput(graphene.InputObjectType):
@@ -21,10 +21,10 @@ class AftersalesPolicyInput(graphene.InputObjectType):
         description="Days to return an item nothing is wrong with."
     )
     exchange_window_days = graphene.Int(description="Days to exchange.")
-    restocking_fee_percent = host.DecimalScalar(
+    restocking_fee_percent = api.DecimalScalar(
         description="Kept on changed-mind and size returns, 0-100."
     )
-    returnless_refund_below = host.DecimalScalar(
+    returnless_refund_below = api.DecimalScalar(
         description="Returns worth less are refunded without coming back; 0: never."
     )
     shipping_refundable = graphene.Boolean(
@@ -56,7 +56,7 @@ def as_graphql(terms: policies.Terms, product_type=None) -> AftersalesPolicy:
 
 
 def terms_now(product_type) -> AftersalesPolicy:
-    terms = policies.terms_of(host.ref(product_type.pk), get_settings())
+    terms = policies.terms_of(api.ref(product_type.pk), get_settings())
     return as_graphql(terms, product_type)
 
 
@@ -74,13 +74,11 @@ class AftersalesPolicyUpdate(AftersalesMutation):
             "Set a product type's after-sales terms; the rest follow the shop's "
             "settings."
         )
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def perform_mutation(cls, _root, info, product_type, input):
-        product_type = get_instance(
-            host.ProductType, product_type, "ProductType", "productType"
-        )
+        product_type = get_host_record("ProductType", product_type, "productType")
         # An explicit null puts a field back on the shop's setting.
         values = {
             name: value
@@ -91,7 +89,7 @@ class AftersalesPolicyUpdate(AftersalesMutation):
         usage_fields = ("warranty_usage_limit", "warranty_usage_unit")
         usage = {name: input[name] for name in usage_fields if name in input}
         policies.save_policy(
-            host.ref(product_type.pk),
+            api.ref(product_type.pk),
             values,
             warranty_months=input.get("warranty_months"),
             warranty_usage=usage or None,
@@ -107,12 +105,10 @@ class AftersalesPolicyDelete(AftersalesMutation):
 
     class Meta:
         description = "Put a product type back on the shop's return terms."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def perform_mutation(cls, _root, info, product_type):
-        product_type = get_instance(
-            host.ProductType, product_type, "ProductType", "productType"
-        )
-        policies.delete_policy(host.ref(product_type.pk))
+        product_type = get_host_record("ProductType", product_type, "productType")
+        policies.delete_policy(api.ref(product_type.pk))
         return cls.success(policy=terms_now(product_type))

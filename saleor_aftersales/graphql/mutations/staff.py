@@ -3,7 +3,7 @@
 import graphene
 
 from ... import refunds, workflow
-from ...hosts.saleor2 import shop as host
+from ..host import api
 from ...enums import Disposition, RefundMethod, RefundStatus
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
@@ -25,7 +25,7 @@ from .base import (
     RequestMutation,
     clean_meter_reading,
     clean_text,
-    get_instance,
+    get_host_record,
     get_instances,
     get_request,
     reload_for_api,
@@ -108,7 +108,7 @@ class AftersalesRequestApprove(StaffRequestMutation):
             "Approve a claim, fully or in part. A return below the returnless "
             "threshold is refunded at once and the customer keeps the goods."
         )
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def transition(cls, request, actor, data):
@@ -135,7 +135,7 @@ class AftersalesRequestReject(StaffRequestMutation):
 
     class Meta:
         description = "Reject a claim; the customer may appeal once."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def transition(cls, request, actor, data):
@@ -151,7 +151,7 @@ class AftersalesRequestRequestInfo(StaffRequestMutation):
 
     class Meta:
         description = "Ask the customer for more information before deciding."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def transition(cls, request, actor, data):
@@ -186,15 +186,13 @@ class AftersalesRequestReceive(StaffRequestMutation):
 
     class Meta:
         description = "Record the returned goods; restocked units go back to stock."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def transition(cls, request, actor, data):
         warehouse = None
         if data.get("warehouse"):
-            warehouse = get_instance(
-                host.Warehouse, data["warehouse"], "Warehouse", "warehouse"
-            )
+            warehouse = get_host_record("Warehouse", data["warehouse"], "warehouse")
         items = data.get("lines")
         received = None
         for item in items or []:
@@ -229,14 +227,14 @@ class AftersalesRequestRefund(AftersalesMutation):
 
     class Arguments:
         id = graphene.ID(required=True, description=CLAIM_ID)
-        amount = host.DecimalScalar(
+        amount = api.DecimalScalar(
             description="Amount to refund; default: the units' value, plus shipping "
             "if the shop refunds it, minus the restocking fee."
         )
         include_shipping = graphene.Boolean(
             description="Refund the order's shipping too (once per order)."
         )
-        restocking_fee = host.DecimalScalar(
+        restocking_fee = api.DecimalScalar(
             description="Restocking fee in percent of the goods' value, for "
             "changed-mind and size lines; default: the shop's setting."
         )
@@ -250,7 +248,7 @@ class AftersalesRequestRefund(AftersalesMutation):
             "Refund a claim, exactly once: to the order's original payment, or as "
             "store credit (a Saleor gift card, plus the shop's bonus)."
         )
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def perform_mutation(cls, _root, info, **data):
@@ -281,7 +279,7 @@ class AftersalesRequestClose(StaffRequestMutation):
 
     class Meta:
         description = "Close a resolved, rejected or received claim."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def transition(cls, request, actor, data):
@@ -295,15 +293,13 @@ class AftersalesRequestAssign(StaffRequestMutation):
 
     class Meta:
         description = "Put a staff member in charge of a claim."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def transition(cls, request, actor, data):
         staff_user = None
         if data.get("staff_user"):
-            staff_user = get_instance(
-                host.User, data["staff_user"], "User", "staffUser"
-            )
+            staff_user = get_host_record("User", data["staff_user"], "staffUser")
         return workflow.assign(request, by=actor, staff_user=staff_user)
 
 
@@ -314,7 +310,7 @@ class AftersalesNoteAdd(StaffRequestMutation):
 
     class Meta:
         description = "Add an internal note; customers don't see it."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def transition(cls, request, actor, data):
@@ -336,7 +332,7 @@ class ExchangeRequestFulfill(AftersalesMutation):
             "Send the replacements as a Saleor order with stock allocated; refund "
             "the difference of cheaper ones, leave a dearer one's difference due."
         )
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def perform_mutation(cls, _root, info, **data):
@@ -356,7 +352,7 @@ class RepairQuoteLineInput(graphene.InputObjectType):
     kind = RepairQuoteLineKind(required=True, description="PART or LABOR.")
     description = graphene.String(required=True, description="What it is.")
     quantity = graphene.Int(required=True, description="How many (parts, hours).")
-    unit_price = host.DecimalScalar(required=True, description="Price of one.")
+    unit_price = api.DecimalScalar(required=True, description="Price of one.")
 
 
 class RepairQuoteCreate(StaffRequestMutation):
@@ -374,7 +370,7 @@ class RepairQuoteCreate(StaffRequestMutation):
 
     class Meta:
         description = "Quote a received repair, line by line."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def transition(cls, request, actor, data):
@@ -414,7 +410,7 @@ class RepairStatusUpdate(StaffRequestMutation):
 
     class Meta:
         description = "Record a repair's progress, and its hand-back when done."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def transition(cls, request, actor, data):

@@ -10,7 +10,7 @@ import graphene
 from django.core.exceptions import ValidationError
 
 from ... import photos, warranty, workflow
-from ...hosts.saleor2 import shop as host
+from ..host import api
 from ...enums import RequestType
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
@@ -24,8 +24,8 @@ from .base import (
     RequestMutation,
     clean_meter_reading,
     clean_text,
-    get_instance,
-    get_instances,
+    get_host_record,
+    get_host_records,
     get_request,
     reload_for_api,
 )
@@ -74,20 +74,21 @@ def refuse_unknown(info, find):
         groups = error.error_dict.values() if hasattr(error, "error_dict") else []
         codes = {e.code for errors in groups for e in errors}
         if Code.NOT_FOUND.value in codes and not is_staff_viewer(info):
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         raise
 
 
-def order_from_input(info, data) -> "host.Order":
+def order_from_input(info, data):
+    """The host's order the input names, by ID or by a guest order's token."""
     if data.get("order"):
         return refuse_unknown(
-            info, lambda: get_instance(host.Order, data["order"], "Order", "order")
+            info, lambda: get_host_record("Order", data["order"], "order")
         )
     token = data.get("order_token")
     if token:
-        order = host.Order.objects.filter(token=str(token)).first()
+        order = api.order_by_token(str(token))
         if order is None:
-            raise host.PermissionDenied()
+            raise api.PermissionDenied()
         return order
     raise aftersales_error("order", "Give the order or its token.", Code.REQUIRED)
 
@@ -105,12 +106,8 @@ class ReturnRequestCreate(AftersalesMutation):
 
     @classmethod
     def clean_lines(cls, lines_data):
-        order_lines = get_instances(
-            host.OrderLine,
-            [line["order_line"] for line in lines_data],
-            "OrderLine",
-            "lines",
-            qs=host.OrderLine.objects.only("pk"),
+        order_lines = get_host_records(
+            "OrderLine", [line["order_line"] for line in lines_data], "lines"
         )
         wanted = [
             line["replacement_variant"]
@@ -118,19 +115,13 @@ class ReturnRequestCreate(AftersalesMutation):
             if line.get("replacement_variant")
         ]
         # Only what the shop sells: hidden products are not offered as replacements.
-        variants = get_instances(
-            host.ProductVariant,
-            wanted,
-            "ProductVariant",
-            "lines",
-            qs=host.ProductVariant.objects.filter(product__is_published=True),
-        )
+        variants = get_host_records("ProductVariant", wanted, "lines")
         result = []
         for line in lines_data:
             meter = clean_meter_reading(line.get("meter_reading"))
             result.append(
                 workflow.ClaimLineInput(
-                    order_line=host.ref(order_lines[line["order_line"]].pk),
+                    order_line=api.ref(order_lines[line["order_line"]].pk),
                     quantity=line["quantity"],
                     reason=line["reason"],
                     comment=clean_text(line, "comment", field="lines"),
@@ -149,7 +140,7 @@ class ReturnRequestCreate(AftersalesMutation):
 
     @classmethod
     def perform_mutation(cls, _root, info, input):
-        facts = host.order_facts(order_from_input(info, input))
+        facts = api.order_facts(order_from_input(info, input))
         actor = authorize_order(info, facts, input.get("order_token"))
         request = workflow.create_request(
             facts,
@@ -299,7 +290,7 @@ class AftersalesPhotoUpload(AftersalesMutation):
 
     class Arguments:
         id = graphene.ID(required=True, description="ID of the claim.")
-        file = host.Upload(
+        file = api.Upload(
             required=True,
             description=(
                 "A JPEG, PNG or WebP photo of at most 5 MB and 40 megapixels "

@@ -3,7 +3,7 @@
 import graphene
 
 from ... import warranty
-from ...hosts.saleor2 import shop as host
+from ..host import api
 from ..authorize import staff_actor
 from ..types import WarrantyCard
 from .base import AftersalesMutation, clean_text
@@ -35,7 +35,7 @@ class WarrantyCardExtend(WarrantyCardMutation):
 
     class Meta:
         description = "Extend a card's cover, e.g. as a goodwill gesture."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def change(cls, card, actor, data):
@@ -49,7 +49,7 @@ class WarrantyCardVoid(WarrantyCardMutation):
 
     class Meta:
         description = "Void a card (fraud, unit written off, tampering)."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def change(cls, card, actor, data):
@@ -65,7 +65,7 @@ class WarrantyCardUpdate(WarrantyCardMutation):
 
     class Meta:
         description = "Record the serial number of the unit a card belongs to."
-        permissions = (host.MANAGE_ORDERS,)
+        permissions = (api.MANAGE_ORDERS,)
 
     @classmethod
     def change(cls, card, actor, data):

@@ -6,7 +6,7 @@ from urllib.parse import urlparse
 import graphene
 
 from ... import models
-from ...hosts.saleor2 import shop as host
+from ..host import api
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...webhooks import outgoing
@@ -64,7 +64,7 @@ class AftersalesWebhookCreate(AftersalesMutation):
 
     class Meta:
         description = "Subscribe a URL to after-sales events."
-        permissions = (host.MANAGE_APPS, host.MANAGE_ORDERS)
+        permissions = (api.MANAGE_APPS, api.MANAGE_ORDERS)
 
     @classmethod
     def perform_mutation(cls, _root, _info, input):
@@ -82,7 +82,7 @@ class AftersalesWebhookUpdate(AftersalesMutation):
 
     class Meta:
         description = "Change a webhook subscription."
-        permissions = (host.MANAGE_APPS, host.MANAGE_ORDERS)
+        permissions = (api.MANAGE_APPS, api.MANAGE_ORDERS)
 
     @classmethod
     def perform_mutation(cls, _root, _info, id, input):
@@ -102,7 +102,7 @@ class AftersalesWebhookDelete(AftersalesMutation):
 
     class Meta:
         description = "Remove a webhook subscription and its delivery log."
-        permissions = (host.MANAGE_APPS, host.MANAGE_ORDERS)
+        permissions = (api.MANAGE_APPS, api.MANAGE_ORDERS)
 
     @classmethod
     def perform_mutation(cls, _root, _info, id):
@@ -123,7 +123,7 @@ class AftersalesWebhookRedeliver(AftersalesMutation):
 
     class Meta:
         description = "Send a delivery again with a fresh set of attempts."
-        permissions = (host.MANAGE_APPS, host.MANAGE_ORDERS)
+        permissions = (api.MANAGE_APPS, api.MANAGE_ORDERS)
 
     @classmethod
     def perform_mutation(cls, _root, _info, id):

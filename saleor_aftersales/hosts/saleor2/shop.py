@@ -805,35 +805,3 @@ def has_permission(user: Optional[User], app: Optional[App], permission) -> bool
 
 def has_manage_orders(user: Optional[User], app: Optional[App]) -> bool:
     return has_permission(user, app, MANAGE_ORDERS)
-
-
-# GraphQL building blocks ------------------------------------------------------------
-# Saleor has no GraphQL extension point: the plugin builds its schema from Saleor's
-# Query/Mutation plus its own, with Saleor's base classes so it behaves the same.
-from graphene_federation import build_schema  # noqa: E402,F401
-from graphql_jwt.exceptions import PermissionDenied  # noqa: E402,F401
-from saleor.graphql.account.types import User as UserType  # noqa: E402,F401
-from saleor.graphql.api import Mutation as SaleorMutation  # noqa: E402,F401
-from saleor.graphql.api import Query as SaleorQuery  # noqa: E402,F401
-from saleor.graphql.core.connection import CountableDjangoObjectType  # noqa: E402,F401
-from saleor.graphql.core.connection import from_global_cursor  # noqa: E402,F401
-from saleor.graphql.core.dataloaders import DataLoader  # noqa: E402,F401
-from saleor.graphql.core.fields import FilterInputConnectionField  # noqa: E402,F401
-from saleor.graphql.core.fields import PrefetchingConnectionField  # noqa: E402,F401
-from saleor.graphql.core.filters import ListObjectTypeFilter  # noqa: E402,F401
-from saleor.graphql.core.filters import ObjectTypeFilter  # noqa: E402,F401
-from saleor.graphql.core.mutations import BaseMutation  # noqa: E402,F401
-from saleor.graphql.core.scalars import Decimal as DecimalScalar  # noqa: E402,F401
-from saleor.graphql.core.types import FilterInputObjectType  # noqa: E402,F401
-from saleor.graphql.core.types import SortInputObjectType  # noqa: E402,F401
-from saleor.graphql.core.types import Money as MoneyType  # noqa: E402,F401
-from saleor.graphql.core.types.common import DateRangeInput  # noqa: E402,F401
-from saleor.graphql.core.types.upload import Upload  # noqa: E402,F401
-from saleor.graphql.order.types import Order as OrderType  # noqa: E402,F401
-from saleor.graphql.order.types import OrderLine as OrderLineType  # noqa: E402,F401
-from saleor.graphql.product.types import ProductType as ProductTypeType  # noqa
-from saleor.graphql.product.types import ProductVariant as ProductVariantType  # noqa
-from saleor.graphql.utils.filters import filter_range_field  # noqa: E402,F401
-from saleor.graphql.views import GraphQLView  # noqa: E402,F401
-
-saleor_urls = "saleor.urls"
