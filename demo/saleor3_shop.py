@@ -124,20 +124,25 @@ def make_goods(saleor, token, *, sku="JACKET-M", price=25, stock=1000) -> Goods:
     return Goods(channel=channel, warehouse=warehouse, variant=variant)
 
 
-def place_order(saleor, token, goods: Goods, email: str, quantity: int) -> dict:
-    """An order placed from a draft (unpaid, unfulfilled): its id and line ids."""
+def place_order(
+    saleor, token, goods: Goods, email: str, quantity: int, user: str = None
+) -> dict:
+    """An order placed from a draft (unpaid, unfulfilled): its id and line ids.
+    ``user``: the account's global id, for an account's order; a guest's without."""
     draft = _call(
         saleor,
         token,
-        "mutation($channel: ID!, $variant: ID!, $email: String!, $quantity: Int!)"
-        " { draftOrderCreate(input: {channelId: $channel, userEmail: $email,"
-        " lines: [{variantId: $variant, quantity: $quantity}], billingAddress:"
-        f" {ADDRESS}}}) {{ order {{ id }} errors {{ field code message }} }} }}",
+        "mutation($channel: ID!, $variant: ID!, $email: String!, $quantity: Int!,"
+        " $user: ID) { draftOrderCreate(input: {channelId: $channel, user: $user,"
+        " userEmail: $email, lines: [{variantId: $variant, quantity: $quantity}],"
+        f" billingAddress: {ADDRESS}}}) {{ order {{ id }}"
+        " errors { field code message } } }",
         {
             "channel": goods.channel,
             "variant": goods.variant,
             "email": email,
             "quantity": quantity,
+            "user": user,
         },
         field="draftOrderCreate",
     )["order"]["id"]

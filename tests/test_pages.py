@@ -9,6 +9,7 @@ import io
 import json
 import os
 import tempfile
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -47,6 +48,16 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+def wait_until(page, expression: str, seconds: float = 60) -> None:
+    """Poll ``expression`` in the page until it is true. (From here: the pages'
+    CSP forbids the eval an in-page ``wait_for_function`` polls with, so that
+    fails whenever its first try is false.)"""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"{expression} did not hold"
+        page.wait_for_timeout(50)
 
 
 def open_page(browser, url, locale="en-US", viewport=DESKTOP):
@@ -167,9 +178,10 @@ def test_a_guest_return_goes_through_the_desk_and_back_to_the_portal(
     assert console.locator("#customer-note img").count() == 0
     # Wait until the browser has finished with every photo (loaded or broken),
     # then require that each one decoded to a real picture.
-    console.wait_for_function(
+    wait_until(
+        console,
         "(() => { const imgs = [...document.querySelectorAll('#photos img')];"
-        " return imgs.length > 0 && imgs.every(i => i.complete); })()"
+        " return imgs.length > 0 && imgs.every(i => i.complete); })()",
     )
     assert console.evaluate(
         "[...document.querySelectorAll('#photos img')].every(i => i.naturalWidth > 0)"
@@ -510,7 +522,7 @@ TRACK_REQUESTS = """
 
 def settled_requests(page, mutation):
     """The bodies of the ``mutation`` requests sent, once none is in flight."""
-    page.wait_for_function("window.__graphql.inFlight === 0")
+    wait_until(page, "window.__graphql.inFlight === 0")
     return [
         json.loads(body)["variables"]
         for body in page.evaluate("window.__graphql.sent")

@@ -39,6 +39,12 @@ class Viewer:
         return self.is_staff and MANAGE_ORDERS in self.permissions
 
 
+def has_permission(user, app, permission: str) -> bool:
+    """Whether the caller holds ``permission``: staff acting through the app's
+    Dashboard pages with it (the app itself calls no one's API but Saleor's)."""
+    return isinstance(user, Viewer) and user.is_staff and permission in user.permissions
+
+
 def viewer_from_token(shop: SaleorShop, token: str) -> Viewer:
     try:
         header = jwt.get_unverified_header(token)

@@ -1,0 +1,195 @@
+"""The app's /graphql/ endpoint: the HTTP side of a GraphQL request as Saleor's
+view does it (JSON, batches, multipart uploads, CORS, errors with
+``extensions.exception.code``), with the caller named by the Saleor token they
+bring (``identity.py``). ``graphql/view.py`` adds the cost and throttle checks
+on top, as it does to Saleor 2.10's view."""
+
+import json
+import logging
+from typing import Optional, Tuple
+
+from django.conf import settings
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.views import View
+from graphql import get_default_backend
+from graphql.error import GraphQLError, GraphQLSyntaxError
+from graphql.error import format_error as format_graphql_error
+from graphql.execution import ExecutionResult
+
+from .identity import NotAuthenticated, viewer_from_token
+from .models import SaleorShop
+
+logger = logging.getLogger(__name__)
+
+# Exceptions that are the caller's doing, logged without alarm.
+HANDLED = (GraphQLError,)
+
+
+def bearer_token(request) -> Optional[str]:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() in ("bearer", "jwt") and token.strip():
+        return token.strip()
+    return None
+
+
+def authenticate(request) -> Optional[dict]:
+    """Set ``request.user`` (a Viewer, or None for a guest) and ``request.app``;
+    an error to answer instead when the token is no good."""
+    request.user, request.app = None, None
+    token = bearer_token(request)
+    if token is None:
+        return None
+    shop = SaleorShop.objects.first()
+    if shop is None:
+        return {"message": "The app is not installed.", "code": "NotInstalled"}
+    try:
+        request.user = viewer_from_token(shop, token)
+    except NotAuthenticated as error:
+        logger.info("Refused a token: %s", error)
+        return {"message": "Invalid or expired token.", "code": "InvalidTokenError"}
+    return None
+
+
+def _set_variable(operations: dict, path: str, value: str) -> None:
+    """Put a multipart part's name where the ``map`` points (``variables.file``)."""
+    parts = [int(p) if p.isdigit() else p for p in path.split(".")]
+    target = operations
+    for part in parts[:-1]:
+        target = target[part]
+    target[parts[-1]] = value
+
+
+class GraphQLView(View):
+    schema = None
+    backend = None
+
+    def __init__(self, schema=None, **kwargs):
+        super().__init__(**kwargs)
+        self.schema = schema or self.schema
+        self.backend = get_default_backend()
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method == "OPTIONS":
+            response = JsonResponse({}, status=200)
+        elif request.method == "POST":
+            response = self.handle_query(request)
+        else:
+            return HttpResponseNotAllowed(["OPTIONS", "POST"])
+        # Storefronts and the Dashboard call from their own origins.
+        response["Access-Control-Allow-Origin"] = getattr(
+            settings, "APP_ALLOWED_GRAPHQL_ORIGINS", "*"
+        )
+        response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
+        response[
+            "Access-Control-Allow-Headers"
+        ] = "Origin, Content-Type, Accept, Authorization"
+        return response
+
+    def handle_query(self, request):
+        refusal = authenticate(request)
+        if refusal is not None:
+            error = {
+                "message": refusal["message"],
+                "extensions": {"exception": {"code": refusal["code"]}},
+            }
+            return JsonResponse({"errors": [error]}, status=401)
+        return self._handle_query(request)
+
+    def _handle_query(self, request):
+        try:
+            data = self.parse_body(request)
+        except ValueError:
+            return JsonResponse(
+                {"errors": [self.format_error("Unable to parse query.")]}, status=400
+            )
+        if isinstance(data, list):
+            responses = [self.get_response(request, entry) for entry in data]
+            status = max((code for _result, code in responses), default=200)
+            return JsonResponse(
+                [result for result, _code in responses], status=status, safe=False
+            )
+        result, status = self.get_response(request, data)
+        return JsonResponse(result, status=status, safe=False)
+
+    def parse_body(self, request):
+        content_type = request.content_type
+        if content_type == "application/json":
+            return json.loads(request.body.decode("utf-8"))
+        if content_type == "application/graphql":
+            return {"query": request.body.decode("utf-8")}
+        if content_type == "multipart/form-data":
+            return request.POST
+        return {}
+
+    @staticmethod
+    def get_graphql_params(request, data) -> Tuple[object, object, object]:
+        if not isinstance(data, dict) and not hasattr(data, "getlist"):
+            raise ValueError("An operation must be an object.")
+        query = data.get("query")
+        variables = data.get("variables")
+        operation_name = data.get("operationName")
+        if request.content_type == "multipart/form-data":
+            operations = json.loads(data.get("operations") or "{}")
+            for part, paths in json.loads(data.get("map") or "{}").items():
+                for path in paths:
+                    _set_variable(operations, path, part)
+            query = operations.get("query")
+            variables = operations.get("variables")
+            operation_name = operations.get("operationName")
+        if isinstance(variables, str):
+            variables = json.loads(variables)
+        return query, variables, operation_name
+
+    def parse_query(self, query):
+        if not query or not isinstance(query, str):
+            return None, ExecutionResult(
+                errors=[ValueError("Must provide a query string.")], invalid=True
+            )
+        try:
+            return self.backend.document_from_string(self.schema, query), None
+        except (ValueError, GraphQLSyntaxError) as error:
+            return None, ExecutionResult(errors=[error], invalid=True)
+
+    def execute_graphql_request(self, request, data):
+        try:
+            query, variables, operation_name = self.get_graphql_params(request, data)
+        except (ValueError, TypeError, KeyError, IndexError) as error:
+            return ExecutionResult(errors=[error], invalid=True)
+        document, error = self.parse_query(query)
+        if error:
+            return error
+        try:
+            return document.execute(
+                variables=variables,
+                operation_name=operation_name,
+                context=request,
+            )
+        except Exception as error:  # as Saleor's view: an answer, never a 500
+            return ExecutionResult(errors=[error], invalid=True)
+
+    def get_response(self, request, data):
+        result = self.execute_graphql_request(request, data)
+        response = {}
+        if result.errors:
+            response["errors"] = [self.format_error(e) for e in result.errors]
+        if result.invalid:
+            return response, 400
+        response["data"] = result.data
+        return response, 200
+
+    @classmethod
+    def format_error(cls, error):
+        if isinstance(error, GraphQLError):
+            result = format_graphql_error(error)
+        else:
+            result = {"message": str(error)}
+        cause = error
+        while isinstance(cause, GraphQLError) and getattr(
+            cause, "original_error", None
+        ):
+            cause = cause.original_error
+        if not isinstance(cause, (HANDLED, str)):
+            logger.error("A query failed unexpectedly", exc_info=cause)
+        result["extensions"] = {"exception": {"code": type(cause).__name__}}
+        return result

@@ -1,0 +1,262 @@
+"""The app's own GraphQL API (/graphql/), the plugin's contract on Saleor 3.23:
+a shopper files a return with their Saleor access token, the desk approves,
+receives and refunds it with the Dashboard's token for the app's pages, over HTTP,
+and Saleor shows the RETURNED fulfillment, the restocked units and the refund.
+Strangers, clerks without MANAGE_ORDERS and bad input change nothing."""
+
+import base64
+import json
+from decimal import Decimal
+
+import pytest
+import requests
+
+from demo import saleor3_shop as shop
+from saleor_aftersales.graphql.schema import schema
+from saleor_aftersales.models import AftersalesRefund, AftersalesRequest, ShopOrder
+from tests import contract
+
+from .conftest import wait_for
+from .test_identity import dashboard_token
+from .test_returns import returns_stock
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ELIGIBILITY = """
+query($order: ID, $token: UUID) {
+  aftersalesEligibility(order: $order, orderToken: $token) {
+    orderNumber customerName city country isReturnable
+    order { id number userEmail }
+    lines { returnableQuantity orderLine { id productName quantity } }
+  }
+}
+"""
+CREATE = """
+mutation($input: AftersalesRequestCreateInput!) {
+  returnRequestCreate(input: $input) {
+    aftersalesRequest { id number status lines { id quantity } order { id } }
+    errors { field code message }
+  }
+}
+"""
+CLAIM = """
+query($id: ID!, $token: UUID) {
+  aftersalesRequest(id: $id, orderToken: $token) { id status user { email } }
+}
+"""
+APPROVE = """
+mutation($id: ID!) {
+  aftersalesRequestApprove(id: $id) {
+    aftersalesRequest { status } errors { field code message }
+  }
+}
+"""
+RECEIVE = """
+mutation($id: ID!, $lines: [AftersalesReceiveLineInput!]) {
+  aftersalesRequestReceive(id: $id, lines: $lines) {
+    aftersalesRequest { status lines { quantityReceived quantityRestocked } }
+    errors { field code message }
+  }
+}
+"""
+REFUND = """
+mutation($id: ID!, $key: String) {
+  aftersalesRequestRefund(id: $id, idempotencyKey: $key) {
+    aftersalesRequest { status refundedAmount { amount currency } }
+    refund { status amount { amount } }
+    errors { field code message }
+  }
+}
+"""
+QUEUE = """
+{ aftersalesRequests(first: 10, sortBy: {field: CREATED_AT, direction: DESC}) {
+    totalCount edges { node { id status order { number } } }
+} }
+"""
+SALEOR_ORDER = """
+query($id: ID!) { order(id: $id) {
+  fulfillments { status lines { quantity } }
+  payments { chargeStatus transactions { kind isSuccess amount { amount } } }
+} }
+"""
+
+
+def app_graphql(app_url, query, variables=None, token=None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    response = requests.post(
+        f"{app_url}/graphql/",
+        json={"query": query, "variables": variables or {}},
+        headers=headers,
+        timeout=60,
+    )
+    return response.status_code, response.json()
+
+
+def user_id(token: str) -> str:
+    """The account a Saleor access token names (its ``user_id`` claim)."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))[
+        "user_id"
+    ]
+
+
+@pytest.fixture(scope="session")
+def people(saleor):
+    saleor.create_customer("buyer@example.com", "buyer")
+    saleor.create_customer("stranger@example.com", "stranger")
+    saleor.create_staff("packer@example.com", "packer", permissions=["manage_products"])
+    return {
+        "buyer": saleor.token("buyer@example.com", "buyer"),
+        "stranger": saleor.token("stranger@example.com", "stranger"),
+        "packer": saleor.token("packer@example.com", "packer"),
+    }
+
+
+@pytest.fixture
+def buyers_order(saleor, installed, boots, people):
+    token = saleor.staff_token
+    order = shop.place_order(
+        saleor, token, boots, "buyer@example.com", 2, user=user_id(people["buyer"])
+    )
+    shop.mark_paid(saleor, token, order["id"])
+    shop.fulfill(saleor, token, boots, order)
+    wait_for(
+        lambda: ShopOrder.objects.filter(
+            host_id=order["id"], lines__quantity_fulfilled=2
+        ).exists(),
+        what="the fulfilled order reaching the app",
+    )
+    return order
+
+
+def test_the_app_serves_the_plugins_contract():
+    """Every type, field, argument and enum value of the 2.10 plugin's API, by
+    the same names (tests/contract.json is written from the 2.10 schema)."""
+    assert contract.of_api(schema) == contract.written()
+
+
+def test_a_return_filed_and_settled_over_the_apps_api(
+    saleor, installed, buyers_order, people, app_url, boots
+):
+    stock_before = returns_stock(saleor, boots.variant)
+    order_id = buyers_order["id"]
+    line_id = buyers_order["lines"][0]["id"]
+    status, answer = app_graphql(
+        app_url, ELIGIBILITY, {"order": order_id}, token=people["buyer"]
+    )
+    assert status == 200, answer
+    eligibility = answer["data"]["aftersalesEligibility"]
+    assert eligibility["isReturnable"] and eligibility["city"] == "NEW YORK"
+    assert eligibility["order"]["id"] == order_id
+    assert eligibility["lines"][0]["returnableQuantity"] == 2
+
+    # Bad input: a clear code, and no claim.
+    _, answer = app_graphql(
+        app_url,
+        CREATE,
+        {
+            "input": {
+                "order": order_id,
+                "lines": [{"orderLine": line_id, "quantity": 9, "reason": "DEFECTIVE"}],
+            }
+        },
+        token=people["buyer"],
+    )
+    assert (
+        answer["data"]["returnRequestCreate"]["errors"][0]["code"]
+        == "QUANTITY_EXCEEDED"
+    )
+    assert not AftersalesRequest.objects.exists()
+
+    _, answer = app_graphql(
+        app_url,
+        CREATE,
+        {
+            "input": {
+                "order": order_id,
+                "lines": [{"orderLine": line_id, "quantity": 1, "reason": "DEFECTIVE"}],
+                "idempotencyKey": "first",
+            }
+        },
+        token=people["buyer"],
+    )
+    created = answer["data"]["returnRequestCreate"]
+    assert created["errors"] == [], created
+    claim = created["aftersalesRequest"]
+    assert claim["status"] == "REQUESTED" and claim["order"]["id"] == order_id
+
+    # The owner sees it; a stranger and a caller without a token learn nothing.
+    _, answer = app_graphql(app_url, CLAIM, {"id": claim["id"]}, token=people["buyer"])
+    assert answer["data"]["aftersalesRequest"]["user"]["email"] == "buyer@example.com"
+    for token in (people["stranger"], None):
+        _, answer = app_graphql(app_url, CLAIM, {"id": claim["id"]}, token=token)
+        assert answer["data"]["aftersalesRequest"] is None
+        assert answer["errors"][0]["extensions"]["exception"]["code"] == (
+            "PermissionDenied"
+        )
+    # A forged token is refused outright.
+    status, answer = app_graphql(app_url, CLAIM, {"id": claim["id"]}, token="x.y.z")
+    assert status == 401 and answer["errors"][0]["message"]
+
+    # Staff without MANAGE_ORDERS can't approve; the desk can.
+    packer = dashboard_token(saleor, installed, people["packer"])
+    _, answer = app_graphql(app_url, APPROVE, {"id": claim["id"]}, token=packer)
+    assert answer["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
+    assert AftersalesRequest.objects.get().status == "requested"
+    desk = dashboard_token(saleor, installed, saleor.staff_token)
+    _, answer = app_graphql(app_url, APPROVE, {"id": claim["id"]}, token=desk)
+    assert answer["data"]["aftersalesRequestApprove"]["errors"] == [], answer
+    assert answer["data"]["aftersalesRequestApprove"]["aftersalesRequest"][
+        "status"
+    ] == ("APPROVED")
+
+    _, answer = app_graphql(app_url, QUEUE, token=desk)
+    queue = answer["data"]["aftersalesRequests"]
+    assert queue["totalCount"] == 1
+    assert queue["edges"][0]["node"]["order"]["number"] == buyers_order["number"]
+
+    claimed_line = claim["lines"][0]["id"]
+    _, answer = app_graphql(
+        app_url,
+        RECEIVE,
+        {
+            "id": claim["id"],
+            "lines": [{"line": claimed_line, "quantity": 1, "disposition": "RESTOCK"}],
+        },
+        token=desk,
+    )
+    received = answer["data"]["aftersalesRequestReceive"]
+    assert received["errors"] == [], received
+    assert received["aftersalesRequest"]["lines"][0]["quantityRestocked"] == 1
+
+    _, answer = app_graphql(
+        app_url, REFUND, {"id": claim["id"], "key": "r1"}, token=desk
+    )
+    refunded = answer["data"]["aftersalesRequestRefund"]
+    assert refunded["errors"] == [], refunded
+    assert Decimal(str(refunded["refund"]["amount"]["amount"])) == Decimal("40")
+
+    # Saleor's own records: the RETURNED fulfillment, the units restocked in the
+    # returns warehouse, the refund through the order's payment, once.
+    def settled():
+        data = saleor.graphql(SALEOR_ORDER, {"id": order_id}, token=saleor.staff_token)
+        order = data["data"]["order"]
+        returned = [f for f in order["fulfillments"] if f["status"] == "RETURNED"]
+        refunds = [
+            t
+            for p in order["payments"]
+            for t in p["transactions"]
+            if t["kind"] == "REFUND" and t["isSuccess"]
+        ]
+        return (returned and refunds) and (returned, refunds)
+
+    returned, saleor_refunds = wait_for(settled, what="Saleor recording the return")
+    assert [line["quantity"] for line in returned[0]["lines"]] == [1]
+    assert [Decimal(str(t["amount"]["amount"])) for t in saleor_refunds] == [
+        Decimal("40")
+    ]
+    assert AftersalesRefund.objects.get().status == "success"
+    wait_for(
+        lambda: returns_stock(saleor, boots.variant) == stock_before + 1,
+        what="the unit restocked in the returns warehouse",
+    )
