@@ -92,6 +92,14 @@ class NewOrderLine:
 
 # The port: what the core asks of the shop it runs in -------------------------------
 #
+class RefundPending(Exception):
+    """Raised by a host's ``refund_payment`` when the gateway took the refund (or
+    may have) and tells its outcome later (a payment app settling a granted
+    refund): the ledger row stays PENDING, and a later attempt finds the outcome
+    (``refund_transaction_since``, or ``refund_payment`` again, which must then
+    look before paying)."""
+
+
 # Records the host hands over (accounts, apps, payments, variants, gift cards,
 # warehouses) are opaque to the core: it keeps their references (``ref``), passes
 # them back, and reads nothing of them but what a docstring below promises.
@@ -204,7 +212,8 @@ class Shop(Protocol):
         ...
 
     def refund_payment(self, payment: Any, amount: Decimal) -> Any:
-        """Refund through the payment's own gateway; a refusal raises PaymentError."""
+        """Refund through the payment's own gateway; a refusal raises PaymentError,
+        an outcome the gateway tells later RefundPending."""
 
     def refund_transaction_since(
         self,

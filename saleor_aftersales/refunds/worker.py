@@ -12,7 +12,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .. import stripe_refunds, workflow
-from ..port import host
+from ..port import RefundPending, host
 from ..enums import RefundStatus
 from ..models import AftersalesRefund
 
@@ -58,8 +58,8 @@ def actor_of(refund: AftersalesRefund) -> workflow.Actor:
 def pay(refund_pk: int) -> Optional[float]:
     """Pay one PENDING refund (the Celery task's body).
 
-    Returns the seconds to wait before trying again after a passing error, or None
-    when there is nothing more to do here.
+    Returns the seconds to wait before trying again after a passing error or
+    while the gateway settles, or None when there is nothing more to do here.
     """
     refund = _take_lease(refund_pk)
     if refund is None:
@@ -67,8 +67,7 @@ def pay(refund_pk: int) -> Optional[float]:
     payment = host.payment_by_ref(refund.payment_ref)
     if stripe_refunds.is_stripe(payment):
         return _pay_with_stripe(refund, payment)
-    _pay_with_saleor_gateway(refund, payment)
-    return None
+    return _pay_with_saleor_gateway(refund, payment)
 
 
 def _pay_with_stripe(refund: AftersalesRefund, payment) -> Optional[float]:
@@ -117,7 +116,7 @@ def apply_stripe_outcome(
     return False
 
 
-def _pay_with_saleor_gateway(refund: AftersalesRefund, payment) -> None:
+def _pay_with_saleor_gateway(refund: AftersalesRefund, payment) -> Optional[float]:
     if refund.attempts > 1:
         # Saleor records its transaction together with the payment: an interrupted
         # attempt that got that far is adopted, never paid again.
@@ -129,16 +128,20 @@ def _pay_with_saleor_gateway(refund: AftersalesRefund, payment) -> None:
         )
         if txn is not None:
             _record_success(refund, txn)
-            return
+            return None
         # A fresh read after the search: Saleor writes captured_amount back
         # from the object it is given.
         payment = host.payment_by_ref(refund.payment_ref)
     try:
         txn = host.refund_payment(payment, refund.amount)
+    except RefundPending as pending:
+        # The gateway settles later: a later attempt (the sweeper) looks again.
+        return _postpone(refund, str(pending))
     except host.PaymentError as exc:
         fail(refund, str(exc) or "The payment gateway refused the refund.")
-        return
+        return None
     _record_success(refund, txn)
+    return None
 
 
 def linked_transactions(payment) -> list:

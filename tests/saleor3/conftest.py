@@ -3,12 +3,15 @@
 Django's live server, reached by Saleor over HTTP on 127.0.0.1. Run from
 ``.venv-app`` with the app's settings (``make test``)."""
 
+import os
 import socket
 import time
+from decimal import Decimal
 
 import pytest
 
 from demo import saleor3
+from demo import saleor3_payment_app
 from demo import saleor3_shop as shop
 from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS
 from saleor_aftersales.hosts.saleor3.models import SaleorShop
@@ -41,11 +44,14 @@ def saleor(tmp_path_factory):
     reason = saleor3.available()
     if reason:
         pytest.skip(reason)
-    database = saleor3.create_database("aftersales_saleor3_test")
+    # Overridable, so that two checkouts can run their suites at once.
+    database = saleor3.create_database(
+        os.environ.get("SALEOR3_TEST_DB", "aftersales_saleor3_test")
+    )
     with saleor3.Saleor(
         database,
         free_port(),
-        redis_db=11,
+        redis_db=int(os.environ.get("SALEOR3_TEST_REDIS_DB", "11")),
         log_dir=tmp_path_factory.mktemp("saleor3"),
     ) as shop:
         shop.create_staff(STAFF_EMAIL, STAFF_PASSWORD)
@@ -137,6 +143,53 @@ def fulfilled_order(saleor, installed, boots):
     token = saleor.staff_token
     order = shop.place_order(saleor, token, boots, "customer@example.com", 2)
     shop.mark_paid(saleor, token, order["id"])
+    shop.fulfill(saleor, token, boots, order)
+    wait_for(
+        lambda: ShopOrder.objects.filter(
+            host_id=order["id"], lines__quantity_fulfilled=2
+        ).exists(),
+        what="the fulfilled order reaching the app",
+    )
+    return order
+
+
+@pytest.fixture(scope="session")
+def payment_app(saleor):
+    """The stand-in payment app, installed into this Saleor (appInstall)."""
+    app = saleor3_payment_app.PaymentApp(saleor.url).start()
+    try:
+        app.install(saleor.staff_token, patience=PATIENCE_SECONDS)
+        yield app
+    finally:
+        app.stop()
+
+
+@pytest.fixture
+def psp(payment_app):
+    """The payment app as each test starts with it: settling asynchronously
+    (``transactionEventReport``), refusing nothing."""
+    payment_app.mode, payment_app.refuse = "async", False
+    yield payment_app
+    payment_app.mode, payment_app.refuse = "async", False
+
+
+ORDER_TOTAL = (
+    "query($id: ID!) { order(id: $id) { total { gross { amount currency } } } }"
+)
+
+
+@pytest.fixture
+def charged_order(saleor, installed, boots, psp):
+    """Two boots, paid through the Transactions API: the payment app's
+    transaction charged with the order's total; then shipped."""
+    token = saleor.staff_token
+    order = shop.place_order(saleor, token, boots, "customer@example.com", 2)
+    total = saleor.graphql(ORDER_TOTAL, {"id": order["id"]}, token=token)["data"][
+        "order"
+    ]["total"]["gross"]
+    order["transaction"] = psp.charge(
+        order["id"], Decimal(str(total["amount"])), total["currency"]
+    )
     shop.fulfill(saleor, token, boots, order)
     wait_for(
         lambda: ShopOrder.objects.filter(

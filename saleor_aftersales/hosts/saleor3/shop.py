@@ -14,7 +14,7 @@ from django.db import transaction
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...port import OrderFacts
-from . import calls, client, payments, stock
+from . import calls, client, payments, stock, transactions
 from .facts import ORDER_FIELDS, order_facts
 from .identity import Viewer
 from .models import SaleorCall, SaleorShop
@@ -155,14 +155,20 @@ def goods_received(
         )
 
 
-# Money: legacy payments (payments.py). The order copy's row lock serialises the
-# refunds of one order in the app; Saleor's payment is never locked from here.
+# Money: through the Transactions API where a payment app charged the order
+# (transactions.py: a granted refund, requested from the payment app, settled
+# when Saleor shows its outcome), else through its legacy payment (payments.py:
+# orderRefund). The order copy's row lock serialises the refunds of one order in
+# the app; Saleor's payment is never locked from here.
 PaymentError = payments.PaymentError
 STRIPE_GATEWAY = "saleor.payments.stripe"
 
 
 def refundable_payment(order_ref: str, *, lock: bool = False):
-    return payments.refundable_payment(current_shop(), order_ref)
+    shop = current_shop()
+    return transactions.refundable_transaction(
+        shop, order_ref
+    ) or payments.refundable_payment(shop, order_ref)
 
 
 def payment_ref(payment) -> str:
@@ -170,6 +176,8 @@ def payment_ref(payment) -> str:
 
 
 def payment_by_ref(reference: str):
+    if transactions.is_transaction_ref(reference):
+        return transactions.payment_by_ref(current_shop(), reference)
     return payments.payment_by_ref(current_shop(), reference)
 
 
@@ -178,15 +186,20 @@ def lock_payment(payment_ref: str):
 
 
 def refund_payment(payment, amount: Decimal):
+    if isinstance(payment, transactions.TransactionPayment):
+        return transactions.refund(current_shop(), payment, amount)
     return payments.refund(current_shop(), payment, amount)
 
 
 def refund_transaction_since(payment, since, amount: Decimal, exclude=()):
+    if isinstance(payment, transactions.TransactionPayment):
+        return transactions.refund_transaction_since(payment, since, amount, exclude)
     return payments.refund_transaction_since(payment, since, amount, exclude)
 
 
 def order_refunded(payment, amount: Decimal, user) -> None:
-    """Nothing to add: Saleor's orderRefund records and announces the refund."""
+    """Nothing to add: Saleor records and announces the refund itself (orderRefund;
+    the payment app's report on the granted refund)."""
 
 
 # The shop's task queue: none of its own yet. Work due now runs in this process

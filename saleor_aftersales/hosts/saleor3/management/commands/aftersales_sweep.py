@@ -1,13 +1,14 @@
 """The app's sweeper, until it has a Celery worker of its own: run it every minute
 (cron or any scheduler). It makes the calls still owed to Saleor, pays the refunds
-whose attempt failed or never ran (or finds them paid), and delivers the outbox's
-due webhooks."""
+whose attempt failed or never ran (or finds them paid), records the refunds a
+payment app has settled since, and delivers the outbox's due webhooks."""
 
 from django.core.management.base import BaseCommand
 
 from ..... import refunds
 from .....webhooks import outgoing
-from ... import calls
+from ... import calls, transactions
+from ...shop import current_shop
 
 
 class Command(BaseCommand):
@@ -15,6 +16,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         made = calls.deliver_due()
+        # Granted refunds Saleor shows settled: their rows are due now.
+        transactions.wake_settled(current_shop)
         due_refunds = refunds.due_refunds()
         for pk in due_refunds:
             refunds.pay(pk)
