@@ -90,8 +90,6 @@ class NewOrderLine:
     variant_name: str = ""
 
 
-# The port: what the core asks of the shop it runs in -------------------------------
-#
 class RefundPending(Exception):
     """Raised by a host's ``refund_payment`` when the gateway took the refund (or
     may have) and tells its outcome later (a payment app settling a granted
@@ -100,6 +98,8 @@ class RefundPending(Exception):
     look before paying)."""
 
 
+# The port: what the core asks of the shop it runs in -------------------------------
+#
 # Records the host hands over (accounts, apps, payments, variants, gift cards,
 # warehouses) are opaque to the core: it keeps their references (``ref``), passes
 # them back, and reads nothing of them but what a docstring below promises.
