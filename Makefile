@@ -1,7 +1,12 @@
-# make demo — a Saleor 2.10.1 shop with the plugin, sample data and known accounts
+# make demo — Saleor 3.23 with the after-sales app, sample data and known accounts
+#             (make demo HOST=saleor2: the Saleor 2.10.1 shop with the plugin)
 # make test — the whole test suite: real PostgreSQL, Redis, Saleor 2.10 and Saleor 3.23 (the app)
 # make bench — the benchmarks (BENCH=query_counts|latency|scale|load), benchmarks/README.md
 PORT ?= 8000
+# Only a HOST given on make's command line counts (shells may export their own).
+ifneq ($(origin HOST),command line)
+HOST := saleor3
+endif
 DEMO_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/saleor_aftersales_demo
 PYTHON := .venv/bin/python
 
@@ -24,7 +29,7 @@ test: env services
 		-W ignore::pytest.PytestConfigWarning -q
 
 demo: env services
-	DATABASE_URL=$(DEMO_DATABASE_URL) PORT=$(PORT) bin/demo
+	AFTERSALES_DEMO_HOST=$(HOST) DATABASE_URL=$(DEMO_DATABASE_URL) PORT=$(PORT) bin/demo
 
 bench:
 	bin/bench $(BENCH)

@@ -12,35 +12,49 @@ from . import photos
 
 ASSETS = Path(__file__).resolve().parent / "static" / "aftersales"
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
-# The pages load nothing from elsewhere; the API is this origin's /graphql/.
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
-        "script-src 'self'; connect-src 'self'; frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-}
 
 
-def _secured(response):
-    for name, value in SECURITY_HEADERS.items():
+def security_headers(connect=(), frame_ancestors=("'none'",)) -> dict:
+    """The pages load nothing from elsewhere; they talk to this origin's
+    /graphql/ and, where the host says so, to Saleor's API (the app's pages sign
+    in there); only the host's Dashboard may frame them."""
+    connect_sources = " ".join(("'self'",) + tuple(connect))
+    return {
+        "Content-Security-Policy": (
+            "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
+            f"script-src 'self'; connect-src {connect_sources}; "
+            f"frame-ancestors {' '.join(frame_ancestors)}"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
+
+
+SECURITY_HEADERS = security_headers()
+
+
+def _secured(response, headers=SECURITY_HEADERS):
+    for name, value in headers.items():
         response[name] = value
     return response
 
 
-def _page(request, script: str):
-    return _secured(render(request, "aftersales/page.html", {"script": script}))
+def page(request, script: str, *, saleor_api="", app_id="", headers=SECURITY_HEADERS):
+    """A page: ``saleor_api`` is where it signs in and reads the shopper's
+    orders (this origin's /graphql/ when empty, as on Saleor 2.10); ``app_id``
+    the app whose Dashboard token the desk works with (the Saleor 3.23 app)."""
+    context = {"script": script, "saleor_api": saleor_api, "app_id": app_id}
+    return _secured(render(request, "aftersales/page.html", context), headers)
 
 
 @require_GET
 def portal(request):
-    return _page(request, "portal.js")
+    return page(request, "portal.js")
 
 
 @require_GET
 def console(request):
-    return _page(request, "console.js")
+    return page(request, "console.js")
 
 
 @require_GET

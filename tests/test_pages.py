@@ -9,7 +9,6 @@ import io
 import json
 import os
 import tempfile
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,57 +20,16 @@ from demo import shop
 from saleor_aftersales.models import AftersalesPhoto, AftersalesRequest
 from saleor_aftersales.hosts.saleor2 import shop as host
 
-# Playwright's sync API keeps an event loop on this thread; the test's own ORM
-# calls are synchronous all the same.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from .browser import DESKTOP, browser, open_page, wait_until  # noqa: F401
 
-CHROMIUM = os.environ.get("AFTERSALES_CHROMIUM", "/usr/bin/chromium")
+
 SHOTS = Path(
     os.environ.get("AFTERSALES_SCREENSHOTS")
     or tempfile.mkdtemp(prefix="aftersales-shots-")
 )
-DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run bin/bootstrap.")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox"]
-        )
-        yield browser
-        browser.close()
-
-
-def wait_until(page, expression: str, seconds: float = 60) -> None:
-    """Poll ``expression`` in the page until it is true. (From here: the pages'
-    CSP forbids the eval an in-page ``wait_for_function`` polls with, so that
-    fails whenever its first try is false.)"""
-    deadline = time.monotonic() + seconds
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"{expression} did not hold"
-        page.wait_for_timeout(50)
-
-
-def open_page(browser, url, locale="en-US", viewport=DESKTOP):
-    context = browser.new_context(locale=locale, viewport=viewport)
-    page = context.new_page()
-    problems = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on(
-        "console",
-        lambda message: message.type == "error" and problems.append(message.text),
-    )
-    page.goto(url)
-    page.problems = problems
-    return page
 
 
 def shot(page, name):
@@ -667,6 +625,7 @@ def test_the_pages_offer_only_the_steps_the_claim_allows(
     cancelling; a rejected one no refund."""
     from saleor_aftersales import workflow
     from saleor_aftersales.hosts.saleor2 import shop as host
+
     from saleor_aftersales.models import AftersalesRefund
     from saleor_aftersales.configuration import get_settings
 

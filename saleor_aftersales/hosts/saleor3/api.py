@@ -77,6 +77,7 @@ class OrderLineRecord:
     quantity: int = 0
     quantity_fulfilled: int = 0
     variant_ref: str = ""
+    product_ref: str = ""
 
 
 @dataclass
@@ -98,6 +99,7 @@ class VariantRecord:
     pk: str
     name: str = ""
     sku: str = ""
+    product_ref: str = ""
 
 
 @dataclass
@@ -115,6 +117,7 @@ def _line_record(line: ShopOrderLine) -> OrderLineRecord:
         quantity=line.quantity,
         quantity_fulfilled=line.quantity_fulfilled,
         variant_ref=line.variant_ref,
+        product_ref=line.product_ref,
     )
 
 
@@ -161,7 +164,9 @@ def users_by_ref(references: Iterable[str]) -> Dict[str, Viewer]:
 def variants_by_ref(references: Iterable[str]) -> Dict[str, VariantRecord]:
     lines = ShopOrderLine.objects.filter(variant_ref__in=set(references))
     return {
-        line.variant_ref: VariantRecord(line.variant_ref, line.variant_name, line.sku)
+        line.variant_ref: VariantRecord(
+            line.variant_ref, line.variant_name, line.sku, line.product_ref
+        )
         for line in lines
     }
 
@@ -285,12 +290,15 @@ def _variants(global_ids: List[str]) -> Dict[str, VariantRecord]:
     data = client.ask(
         current_shop(),
         "query($ids: [ID!]) { productVariants(first: 100, ids: $ids) "
-        "{ edges { node { id name sku } } } }",
+        "{ edges { node { id name sku product { id } } } } }",
         {"ids": global_ids},
     )
     return {
         edge["node"]["id"]: VariantRecord(
-            edge["node"]["id"], edge["node"]["name"], edge["node"]["sku"] or ""
+            edge["node"]["id"],
+            edge["node"]["name"],
+            edge["node"]["sku"] or "",
+            edge["node"]["product"]["id"],
         )
         for edge in data["productVariants"]["edges"]
     }
@@ -320,10 +328,60 @@ def nodes_by_id(type_name: str, global_ids: Iterable[str]) -> Dict[str, object]:
 # Saleor's types, as far as the app shows them ----------------------------------
 
 
+PRODUCT_VARIANTS = """
+query AftersalesProductVariants($ids: [ID!]) {
+  products(first: 100, filter: {ids: $ids}) {
+    edges { node { id variants { id name sku } } }
+  }
+}
+"""
+
+
+def variants_of_products(references: Iterable[str]) -> Dict[str, List[VariantRecord]]:
+    """The variants Saleor offers of each product (exchanges pick from them)."""
+    references = sorted(set(r for r in references if r))
+    if not references:
+        return {}
+    data = client.ask(current_shop(), PRODUCT_VARIANTS, {"ids": references})
+    return {
+        edge["node"]["id"]: [
+            VariantRecord(v["id"], v["name"], v["sku"] or "", edge["node"]["id"])
+            for v in edge["node"]["variants"] or []
+        ]
+        for edge in data["products"]["edges"]
+    }
+
+
+class VariantsOfProduct(DataLoader):
+    context_key = "aftersales_app_variants_of_product"
+
+    def batch_load(self, keys):
+        found = variants_of_products(keys)
+        return [found.get(key, []) for key in keys]
+
+
+class ProductObjectType(graphene.ObjectType):
+    id = graphene.ID(required=True)
+    variants = graphene.List(lambda: ProductVariantType)
+
+    class Meta:
+        name = "Product"
+        description = "A product, in Saleor."
+
+    @staticmethod
+    def resolve_id(root: str, _info):
+        return root
+
+    @staticmethod
+    def resolve_variants(root: str, info):
+        return VariantsOfProduct(info.context).load(root)
+
+
 class ProductVariantType(graphene.ObjectType):
     id = graphene.ID(required=True)
     name = graphene.String(required=True)
     sku = graphene.String(required=True)
+    product = graphene.Field(ProductObjectType, required=True)
 
     class Meta:
         name = "ProductVariant"
@@ -332,6 +390,10 @@ class ProductVariantType(graphene.ObjectType):
     @staticmethod
     def resolve_id(root: VariantRecord, _info):
         return root.pk
+
+    @staticmethod
+    def resolve_product(root: VariantRecord, _info):
+        return root.product_ref or None
 
 
 class ProductTypeType(graphene.ObjectType):
@@ -368,7 +430,9 @@ class OrderLineType(graphene.ObjectType):
     def resolve_variant(root: OrderLineRecord, _info):
         if not root.variant_ref:
             return None
-        return VariantRecord(root.variant_ref, root.variant_name, root.product_sku)
+        return VariantRecord(
+            root.variant_ref, root.variant_name, root.product_sku, root.product_ref
+        )
 
 
 class OrderType(graphene.ObjectType):
@@ -404,6 +468,7 @@ class OrderType(graphene.ObjectType):
                 quantity=line.quantity,
                 quantity_fulfilled=line.quantity_fulfilled,
                 variant_ref=line.variant_ref,
+                product_ref=line.product_ref,
             )
             for line in root.facts.lines
         ]

@@ -68,5 +68,15 @@ def manifest() -> dict:
                 "isActive": True,
             },
         ],
-        "extensions": [],
+        # The desk, in the Dashboard's Orders menu, for staff with MANAGE_ORDERS.
+        "extensions": [
+            {
+                "identifier": "returns-desk",
+                "label": "Returns desk",
+                "mount": "NAVIGATION_ORDERS",
+                "target": "APP_PAGE",
+                "permissions": ["MANAGE_ORDERS"],
+                "url": "/aftersales/console/",
+            }
+        ],
     }

@@ -33,8 +33,22 @@ SALEOR_API_URLS = [
     url.strip() for url in os.environ.get("APP_SALEOR_API_URLS", "").split(",") if url
 ]
 
+# Saleor Dashboards that show the app's pages (Saleor's own origin always may).
+DASHBOARD_URLS = [
+    url.strip() for url in os.environ.get("APP_DASHBOARD_URLS", "").split(",") if url
+]
+
 STATIC_URL = "/static/"
 MEDIA_URL = "/media/"
+# Claim photos (the core's photos.py keeps them under here).
+MEDIA_ROOT = os.environ.get("APP_MEDIA_ROOT", os.path.join(os.getcwd(), "media"))
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {},
+    }
+]
 USE_TZ = True
 TIME_ZONE = "UTC"
 INSTALLED_APPS = [

@@ -4,6 +4,11 @@
 "use strict";
 
 const API = "/graphql/";
+// Where the page signs in and reads a shopper's orders: Saleor's own API. The
+// 2.10 plugin serves both at this origin's /graphql/; the Saleor 3.23 app names
+// the Saleor it is installed in, and the app whose Dashboard token staff use.
+const SALEOR_API = document.documentElement.dataset.saleorApi || API;
+const APP_ID = document.documentElement.dataset.appId || "";
 
 const TEXTS = {
   en: {
@@ -222,7 +227,7 @@ async function gql(query, variables, options) {
   }
   let response;
   try {
-    response = await fetch(API, { method: "POST", headers, body });
+    response = await fetch(opts.api || API, { method: "POST", headers, body });
   } catch (e) {
     throw new ApiError([{ code: "NETWORK", message: String(e) }]);
   }
@@ -234,6 +239,11 @@ async function gql(query, variables, options) {
     })));
   }
   return content.data;
+}
+
+// Saleor's own API (sign-in, a shopper's orders, who is signed in).
+function saleorGql(query, variables, options) {
+  return gql(query, variables, Object.assign({ api: SALEOR_API }, options || {}));
 }
 
 // Raise the mutation's own typed errors.
@@ -309,13 +319,13 @@ function signInForm(title, errors, onSignedIn) {
       event.preventDefault();
       const form = new FormData(event.target);
       try {
-        const data = await gql(`mutation($e: String!, $p: String!) {
+        const data = await saleorGql(`mutation($e: String!, $p: String!) {
           tokenCreate(email: $e, password: $p) {
             token user { id email isStaff } accountErrors { code message } } }`,
         { e: form.get("email"), p: form.get("password") });
         const result = data.tokenCreate;
         if (result.accountErrors.length) throw new ApiError(result.accountErrors);
-        onSignedIn(result);
+        await onSignedIn(result);
       } catch (e) { showErrors(errors, e); }
     },
   },

@@ -70,13 +70,38 @@ function signOut() {
 
 function signInView(main) {
   const errors = el("div", { id: "signin-errors" });
-  put(main, signInForm(t("signIn"), errors, (result) => {
+  put(main, signInForm(t("signIn"), errors, async (result) => {
     if (!result.user.isStaff) throw new ApiError([{ code: "NOT_STAFF", message: t("notStaff") }]);
-    desk.token = result.token;
-    sessionStorage.setItem("aftersales-staff-token", desk.token);
-    render();
+    // On the Saleor 3.23 app, staff act with the token Saleor issues them for the
+    // app (as the Dashboard hands it to the app's pages).
+    const token = APP_ID ? await appToken(result.token) : result.token;
+    signedIn(token);
   }), errors);
 }
+
+function signedIn(token) {
+  desk.token = token;
+  sessionStorage.setItem("aftersales-staff-token", desk.token);
+  render();
+}
+
+async function appToken(staffToken) {
+  const data = await saleorGql("query($id: ID!) { app(id: $id) { accessToken } }",
+    { id: APP_ID }, { token: staffToken });
+  if (!data.app || !data.app.accessToken) {
+    throw new ApiError([{ code: "PERMISSION_DENIED", message: t("notStaff") }]);
+  }
+  return data.app.accessToken;
+}
+
+// Inside Saleor's Dashboard (an app page), the Dashboard hands the token over.
+window.addEventListener("message", (event) => {
+  const message = event.data || {};
+  if (APP_ID && event.source === window.parent && message.type === "handshake"
+      && message.payload && typeof message.payload.token === "string") {
+    signedIn(message.payload.token);
+  }
+});
 
 async function queueView(main) {
   const f = desk.filter;
@@ -242,7 +267,7 @@ function actionsFor(claim, act, note, errors) {
   }
   if (can("ASSIGN")) {
     box.append(button("assign-me", t("assignToMe"), async () => {
-      const me = (await call("{ me { id } }")).me;
+      const me = (await saleorGql("{ me { id } }", {}, { token: desk.token })).me;
       await act("aftersalesRequestAssign", `mutation($id: ID!, $user: ID) { aftersalesRequestAssign(id: $id, staffUser: $user) { errors { code message } } }`, { user: me.id })();
     }));
   }

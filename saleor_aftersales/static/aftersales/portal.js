@@ -114,7 +114,8 @@ function findView(main) {
 
 function ordersList() {
   const list = el("section", { id: "orders" }, el("h2", {}, t("yourOrders")), el("p", {}, t("loading")));
-  call(`{ me { orders(first: 20) { edges { node { id number created } } } } }`).then((data) => {
+  saleorGql(`{ me { orders(first: 20) { edges { node { id number created } } } } }`, {},
+    { token: state.token }).then((data) => {
     const orders = data.me ? data.me.orders.edges.map((e) => e.node) : [];
     list.replaceChildren(el("h2", {}, t("yourOrders")), el("ul", {}, orders.map((o) =>
       el("li", {}, el("button", { type: "button", class: "link", onclick: () => openOrder({ order: o.id }) },
