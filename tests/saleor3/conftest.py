@@ -4,7 +4,10 @@ Django's live server, reached by Saleor over HTTP on 127.0.0.1. Run from
 ``.venv-app`` with the app's settings (``make test``)."""
 
 import os
+import base64
+import json
 import socket
+from contextlib import contextmanager
 import time
 from decimal import Decimal
 
@@ -14,6 +17,7 @@ from demo import saleor3
 from demo import saleor3_payment_app
 from demo import saleor3_shop as shop
 from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS
+from saleor_aftersales.hosts.saleor3 import tenancy
 from saleor_aftersales.hosts.saleor3.models import SaleorShop
 from saleor_aftersales.models import ShopOrder
 
@@ -101,7 +105,10 @@ def install(saleor, app_url):
     assert data["data"]["appInstall"]["errors"] == [], data
 
     def installed():
-        shop = SaleorShop.objects.filter(api_url=saleor.url).first()
+        # Registered, with the keys it fetched right after.
+        shop = SaleorShop.objects.filter(
+            api_url=saleor.url, jwks_fetched_at__isnull=False
+        ).first()
         if shop is None:
             failed = [
                 job["message"]
@@ -118,18 +125,31 @@ def install(saleor, app_url):
     )
 
 
+@contextmanager
+def as_installed(saleor, app_url):
+    """Installed, and serving the shop in the test as the app does for it; its
+    rows emptied after (every test installs into the same Saleor, whose schema
+    the app keeps across installations)."""
+    shop = install(saleor, app_url)
+    with tenancy.serving(shop):
+        try:
+            yield shop
+        finally:
+            wait_for(
+                lambda: saleor.deliveries_pending(shop.app_id) == 0,
+                what="Saleor's webhooks to the app being delivered",
+            )
+            tenancy.empty(shop)
+
+
 @pytest.fixture
 def installed(saleor, app_url, transactional_db):
     """The app, installed into this Saleor through appInstall. Before the test's
     tables are emptied, Saleor's webhooks still on their way to the app (a test
     waits only for the ones it needs) are let in: emptying the tables under a
     webhook's transaction would deadlock."""
-    shop = install(saleor, app_url)
-    yield shop
-    wait_for(
-        lambda: saleor.deliveries_pending(shop.app_id) == 0,
-        what="Saleor's webhooks to the app being delivered",
-    )
+    with as_installed(saleor, app_url) as shop:
+        yield shop
 
 
 @pytest.fixture(scope="session")
@@ -190,6 +210,43 @@ def charged_order(saleor, installed, boots, psp):
     order["transaction"] = psp.charge(
         order["id"], Decimal(str(total["amount"])), total["currency"]
     )
+    shop.fulfill(saleor, token, boots, order)
+    wait_for(
+        lambda: ShopOrder.objects.filter(
+            host_id=order["id"], lines__quantity_fulfilled=2
+        ).exists(),
+        what="the fulfilled order reaching the app",
+    )
+    return order
+
+
+def user_id(token: str) -> str:
+    """The account a Saleor access token names (its ``user_id`` claim)."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))[
+        "user_id"
+    ]
+
+
+@pytest.fixture(scope="session")
+def people(saleor):
+    saleor.create_customer("buyer@example.com", "buyer")
+    saleor.create_customer("stranger@example.com", "stranger")
+    saleor.create_staff("packer@example.com", "packer", permissions=["manage_products"])
+    return {
+        "buyer": saleor.token("buyer@example.com", "buyer"),
+        "stranger": saleor.token("stranger@example.com", "stranger"),
+        "packer": saleor.token("packer@example.com", "packer"),
+    }
+
+
+@pytest.fixture
+def buyers_order(saleor, installed, boots, people):
+    token = saleor.staff_token
+    order = shop.place_order(
+        saleor, token, boots, "buyer@example.com", 2, user=user_id(people["buyer"])
+    )
+    shop.mark_paid(saleor, token, order["id"])
     shop.fulfill(saleor, token, boots, order)
     wait_for(
         lambda: ShopOrder.objects.filter(

@@ -81,26 +81,26 @@ def test_an_order_the_webhooks_never_brought_is_read_from_saleor(
     from saleor_aftersales.hosts.saleor3 import shop as saleor_shop
     from saleor_aftersales.orders import save_order
 
-    from .conftest import install, uninstall_earlier
+    from .conftest import as_installed, uninstall_earlier
 
     uninstall_earlier(saleor)
     token = saleor.staff_token
     order = shop.place_order(saleor, token, goods, "early@example.com", 1)
     shop.mark_paid(saleor, token, order["id"])
-    install(saleor, app_url)
-    assert not ShopOrder.objects.filter(host_id=order["id"]).exists()
-    facts = saleor_shop.fetch_order_facts(order["id"])
-    assert facts.host_id == order["id"] and facts.as_of is not None
-    assert [line.host_id for line in facts.lines] == [order["lines"][0]["id"]]
-    copy = save_order(facts)
-    assert copy.user_email == "early@example.com"
-    # A stranger's id: none such.
-    assert (
-        saleor_shop.fetch_order_facts(
-            "T3JkZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
+    with as_installed(saleor, app_url):
+        assert not ShopOrder.objects.filter(host_id=order["id"]).exists()
+        facts = saleor_shop.fetch_order_facts(order["id"])
+        assert facts.host_id == order["id"] and facts.as_of is not None
+        assert [line.host_id for line in facts.lines] == [order["lines"][0]["id"]]
+        copy = save_order(facts)
+        assert copy.user_email == "early@example.com"
+        # A stranger's id: none such.
+        assert (
+            saleor_shop.fetch_order_facts(
+                "T3JkZXI6MDAwMDAwMDAtMDAwMC0wMDAwLTAwMDAtMDAwMDAwMDAwMDAw"
+            )
+            is None
         )
-        is None
-    )
 
 
 def test_an_older_event_delivered_late_changes_nothing(

@@ -9,7 +9,6 @@ import pytest
 from saleor_aftersales.models import AftersalesRequest
 from tests.browser import browser, open_page  # noqa: F401
 
-from .test_api import buyers_order, people  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,6 +4,7 @@ Saleor refunded is found out by the REFUND transaction Saleor recorded; two desk
 refunding at once pay once. Asserted on Saleor's payment and transactions."""
 
 import io
+import contextvars
 import threading
 from decimal import Decimal
 
@@ -123,7 +124,10 @@ def test_two_desks_refunding_at_once_pay_once(saleor, fulfilled_order):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=desk, args=(key,)) for key in ("a", "b")]
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(desk, key))
+        for key in ("a", "b")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

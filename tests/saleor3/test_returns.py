@@ -177,7 +177,7 @@ def test_receipt_records_the_return_and_restocks_once(saleor, fulfilled_order, b
     SaleorCall.objects.filter(kind__in=["return", "restock"]).update(
         status="pending", attempts=1
     )
-    calls.deliver_due()
+    calls.deliver_due(saleor_shop.current_shop())
     assert set(
         SaleorCall.objects.filter(kind__in=["return", "restock"]).values_list(
             "status", flat=True
@@ -203,7 +203,7 @@ def test_a_restock_whose_stock_changed_elsewhere_waits_for_staff(
     SaleorCall.objects.filter(pk=restock.pk).update(
         status="pending", attempts=1, payload={**restock.payload, "written": []}
     )
-    calls.deliver_due()
+    calls.deliver_due(saleor_shop.current_shop())
     restock.refresh_from_db()
     assert restock.status == "failed" and "changed outside the app" in restock.error
     assert returns_stock(saleor, boots.variant) == after + 7
@@ -267,7 +267,7 @@ def test_units_moved_on_after_a_restock_are_not_restocked_again(
     shop_row = saleor_shop.current_shop()
     stock._set(shop_row, boots.variant, shop_row.returns_warehouse_id, base)
     SaleorCall.objects.filter(pk=restock.pk).update(status="pending", attempts=1)
-    calls.deliver_due()
+    calls.deliver_due(saleor_shop.current_shop())
     restock.refresh_from_db()
     assert restock.status == "done"
     assert returns_stock(saleor, boots.variant) == base
@@ -288,12 +288,12 @@ def test_a_call_under_another_attempts_lease_waits_for_it(saleor, fulfilled_orde
         attempts=1,
         lease_until=timezone.now() + timedelta(minutes=5),
     )
-    assert calls.deliver_due() == []
+    assert calls.deliver_due(saleor_shop.current_shop()) == []
     assert calls.deliver(call.pk) == "taken"
     SaleorCall.objects.filter(pk=call.pk).update(
         lease_until=timezone.now() - timedelta(seconds=1)
     )
-    assert calls.deliver_due() == [call.pk]
+    assert calls.deliver_due(saleor_shop.current_shop()) == [call.pk]
     call.refresh_from_db()
     assert (call.status, call.attempts) == ("done", 2)
     written = [n for n in notes(saleor, fulfilled_order["id"]) if "Leased note" in n]

@@ -7,6 +7,7 @@ the sweeper. Asserted on Saleor's granted refunds, transaction events and amount
 
 import io
 import json
+import contextvars
 import threading
 import urllib.error
 import urllib.request
@@ -138,7 +139,10 @@ def test_two_desks_refunding_at_once_pay_once(saleor, charged_order, psp):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=desk, args=(key,)) for key in ("a", "b")]
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(desk, key))
+        for key in ("a", "b")
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

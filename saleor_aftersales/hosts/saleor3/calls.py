@@ -197,10 +197,10 @@ def deliver(call_pk: int) -> str:
     return SaleorCall.DONE
 
 
-def deliver_due(limit: int = 200) -> List[int]:
-    """Calls still owed (their attempt failed or never ran): made now."""
+def deliver_due(shop: SaleorShop, limit: int = 200) -> List[int]:
+    """Calls still owed to ``shop`` (their attempt failed or never ran): made now."""
     pending = list(
-        SaleorCall.objects.filter(status=SaleorCall.PENDING)
+        SaleorCall.objects.filter(shop=shop, status=SaleorCall.PENDING)
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=timezone.now()))
         .order_by("attempts", "created_at")
         .values_list("pk", flat=True)[:limit]

@@ -8,6 +8,7 @@ import json
 import logging
 from typing import Optional, Tuple
 
+import jwt
 from django.conf import settings
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.views import View
@@ -16,6 +17,7 @@ from graphql.error import GraphQLError, GraphQLSyntaxError
 from graphql.error import format_error as format_graphql_error
 from graphql.execution import ExecutionResult
 
+from . import tenancy
 from .identity import NotAuthenticated, viewer_from_token
 from .models import SaleorShop
 
@@ -33,16 +35,34 @@ def bearer_token(request) -> Optional[str]:
     return None
 
 
-def authenticate(request) -> Optional[dict]:
+def _issuer(token: str) -> str:
+    """The Saleor a token says issued it (checked when the token is verified)."""
+    try:
+        issuer = jwt.decode(token, options={"verify_signature": False}).get("iss")
+    except jwt.PyJWTError:
+        return ""
+    return issuer if isinstance(issuer, str) else ""
+
+
+def shop_of(request, token: Optional[str]) -> Optional[SaleorShop]:
+    """The Saleor the request is for: the one that issued the caller's token,
+    else the one it names (``Saleor-Api-Url``, as Saleor's Dashboard does), else
+    the only one the app serves."""
+    named = (_issuer(token) if token else "") or request.headers.get(
+        "Saleor-Api-Url", ""
+    )
+    if named:
+        return tenancy.shop_named(named)
+    shops = list(SaleorShop.objects.all()[:2])
+    return shops[0] if len(shops) == 1 else None
+
+
+def authenticate(request, shop: SaleorShop, token: Optional[str]) -> Optional[dict]:
     """Set ``request.user`` (a Viewer, or None for a guest) and ``request.app``;
     an error to answer instead when the token is no good."""
     request.user, request.app = None, None
-    token = bearer_token(request)
     if token is None:
         return None
-    shop = SaleorShop.objects.first()
-    if shop is None:
-        return {"message": "The app is not installed.", "code": "NotInstalled"}
     try:
         request.user = viewer_from_token(shop, token)
     except NotAuthenticated as error:
@@ -83,18 +103,28 @@ class GraphQLView(View):
         response["Access-Control-Allow-Methods"] = "POST, OPTIONS"
         response[
             "Access-Control-Allow-Headers"
-        ] = "Origin, Content-Type, Accept, Authorization"
+        ] = "Origin, Content-Type, Accept, Authorization, Saleor-Api-Url"
         return response
 
     def handle_query(self, request):
-        refusal = authenticate(request)
-        if refusal is not None:
-            error = {
-                "message": refusal["message"],
-                "extensions": {"exception": {"code": refusal["code"]}},
-            }
-            return JsonResponse({"errors": [error]}, status=401)
-        return self._handle_query(request)
+        token = bearer_token(request)
+        shop = shop_of(request, token)
+        if shop is None:
+            return self.refuse(
+                400,
+                "Name the Saleor this is for (the Saleor-Api-Url header).",
+                "UnknownSaleor",
+            )
+        with tenancy.serving(shop):
+            refusal = authenticate(request, shop, token)
+            if refusal is not None:
+                return self.refuse(401, refusal["message"], refusal["code"])
+            return self._handle_query(request)
+
+    @staticmethod
+    def refuse(status: int, message: str, code: str):
+        error = {"message": message, "extensions": {"exception": {"code": code}}}
+        return JsonResponse({"errors": [error]}, status=status)
 
     def _handle_query(self, request):
         try:

@@ -8,17 +8,24 @@ from typing import Tuple
 from urllib.parse import urlparse
 
 from django.conf import settings
+from django.http import Http404
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
 from ... import views
+from . import tenancy
 from .models import SaleorShop
 
 
-def _saleor() -> Tuple[str, str]:
-    """(Saleor's API URL, the app's id there) once installed; before that the
-    first Saleor allowed to install the app, and no app."""
-    shop = SaleorShop.objects.first()
+def _saleor(request) -> Tuple[str, str]:
+    """(Saleor's API URL, the app's id there): the Saleor the page is opened for
+    (``?saleorApiUrl=``, as the Dashboard opens app pages), else the only one the
+    app serves; before any installation the first allowed, and no app."""
+    named = request.GET.get("saleorApiUrl", "")
+    shop = tenancy.shop_named(named)
+    if shop is None and not named:
+        shops = list(SaleorShop.objects.all()[:2])
+        shop = shops[0] if len(shops) == 1 else None
     if shop is not None:
         return shop.api_url, shop.app_id
     return (settings.SALEOR_API_URLS or [""])[0], ""
@@ -30,7 +37,7 @@ def _origin(url: str) -> str:
 
 
 def _page(request, script: str):
-    api_url, app_id = _saleor()
+    api_url, app_id = _saleor(request)
     origins = tuple(
         {_origin(u) for u in [api_url, *settings.DASHBOARD_URLS] if _origin(u)}
     )
@@ -50,6 +57,19 @@ def portal(request):
 @require_GET
 def console(request):
     return _page(request, "console.js")
+
+
+@require_GET
+def photo(request, token):
+    """A claim photo's signed link: its id names one photo in every shop's
+    schema (one sequence for all, tenancy.PHOTO_IDS)."""
+    for shop in SaleorShop.objects.order_by("pk"):
+        with tenancy.serving(shop):
+            try:
+                return views.photo(request, token)
+            except Http404:
+                continue
+    raise Http404
 
 
 @require_GET

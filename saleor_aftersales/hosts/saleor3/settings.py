@@ -74,6 +74,8 @@ MIGRATION_MODULES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
 AFTERSALES_HOST = "saleor_aftersales.hosts.saleor3.shop"
+# Each Saleor's core rows live in a schema of its own (tenancy.py).
+DATABASE_ROUTERS = ["saleor_aftersales.hosts.saleor3.tenancy.CoreInShopSchemas"]
 
 # Webhooks older than this are refused (Saleor retries for a few hours at most).
 WEBHOOK_MAX_AGE_SECONDS = int(os.environ.get("APP_WEBHOOK_MAX_AGE_SECONDS", 86400))

@@ -8,13 +8,12 @@ from decimal import Decimal
 from typing import Any, Dict, Iterable, Optional
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...port import OrderFacts
-from . import calls, client, payments, stock, transactions
+from . import calls, client, payments, stock, tenancy, transactions
 from .facts import ORDER_FIELDS, order_facts
 from .identity import Viewer
 from .models import SaleorCall, SaleorShop
@@ -30,15 +29,8 @@ query AftersalesOrder($id: ID!) { order(id: $id) { ...AftersalesOrder } }
 
 
 def current_shop() -> SaleorShop:
-    """The Saleor this app works for. One for now: serving several from one
-    database needs the core's rows to name their shop (see docs/ARCHITECTURE.md)."""
-    shops = list(SaleorShop.objects.all()[:2])
-    if len(shops) != 1:
-        raise ImproperlyConfigured(
-            "The app must be installed in exactly one Saleor "
-            f"(installed in {len(shops)})."
-        )
-    return shops[0]
+    """The Saleor the work at hand is for (``tenancy.serving``)."""
+    return tenancy.current()
 
 
 def fetch_order_facts(order_id: str) -> Optional[OrderFacts]:

@@ -22,7 +22,7 @@ urlpatterns = [
     ),
     re_path(
         r"^aftersales/photos/(?P<token>[\w:-]+)/$",
-        shared_views.photo,
+        pages.photo,
         name="aftersales-photo",
     ),
 ]

@@ -18,7 +18,7 @@ from ... import warranty
 from ...configuration import get_settings
 from ...models import ShopOrder
 from ...orders import save_order
-from . import client, signatures
+from . import client, signatures, tenancy
 from .facts import order_facts, shipped_units
 from .manifest import APP_ID, manifest
 from .models import SaleorShop
@@ -72,10 +72,9 @@ def register(request):
     # The token must be this app's own (another app's token answers too).
     if not app or not app.get("id") or app.get("identifier") != APP_ID:
         return _refused(403, "INVALID_TOKEN", "The token does not work on that Saleor.")
-    if SaleorShop.objects.exclude(api_url=api_url).exists():
-        return _refused(
-            409, "ALREADY_INSTALLED", "The app serves another Saleor already."
-        )
+    # The shop's own schema for the core's rows (its history, if it had one),
+    # ready before anything can be done for the shop.
+    tenancy.prepare(SaleorShop(api_url=api_url))
     shop, _created = SaleorShop.objects.update_or_create(
         api_url=api_url, defaults={"app_id": app["id"], "token": token}
     )
@@ -121,6 +120,11 @@ def webhooks(request):
         return _refused(400, "STALE", "The event is too old.")
     if issued > now + FUTURE_TOLERANCE:
         return _refused(400, "STALE", "The event is dated in the future.")
+    with tenancy.serving(shop):
+        return _handle_event(shop, payload, issued)
+
+
+def _handle_event(shop: SaleorShop, payload: dict, issued: datetime):
     event = payload.get("__typename")
     if event in ORDER_EVENTS:
         try:
@@ -139,8 +143,9 @@ def webhooks(request):
                 warranty.issue_cards_for_shipment(copy, shipped, get_settings())
         return JsonResponse({"success": True})
     if event == "AppDeleted":
-        # Uninstalled: forget the token and keys; claims and cards stay. Only for
-        # this installation (a late event of an earlier one changes nothing).
+        # Uninstalled: forget the token and keys; claims and cards stay (in the
+        # shop's schema, found again on a reinstall). Only for this installation
+        # (a late event of an earlier one changes nothing).
         if ((payload.get("app") or {}).get("id")) != shop.app_id:
             return JsonResponse({"success": True})
         shop.delete()

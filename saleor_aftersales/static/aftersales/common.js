@@ -212,6 +212,8 @@ async function gql(query, variables, options) {
   const opts = options || {};
   const headers = {};
   if (opts.token) headers.Authorization = `JWT ${opts.token}`;
+  // The app serves several Saleors: it is told which (as the Dashboard does).
+  if (SALEOR_API !== API && !opts.api) headers["Saleor-Api-Url"] = SALEOR_API;
   let body;
   if (opts.files) {
     // The GraphQL multipart request spec, as Saleor's view reads it.

@@ -7,23 +7,28 @@ from django.core.management.base import BaseCommand
 
 from ..... import refunds
 from .....webhooks import outgoing
-from ... import calls, transactions
-from ...shop import current_shop
+from ... import calls, tenancy, transactions
+from ...models import SaleorShop
 
 
 class Command(BaseCommand):
-    help = "Owed Saleor calls, due refunds and due webhooks, made now."
+    help = "Owed Saleor calls, due refunds and due webhooks, made now, per shop."
 
     def handle(self, *args, **options):
-        made = calls.deliver_due()
-        # Granted refunds Saleor shows settled: their rows are due now.
-        transactions.wake_settled(current_shop)
-        due_refunds = refunds.due_refunds()
-        for pk in due_refunds:
-            refunds.pay(pk)
-        due_webhooks = outgoing.due_deliveries()
-        for pk in due_webhooks:
-            outgoing.deliver(pk)
+        made, due_refunds, due_webhooks = [], [], []
+        for shop in SaleorShop.objects.order_by("pk"):
+            with tenancy.serving(shop):
+                made += calls.deliver_due(shop)
+                # Granted refunds Saleor shows settled: their rows are due now.
+                transactions.wake_settled(tenancy.current)
+                refunds_due = refunds.due_refunds()
+                for pk in refunds_due:
+                    refunds.pay(pk)
+                webhooks_due = outgoing.due_deliveries()
+                for pk in webhooks_due:
+                    outgoing.deliver(pk)
+            due_refunds += refunds_due
+            due_webhooks += webhooks_due
         self.stdout.write(
             f"{len(made)} owed call(s), {len(due_refunds)} refund(s), "
             f"{len(due_webhooks)} webhook(s) tried."
