@@ -12,6 +12,7 @@ cursors, as ``CaptureQueriesContext`` counts them (BEGIN and COMMIT are not
 statements there).
 """
 
+import re
 import threading
 import uuid
 from dataclasses import dataclass, field
@@ -49,8 +50,14 @@ def _count_sql(execute, sql, params, many, context):
 
 
 def _operation_name(query: str) -> str:
-    head = query.strip().split("{", 1)[0].split("(", 1)[0].split()
-    return head[1] if len(head) > 1 else (head[0] if head else "query")
+    """The document's operation name, or for an anonymous one its kind and first
+    field ("query payment"); fragments before it are skipped."""
+    match = re.search(r"\b(query|mutation)\b\s*(\w*)", query)
+    if match and match.group(2):
+        return match.group(2)
+    field = re.search(r"\{\s*(\w+)", query[match.end() :] if match else query)
+    kind = match.group(1) if match else "query"
+    return f"{kind} {field.group(1)}" if field else kind
 
 
 def _count_saleor_call(query: str) -> None:
