@@ -7,10 +7,8 @@ is reported next to a Saleor operation measured in the same run.
 
 import json
 import os
-import statistics
 import time
 import urllib.parse
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import Callable, Dict, List
 
@@ -130,31 +128,6 @@ class Shop:
         order = shop.place_order(self.customer, chosen)
         shop.pay_with_dummy(order)
         return order
-
-
-def median(values: List[float]) -> float:
-    return statistics.median(values)
-
-
-def percentile(values: List[float], fraction: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
-    return ordered[index]
-
-
-@contextmanager
-def section(title: str):
-    print(f"\n## {title}\n", flush=True)
-    yield
-
-
-def table(headers: List[str], rows: List[List]) -> None:
-    """A Markdown table, as pasted into benchmarks/README.md."""
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "|".join("---" for _ in headers) + "|")
-    for row in rows:
-        print("| " + " | ".join(str(cell) for cell in row) + " |")
-    print(flush=True)
 
 
 def interleaved(runs: int, operations: Dict[str, Callable[[], float]]):

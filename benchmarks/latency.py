@@ -7,18 +7,8 @@ orders(first: 20) measured in the same rounds. Target: create <= 0.5 x orderFulf
 
 import sys
 
-from benchmarks.harness import (
-    ORDERS,
-    Api,
-    Shop,
-    gid,
-    interleaved,
-    median,
-    migrate,
-    percentile,
-    section,
-    table,
-)
+from benchmarks.harness import ORDERS, Api, Shop, gid, interleaved, migrate
+from benchmarks.tables import median, percentile, section, table
 from tests.queries import APPROVE, RECEIVE, REFUND, RETURN_REQUEST_CREATE
 
 LINES = 5

@@ -19,17 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.harness import (
-    ORDERS,
-    Shop,
-    get_token,
-    gid,
-    median,
-    migrate,
-    percentile,
-    section,
-    table,
-)
+from benchmarks.harness import ORDERS, Shop, get_token, gid, migrate
+from benchmarks.tables import median, percentile, section, table
 
 ROOT = Path(__file__).resolve().parent.parent
 UNITS_PER_ORDER = 400

@@ -4,7 +4,8 @@ claims, through the real GraphQL view. Target: the same count in every column.
     .venv/bin/python -m benchmarks.query_counts
 """
 
-from benchmarks.harness import Api, Shop, gid, migrate, section, table
+from benchmarks.harness import Api, Shop, gid, migrate
+from benchmarks.tables import section, table
 from tests.queries import (
     APPROVE,
     ELIGIBILITY,

@@ -19,16 +19,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from benchmarks.harness import (
-    Api,
-    Shop,
-    gid,
-    median,
-    migrate,
-    percentile,
-    section,
-    table,
-)
+from benchmarks.harness import Api, Shop, gid, migrate
+from benchmarks.tables import median, percentile, section, table
 from saleor_aftersales import selectors
 from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.enums import RequestStatus
