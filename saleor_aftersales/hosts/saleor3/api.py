@@ -94,10 +94,25 @@ class OrderRecord:
 
 
 @dataclass
+class ProductRecord:
+    pk: str
+    name: str = ""
+
+
+@dataclass
 class VariantRecord:
+    """A variant as the core reads one (the port's ``variants_by_ref``): its
+    ``name``, ``sku``, ``product.name``, and ``product_id``, the product's
+    reference (its global ID, as the order copy's ``product_ref``)."""
+
     pk: str
     name: str = ""
     sku: str = ""
+    product: ProductRecord = field(default_factory=lambda: ProductRecord(""))
+
+    @property
+    def product_id(self) -> str:
+        return self.product.pk
 
 
 @dataclass
@@ -161,7 +176,12 @@ def users_by_ref(references: Iterable[str]) -> Dict[str, Viewer]:
 def variants_by_ref(references: Iterable[str]) -> Dict[str, VariantRecord]:
     lines = ShopOrderLine.objects.filter(variant_ref__in=set(references))
     return {
-        line.variant_ref: VariantRecord(line.variant_ref, line.variant_name, line.sku)
+        line.variant_ref: VariantRecord(
+            line.variant_ref,
+            line.variant_name,
+            line.sku,
+            ProductRecord(line.product_ref, line.product_name),
+        )
         for line in lines
     }
 
@@ -285,12 +305,17 @@ def _variants(global_ids: List[str]) -> Dict[str, VariantRecord]:
     data = client.ask(
         current_shop(),
         "query($ids: [ID!]) { productVariants(first: 100, ids: $ids) "
-        "{ edges { node { id name sku } } } }",
+        "{ edges { node { id name sku product { id name } } } } }",
         {"ids": global_ids},
     )
     return {
         edge["node"]["id"]: VariantRecord(
-            edge["node"]["id"], edge["node"]["name"], edge["node"]["sku"] or ""
+            edge["node"]["id"],
+            edge["node"]["name"],
+            edge["node"]["sku"] or "",
+            ProductRecord(
+                edge["node"]["product"]["id"], edge["node"]["product"]["name"]
+            ),
         )
         for edge in data["productVariants"]["edges"]
     }
