@@ -3,6 +3,8 @@
 Django's live server, reached by Saleor over HTTP on 127.0.0.1. Run from
 ``.venv-app`` with the app's settings (``make test``)."""
 
+import base64
+import json
 import os
 import socket
 import time
@@ -56,7 +58,22 @@ def saleor(tmp_path_factory):
     ) as shop:
         shop.create_staff(STAFF_EMAIL, STAFF_PASSWORD)
         shop.staff_token = shop.token(STAFF_EMAIL, STAFF_PASSWORD)
+        shop.staff_token_at = time.monotonic()
         yield shop
+
+
+def refresh_staff_token(saleor) -> None:
+    """Saleor's access tokens live five minutes and the suite runs longer: keep
+    the staff token at most two minutes old."""
+    if time.monotonic() - saleor.staff_token_at > 120:
+        saleor.staff_token = saleor.token(STAFF_EMAIL, STAFF_PASSWORD)
+        saleor.staff_token_at = time.monotonic()
+
+
+@pytest.fixture(autouse=True)
+def fresh_staff_token(request):
+    if "saleor" in request.fixturenames:
+        refresh_staff_token(request.getfixturevalue("saleor"))
 
 
 @pytest.fixture
@@ -198,3 +215,52 @@ def charged_order(saleor, installed, boots, psp):
         what="the fulfilled order reaching the app",
     )
     return order
+
+
+def user_id(token: str) -> str:
+    """The account a Saleor access token names (its ``user_id`` claim)."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))[
+        "user_id"
+    ]
+
+
+@pytest.fixture(scope="session")
+def accounts_of_people(saleor):
+    saleor.create_customer("buyer@example.com", "buyer")
+    saleor.create_customer("stranger@example.com", "stranger")
+    saleor.create_staff("packer@example.com", "packer", permissions=["manage_products"])
+
+
+@pytest.fixture
+def people(saleor, accounts_of_people):
+    """Access tokens of a customer, another one, and a staff member without
+    MANAGE_ORDERS: fresh for each test (Saleor's live five minutes)."""
+    return {
+        "buyer": saleor.token("buyer@example.com", "buyer"),
+        "stranger": saleor.token("stranger@example.com", "stranger"),
+        "packer": saleor.token("packer@example.com", "packer"),
+    }
+
+
+def shipped_order(saleor, goods, email: str, quantity: int, user: str = None):
+    """An order placed, marked paid and shipped in Saleor, once the app has its
+    copy (an account's with ``user``, a guest's without)."""
+    token = saleor.staff_token
+    order = shop.place_order(saleor, token, goods, email, quantity, user=user)
+    shop.mark_paid(saleor, token, order["id"])
+    shop.fulfill(saleor, token, goods, order)
+    wait_for(
+        lambda: ShopOrder.objects.filter(
+            host_id=order["id"], lines__quantity_fulfilled=quantity
+        ).exists(),
+        what="the fulfilled order reaching the app",
+    )
+    return order
+
+
+@pytest.fixture
+def buyers_order(saleor, installed, boots, people):
+    return shipped_order(
+        saleor, boots, "buyer@example.com", 2, user=user_id(people["buyer"])
+    )

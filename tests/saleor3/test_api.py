@@ -4,16 +4,13 @@ receives and refunds it with the Dashboard's token for the app's pages, over HTT
 and Saleor shows the RETURNED fulfillment, the restocked units and the refund.
 Strangers, clerks without MANAGE_ORDERS and bad input change nothing."""
 
-import base64
-import json
 from decimal import Decimal
 
 import pytest
 import requests
 
-from demo import saleor3_shop as shop
 from saleor_aftersales.graphql.schema import schema
-from saleor_aftersales.models import AftersalesRefund, AftersalesRequest, ShopOrder
+from saleor_aftersales.models import AftersalesRefund, AftersalesRequest
 from tests import contract
 
 from .conftest import wait_for
@@ -90,43 +87,6 @@ def app_graphql(app_url, query, variables=None, token=None):
         timeout=60,
     )
     return response.status_code, response.json()
-
-
-def user_id(token: str) -> str:
-    """The account a Saleor access token names (its ``user_id`` claim)."""
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))[
-        "user_id"
-    ]
-
-
-@pytest.fixture(scope="session")
-def people(saleor):
-    saleor.create_customer("buyer@example.com", "buyer")
-    saleor.create_customer("stranger@example.com", "stranger")
-    saleor.create_staff("packer@example.com", "packer", permissions=["manage_products"])
-    return {
-        "buyer": saleor.token("buyer@example.com", "buyer"),
-        "stranger": saleor.token("stranger@example.com", "stranger"),
-        "packer": saleor.token("packer@example.com", "packer"),
-    }
-
-
-@pytest.fixture
-def buyers_order(saleor, installed, boots, people):
-    token = saleor.staff_token
-    order = shop.place_order(
-        saleor, token, boots, "buyer@example.com", 2, user=user_id(people["buyer"])
-    )
-    shop.mark_paid(saleor, token, order["id"])
-    shop.fulfill(saleor, token, boots, order)
-    wait_for(
-        lambda: ShopOrder.objects.filter(
-            host_id=order["id"], lines__quantity_fulfilled=2
-        ).exists(),
-        what="the fulfilled order reaching the app",
-    )
-    return order
 
 
 def test_the_app_serves_the_plugins_contract():
