@@ -14,12 +14,6 @@ figures in docs/RELIABILITY.md come from 60).
 """
 
 import json
-import os
-import re
-import subprocess
-import time
-from collections import Counter
-from pathlib import Path
 
 import pytest
 from django.contrib.sites.models import Site
@@ -27,11 +21,10 @@ from graphql_jwt.shortcuts import get_token
 from saleor.site.models import SiteSettings
 
 from saleor_aftersales import models
-from saleor_aftersales.graphql.schema import AftersalesMutations, AftersalesQueries
 
 from .conftest import ApiClient, create_return, gid, line_input
+from .graphql_probe import api_fields, examples, failures, fuzz, report_key, summary
 from .queries import APPROVE, RECEIVE, REFUND, REPAIR_REQUEST_CREATE
-from .test_authorization_matrix import plugin_fields
 from .test_exchanges import create_exchange, exchange_line
 from .test_invariants import (
     claims_within_worth,
@@ -40,9 +33,7 @@ from .test_invariants import (
     units_add_up,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
-FUZZ_PYTHON = ROOT / ".venv-fuzz" / "bin" / "python"
-EXAMPLES = int(os.environ.get("AFTERSALES_FUZZ_EXAMPLES", "12"))
+EXAMPLES = examples(12)
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -80,14 +71,6 @@ HOST_REFUSALS = {
         '{ orders(first: 1, filter: {created: {gte: "-Infinity"}}) { totalCount } }'
     ),
 }
-
-
-def report_key(status, code, message):
-    """One kind of failure: numbers and quoted input don't matter."""
-    message = re.sub(r"'[^']*'", "'…'", message)
-    message = re.sub(r"0x[0-9a-f]{2}", "<byte>", message)
-    message = re.sub(r"\d+", "N", message)
-    return f"{status} {code}: {message}"
 
 
 def test_saleor_refuses_that_input_the_same_way_on_its_own_fields(shop_owner):
@@ -168,50 +151,25 @@ def test_fuzzing_every_plugin_field_finds_no_server_error(
 ):
     from saleor_aftersales.graphql.schema import schema
 
-    fields = sorted(
-        [*plugin_fields(schema.get_query_type(), AftersalesQueries)]
-        + [*plugin_fields(schema.get_mutation_type(), AftersalesMutations)]
-    )
+    fields = sorted(name for kind in api_fields(schema) for name in kind)
     orders = shop_with_claims["orders"]
-    command = [
-        str(FUZZ_PYTHON),
-        str(ROOT / "tests" / "fuzz_schema.py"),
+    report, seconds = fuzz(
         f"{live_server.url}/graphql/",
-        f"--examples={EXAMPLES}",
-        f"--fields={','.join(fields)}",
-        "--caller=nobody=",
-        f"--caller=customer={get_token(customer)}",
-        f"--caller=owner={get_token(shop_owner)}",
-        *[f"--id={value}" for value in shop_with_claims["ids"]],
-        *[f"--uuid={value}" for value in shop_with_claims["tokens"]],
-        *[f"--text={value}" for value in shop_with_claims["codes"]],
-    ]
-    started = time.monotonic()
-    run = subprocess.run(command, capture_output=True, text=True, timeout=3000)
-    assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads(run.stdout)
-    seconds = time.monotonic() - started
-
-    assert report["missing"] == []
-    statuses = Counter({int(k): v for k, v in report["statuses"].items()})
-    assert not [status for status in statuses if status >= 500], statuses
-    unexpected = [
-        sample
-        for sample in report["unexpected"]
-        if report_key(sample["status"], sample["code"], sample["message"])
-        not in HOST_REFUSALS
-    ]
-    assert unexpected == [], json.dumps(unexpected, indent=1, ensure_ascii=False)
-    # The server saw nothing else: no error the response didn't show.
-    plugin_errors = [
-        record
-        for record in caplog.records
-        if record.name.startswith("saleor_aftersales") and record.levelname == "ERROR"
-    ]
-    assert plugin_errors == [], [record.getMessage() for record in plugin_errors]
-    # The fuzzer got past the parsers: most fields answered someone without an
-    # error (mutations may still refuse with a typed error).
-    assert len(report["answered"]) >= 0.8 * len(fields), report["answered"]
+        fields,
+        {
+            "nobody": "",
+            "customer": get_token(customer),
+            "owner": get_token(shop_owner),
+        },
+        examples=EXAMPLES,
+        ids=shop_with_claims["ids"],
+        uuids=shop_with_claims["tokens"],
+        texts=shop_with_claims["codes"],
+    )
+    found = failures(report, fields, HOST_REFUSALS, caplog.records)
+    assert found == {kind: [] for kind in found}, json.dumps(
+        found, indent=1, ensure_ascii=False
+    )
 
     for order in orders:
         order.refresh_from_db()
@@ -219,12 +177,4 @@ def test_fuzzing_every_plugin_field_finds_no_server_error(
         claims_within_worth(order)
         units_add_up(order)
         statuses_and_events_agree(order)
-    print(
-        f"\n{report['requests']} requests on {len(fields)} fields in {seconds:.0f} s: "
-        f"statuses {dict(statuses)}; answered without error by field: "
-        f"{sum(report['answered'].values())}; refusals by exception: "
-        + ", ".join(
-            f"{code} {sum(by_field.values())}"
-            for code, by_field in sorted(report["errors"].items())
-        )
-    )
+    print("\n" + summary(report, fields, seconds))

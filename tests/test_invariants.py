@@ -42,13 +42,10 @@ from saleor_aftersales.enums import (
     RejectReason,
     RequestStatus,
 )
-from saleor_aftersales.models import (
-    AftersalesEvent,
-    AftersalesLine,
-    AftersalesRefund,
-    AftersalesRequest,
-)
+from saleor_aftersales.models import AftersalesRefund, AftersalesRequest
 from saleor_aftersales.configuration import get_settings
+
+from . import books
 
 REASONS = ["defective", "changed_mind", "size_or_fit", "wrong_item"]
 OUTCOMES = Counter()  # (step, "went through" or the refusal's codes) -> times
@@ -372,77 +369,21 @@ def money_balances(order, captured):
 
 def claims_within_worth(order):
     """No claim got more than its approved units, plus the shipping, are worth."""
-    shipping = order.shipping_price_gross_amount
-    for request in AftersalesRequest.objects.filter(order__host_id=host.ref(order.pk)):
-        worth = sum(
-            (
-                line.unit_price_gross_amount * line.quantity_approved
-                for line in request.lines.all()
-            ),
-            Decimal("0"),
-        )
-        paid = request.refunds.filter(status=RefundStatus.SUCCESS).aggregate(
-            total=Sum("amount")
-        )["total"] or Decimal("0")
-        assert paid <= worth + shipping, (request, paid, worth)
+    books.claims_within_worth(host.ref(order.pk), order.shipping_price_gross_amount)
 
 
 def units_add_up(order):
     """received <= approved <= requested <= delivered minus other claims."""
-    lines = AftersalesLine.objects.filter(
-        request__order__host_id=host.ref(order.pk)
-    ).select_related("request", "order_line")
-    held = {}
-    for line in lines:
-        assert line.quantity_received <= line.quantity_approved
-        assert line.quantity_approved <= line.quantity_requested
-        assert line.quantity_requested <= line.order_line.quantity_fulfilled
-        assert line.quantity_refunded <= line.quantity_approved
-        status = line.request.status
-        if line.request.type == "repair" or status in RequestStatus.RELEASED:
-            continue  # a repair's units stay the customer's
-        if status in (RequestStatus.REQUESTED, RequestStatus.NEEDS_INFO):
-            units = line.quantity_requested
-        elif status == RequestStatus.APPEALED:
-            # An appeal may ask again for units another claim took meanwhile;
-            # approving it can't take them (checked once approved).
-            units = 0
-        else:
-            units = line.quantity_approved
-        key = line.order_line.host_id
-        held[key] = held.get(key, 0) + units
-    # Units that live claims ask for or took back never exceed what was delivered.
-    for order_line in order.lines.all():
-        assert held.get(host.ref(order_line.pk), 0) <= order_line.quantity_fulfilled
+    books.units_add_up(
+        host.ref(order.pk),
+        {host.ref(line.pk): line.quantity_fulfilled for line in order.lines.all()},
+    )
 
 
 def statuses_and_events_agree(order):
     """Statuses match the lines; events run in order, each step starting where the
     last one ended, the last ending at the claim's status."""
-    for request in AftersalesRequest.objects.filter(order__host_id=host.ref(order.pk)):
-        lines = list(request.lines.all())
-        if request.status == RequestStatus.RESOLVED and request.type == "return":
-            assert all(l.quantity_settled >= l.quantity_approved for l in lines)
-        if request.status in (RequestStatus.APPROVED, RequestStatus.RECEIVED):
-            assert any(l.quantity_approved for l in lines)
-        if request.status in RequestStatus.RELEASED:
-            assert not request.refunds.filter(status=RefundStatus.SUCCESS).exists()
-        # Units are settled in the transaction that records their refund: the
-        # ledger and the lines never disagree, whatever ran at the same time.
-        paid_units = Counter()
-        for quantities in request.refunds.filter(
-            status=RefundStatus.SUCCESS
-        ).values_list("line_quantities", flat=True):
-            paid_units.update({int(k): int(v) for k, v in quantities.items()})
-        assert {l.pk: l.quantity_refunded for l in lines} == {
-            l.pk: paid_units[l.pk] for l in lines
-        }, (request, paid_units)
-        events = list(AftersalesEvent.objects.filter(request=request).order_by("pk"))
-        assert events[0].type == "created"
-        assert all(a.created_at <= b.created_at for a, b in zip(events, events[1:]))
-        moves = [event for event in events if event.to_status]
-        assert all(a.to_status == b.from_status for a, b in zip(moves, moves[1:]))
-        assert moves[-1].to_status == request.status
+    books.statuses_and_events_agree(host.ref(order.pk))
 
 
 # Racing steps run on connections of their own: they must see committed data.

@@ -95,11 +95,25 @@ class OrderRecord:
 
 
 @dataclass
+class ProductRecord:
+    pk: str
+    name: str = ""
+
+
+@dataclass
 class VariantRecord:
+    """A variant as the core reads one (the port's ``variants_by_ref``): its
+    ``name``, ``sku``, ``product.name``, and ``product_id``, the product's
+    reference (its global ID, as the order copy's ``product_ref``)."""
+
     pk: str
     name: str = ""
     sku: str = ""
-    product_ref: str = ""
+    product: ProductRecord = field(default_factory=lambda: ProductRecord(""))
+
+    @property
+    def product_id(self) -> str:
+        return self.product.pk
 
 
 @dataclass
@@ -165,7 +179,10 @@ def variants_by_ref(references: Iterable[str]) -> Dict[str, VariantRecord]:
     lines = ShopOrderLine.objects.filter(variant_ref__in=set(references))
     return {
         line.variant_ref: VariantRecord(
-            line.variant_ref, line.variant_name, line.sku, line.product_ref
+            line.variant_ref,
+            line.variant_name,
+            line.sku,
+            ProductRecord(line.product_ref, line.product_name),
         )
         for line in lines
     }
@@ -290,7 +307,7 @@ def _variants(global_ids: List[str]) -> Dict[str, VariantRecord]:
     data = client.ask(
         current_shop(),
         "query($ids: [ID!]) { productVariants(first: 100, ids: $ids) "
-        "{ edges { node { id name sku product { id } } } } }",
+        "{ edges { node { id name sku product { id name } } } } }",
         {"ids": global_ids},
     )
     return {
@@ -298,7 +315,9 @@ def _variants(global_ids: List[str]) -> Dict[str, VariantRecord]:
             edge["node"]["id"],
             edge["node"]["name"],
             edge["node"]["sku"] or "",
-            edge["node"]["product"]["id"],
+            ProductRecord(
+                edge["node"]["product"]["id"], edge["node"]["product"]["name"]
+            ),
         )
         for edge in data["productVariants"]["edges"]
     }
@@ -345,7 +364,9 @@ def variants_of_products(references: Iterable[str]) -> Dict[str, List[VariantRec
     data = client.ask(current_shop(), PRODUCT_VARIANTS, {"ids": references})
     return {
         edge["node"]["id"]: [
-            VariantRecord(v["id"], v["name"], v["sku"] or "", edge["node"]["id"])
+            VariantRecord(
+                v["id"], v["name"], v["sku"] or "", ProductRecord(edge["node"]["id"])
+            )
             for v in edge["node"]["variants"] or []
         ]
         for edge in data["products"]["edges"]
@@ -393,7 +414,7 @@ class ProductVariantType(graphene.ObjectType):
 
     @staticmethod
     def resolve_product(root: VariantRecord, _info):
-        return root.product_ref or None
+        return root.product.pk or None
 
 
 class ProductTypeType(graphene.ObjectType):
@@ -431,7 +452,10 @@ class OrderLineType(graphene.ObjectType):
         if not root.variant_ref:
             return None
         return VariantRecord(
-            root.variant_ref, root.variant_name, root.product_sku, root.product_ref
+            root.variant_ref,
+            root.variant_name,
+            root.product_sku,
+            ProductRecord(root.product_ref, root.product_name),
         )
 
 

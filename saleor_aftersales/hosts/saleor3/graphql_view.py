@@ -17,7 +17,8 @@ from graphql.error import GraphQLError, GraphQLSyntaxError
 from graphql.error import format_error as format_graphql_error
 from graphql.execution import ExecutionResult
 
-from . import tenancy
+from ... import port
+from . import shop, tenancy
 from .identity import NotAuthenticated, viewer_from_token
 from .models import SaleorShop
 
@@ -25,6 +26,18 @@ logger = logging.getLogger(__name__)
 
 # Exceptions that are the caller's doing, logged without alarm.
 HANDLED = (GraphQLError,)
+
+
+def missing_operation(error: BaseException) -> Optional[str]:
+    """The port's operation the app's host doesn't offer yet, if that is what
+    failed (``shop.py`` implements the port operation by operation)."""
+    if (
+        isinstance(error, AttributeError)
+        and getattr(error, "obj", None) is shop
+        and hasattr(port.Shop, getattr(error, "name", None) or "")
+    ):
+        return error.name
+    return None
 
 
 def bearer_token(request) -> Optional[str]:
@@ -196,7 +209,12 @@ class GraphQLView(View):
                 context=request,
             )
         except Exception as error:  # as Saleor's view: an answer, never a 500
-            return ExecutionResult(errors=[error], invalid=True)
+            # Resolvers' errors come back in the result: what is raised here
+            # is the caller's document or variables that a scalar can't read
+            # (graphene's UUID and Date raise ValueError, IndexError, ...),
+            # refused as what it is rather than reported as the app failing.
+            logger.info("Refused a document: %r", error)
+            return ExecutionResult(errors=[GraphQLError(str(error))], invalid=True)
 
     def get_response(self, request, data):
         result = self.execute_graphql_request(request, data)
@@ -219,7 +237,17 @@ class GraphQLView(View):
             cause, "original_error", None
         ):
             cause = cause.original_error
-        if not isinstance(cause, (HANDLED, str)):
+        missing = missing_operation(cause)
+        if missing:
+            # Not a traceback: a GraphQL error that says what is wrong, the
+            # step having asked the shop for what this host can't do yet.
+            logger.warning("The app's host has no %s yet", missing)
+            result["message"] = (
+                "This shop's after-sales app can't do that yet (the host has no "
+                f"`{missing}`)."
+            )
+            cause = GraphQLError(result["message"])
+        elif not isinstance(cause, (HANDLED, str)):
             logger.error("A query failed unexpectedly", exc_info=cause)
         result["extensions"] = {"exception": {"code": type(cause).__name__}}
         return result
