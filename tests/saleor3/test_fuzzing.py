@@ -226,13 +226,11 @@ def books_balance(saleor, order):
     ],
 )
 def test_what_its_scalars_cannot_read_is_refused_as_a_graphql_error(
-    live_server, query, caplog
+    installed, app_url, query, caplog
 ):
     """Saleor 2.10's view answers these with the scalar's own exception (the
     2.10 suite's HOST_REFUSALS); the app says it is the caller's document."""
-    response = requests.post(
-        f"{live_server.url}/graphql/", json={"query": query}, timeout=60
-    )
+    response = requests.post(f"{app_url}/graphql/", json={"query": query}, timeout=60)
     assert response.status_code == 400, response.text
     (error,) = response.json()["errors"]
     assert error["extensions"]["exception"]["code"] == "GraphQLError", error

@@ -13,7 +13,8 @@ from saleor_aftersales.models import ShopOrder
 from . import counting
 from .conftest import wait_for
 from .orders import fulfill, make_variants, place_paid_order
-from .test_api import APPROVE, CREATE, REFUND, user_id
+from .conftest import user_id
+from .test_api import APPROVE, CREATE, REFUND
 from .test_identity import dashboard_token
 
 pytestmark = pytest.mark.django_db(transaction=True)

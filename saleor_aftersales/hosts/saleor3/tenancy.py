@@ -145,5 +145,5 @@ def empty(shop: SaleorShop) -> None:
         cursor.execute(
             "TRUNCATE "
             + ", ".join(f'"{schema}"."{table}"' for table in tables)
-            + " CASCADE"
+            + " RESTART IDENTITY CASCADE"
         )
