@@ -9,6 +9,8 @@ later attempt that finds the target in Saleor only records it, and one that find
 the base writes it; anything else means someone else changed that stock, and the
 call fails for staff to look at rather than guess."""
 
+from typing import Dict, Optional
+
 from django.db import connection
 from django.utils import timezone
 
@@ -41,18 +43,33 @@ mutation AftersalesCreateReturnsWarehouse($input: WarehouseCreateInput!) {
 }
 """
 STOCKS = """
-query AftersalesStocks($id: ID!) {
-  productVariant(id: $id) { stocks { quantity warehouse { id } } }
+query AftersalesStocks($ids: [ID!]) {
+  productVariants(first: 100, ids: $ids) {
+    edges { node { id stocks { quantity warehouse { id } } } }
+  }
 }
 """
-SET_STOCK = """
-mutation AftersalesSetStock($id: ID!, $warehouse: ID!, $quantity: Int!) {
-  productVariantStocksUpdate(variantId: $id,
+# Stocks the returns warehouse has already: all set in one go (Saleor's
+# default error policy: every one, or none).
+SET_STOCKS = """
+mutation AftersalesSetStocks($stocks: [StockBulkUpdateInput!]!) {
+  stockBulkUpdate(stocks: $stocks) {
+    count
+    errors { field code message }
+    results { errors { field code message } }
+  }
+}
+"""
+# A variant's first units there: its stock is made.
+CREATE_STOCK = """
+mutation AftersalesCreateStock($id: ID!, $warehouse: ID!, $quantity: Int!) {
+  productVariantStocksCreate(variantId: $id,
     stocks: [{warehouse: $warehouse, quantity: $quantity}]) {
     errors { field code message }
   }
 }
 """
+PAGE = 100  # variants read per query
 
 
 def returns_warehouse(shop: SaleorShop) -> str:
@@ -101,19 +118,41 @@ def _returns_address(shop: SaleorShop) -> dict:
     )
 
 
-def _quantity(shop: SaleorShop, variant: str, warehouse: str) -> int:
-    data = client.ask(shop, STOCKS, {"id": variant})
-    stocks = (data.get("productVariant") or {}).get("stocks") or []
-    return sum(s["quantity"] for s in stocks if s["warehouse"]["id"] == warehouse)
+def _quantities(shop: SaleorShop, variants, warehouse: str) -> Dict[str, Optional[int]]:
+    """Each variant's quantity in ``warehouse``; None where it has no stock
+    there yet. One query per hundred variants."""
+    variants = sorted(variants)
+    found: Dict[str, Optional[int]] = {variant: None for variant in variants}
+    for start in range(0, len(variants), PAGE):
+        data = client.ask(shop, STOCKS, {"ids": variants[start : start + PAGE]})
+        for edge in data["productVariants"]["edges"]:
+            for stock in edge["node"]["stocks"] or []:
+                if stock["warehouse"]["id"] == warehouse:
+                    found[edge["node"]["id"]] = stock["quantity"]
+    return found
 
 
-def _set(shop: SaleorShop, variant: str, warehouse: str, quantity: int) -> None:
-    client.mutate(
-        shop,
-        SET_STOCK,
-        {"id": variant, "warehouse": warehouse, "quantity": quantity},
-        "productVariantStocksUpdate",
-    )
+def _write(shop: SaleorShop, warehouse: str, targets, existing) -> None:
+    """Set every target: the stocks that exist in one bulk update, a first
+    stock for each variant new to the warehouse."""
+    update = [
+        {"variantId": variant, "warehouseId": warehouse, "quantity": quantity}
+        for variant, quantity in sorted(targets.items())
+        if variant in existing
+    ]
+    if update:
+        done = client.mutate(shop, SET_STOCKS, {"stocks": update}, "stockBulkUpdate")
+        refused = [e for result in done["results"] for e in result["errors"] or []]
+        if refused or done["count"] != len(update):
+            raise client.SaleorRefused("stockBulkUpdate", refused)
+    for variant, quantity in sorted(targets.items()):
+        if variant not in existing:
+            client.mutate(
+                shop,
+                CREATE_STOCK,
+                {"id": variant, "warehouse": warehouse, "quantity": quantity},
+                "productVariantStocksCreate",
+            )
 
 
 class StockChangedElsewhere(client.SaleorError):
@@ -125,29 +164,42 @@ def _restock_one(call: SaleorCall) -> None:
     plan = call.payload.get("plan")
     if plan is None:
         # First attempt: base and target, committed before Saleor is asked.
-        plan = {}
-        for variant, units in call.payload["variants"].items():
-            base = _quantity(shop, variant, warehouse)
-            plan[variant] = [base, base + units]
+        bases = _quantities(shop, call.payload["variants"], warehouse)
+        plan = {
+            variant: [bases[variant] or 0, (bases[variant] or 0) + units]
+            for variant, units in call.payload["variants"].items()
+        }
         call.payload = {**call.payload, "plan": plan}
         SaleorCall.objects.filter(pk=call.pk).update(payload=call.payload)
     written = set(call.payload.get("written", []))
-    for variant, (base, target) in sorted(plan.items()):
-        if variant in written:
-            continue  # set by an earlier attempt (units may have moved on since)
-        now = _quantity(shop, variant, warehouse)
-        if now != target:
-            if now != base:
-                raise StockChangedElsewhere(
-                    f"The returns warehouse holds {now} of {variant}, neither "
-                    f"{base} (before) nor {target} (after): changed outside the app."
-                )
-            _set(shop, variant, warehouse, target)
-        # Recorded at once: staff may move the units on, and a later attempt
-        # finding the base again must not add them twice.
-        written.add(variant)
-        call.payload = {**call.payload, "written": sorted(written)}
-        SaleorCall.objects.filter(pk=call.pk).update(payload=call.payload)
+    pending = {v: bounds for v, bounds in plan.items() if v not in written}
+    if not pending:
+        return
+    # Variants set by an earlier attempt are left alone (units may have moved on
+    # since); the rest must hold their base (write) or their target (adopt).
+    now = _quantities(shop, pending, warehouse)
+    changed = sorted(
+        variant
+        for variant, (base, target) in pending.items()
+        if (now[variant] or 0) not in (base, target)
+    )
+    if changed:
+        raise StockChangedElsewhere(
+            "The returns warehouse holds other quantities of "
+            f"{', '.join(changed)} than before or after the restock: changed "
+            "outside the app."
+        )
+    targets = {
+        variant: target
+        for variant, (base, target) in pending.items()
+        if (now[variant] or 0) != target
+    }
+    existing = {variant for variant, quantity in now.items() if quantity is not None}
+    _write(shop, warehouse, targets, existing)
+    # Recorded at once, all together: staff may move the units on, and a later
+    # attempt finding the base again must not add them twice.
+    call.payload = {**call.payload, "written": sorted(written | set(pending))}
+    SaleorCall.objects.filter(pk=call.pk).update(payload=call.payload)
 
 
 def restock_in_order(call: SaleorCall) -> None:
