@@ -2,7 +2,7 @@
 Celery worker that delivers its webhooks) on :8000, the after-sales app on :8100
 installed into it with ``appInstall``, a stand-in payment app (Transactions API)
 on :8200, and sample data: staff and a customer with fulfilled, paid orders
-(through the payment app, and through a legacy payment) and claims in several
+(through the payment app, and through Saleor's Dummy gateway) and claims in several
 states, made through the app's own API. Runs until Ctrl-C; every run starts from
 fresh databases (Saleor's restored from the migrated dump in seconds).
 
@@ -229,11 +229,10 @@ def run(saleor, saleor_url: str, env: dict) -> None:
         gross = total["order"]["total"]["gross"]
         payments.charge(order["id"], Decimal(str(gross["amount"])), gross["currency"])
 
-    def marked_paid(order):
-        shop.mark_paid(saleor, staff, order["id"])
-
     charged = fulfilled_order(saleor, staff, boots, user, 2, through_payment_app)
-    legacy = fulfilled_order(saleor, staff, jacket, user, 1, marked_paid)
+    # Bought at the checkout with Saleor's Dummy gateway (a legacy payment).
+    legacy = shop.bought_with_dummy(saleor, customer, jacket, CUSTOMER[0], 1)
+    shop.fulfill(saleor, staff, jacket, legacy)
     fulfilled_order(saleor, staff, boots, user, 1, through_payment_app)
 
     desk = post(saleor_url, APP_TOKEN, {"id": app_id}, token=staff)["app"][
@@ -293,8 +292,8 @@ def run(saleor, saleor_url: str, env: dict) -> None:
   Console:   {app_url}/aftersales/console/   (the desk; also in the Dashboard's Orders menu)
   Staff:     {STAFF[0]} / {STAFF[1]}          (everything, MANAGE_ORDERS included)
   Customer:  {CUSTOMER[0]} / {CUSTOMER[1]}    (three fulfilled, paid orders: two through
-             the payment app (Transactions API), one through a legacy payment; a return
-             refunded, one waiting for the desk)
+             the payment app (Transactions API), one at the checkout through the
+             Dummy gateway; a return refunded, one waiting for the desk)
   Payments:  http://127.0.0.1:{PAYMENT_APP_PORT}/  (a stand-in payment app, settles refunds)
   A token:   mutation {{ tokenCreate(email: "{CUSTOMER[0]}", password: "{CUSTOMER[1]}") {{ token }} }}
              at Saleor, then send it to the app as  Authorization: Bearer <token>

@@ -185,3 +185,49 @@ def fulfill(saleor, token, goods: Goods, order: dict) -> None:
         {"id": order["id"], "lines": lines},
         field="orderFulfill",
     )
+
+
+CHECKOUT_CREATE = (
+    "mutation($variant: ID!, $quantity: Int!, $email: String!) {"
+    ' checkoutCreate(input: {channel: "default-channel", email: $email,'
+    " lines: [{variantId: $variant, quantity: $quantity}],"
+    f" billingAddress: {ADDRESS}}})"
+    " { checkout { id totalPrice { gross { amount } } }"
+    " errors { field code message } } }"
+)
+CHECKOUT_PAY = (
+    "mutation($id: ID!, $amount: PositiveDecimal!) {"
+    ' checkoutPaymentCreate(id: $id, input: {gateway: "mirumee.payments.dummy",'
+    ' token: "charged", amount: $amount}) { errors { field code message } } }'
+)
+CHECKOUT_COMPLETE = (
+    "mutation($id: ID!) { checkoutComplete(id: $id) {"
+    " order { id number lines { id quantity } } errors { field code message } } }"
+)
+
+
+def bought_with_dummy(saleor, token, goods: Goods, email: str, quantity: int) -> dict:
+    """An order a shopper placed at the storefront's checkout (``token``: theirs;
+    empty for a guest) and paid through Saleor's Dummy gateway (a legacy payment
+    plugin, captured at once): its id, number and line ids."""
+    checkout = _call(
+        saleor,
+        token,
+        CHECKOUT_CREATE,
+        {"variant": goods.variant, "quantity": quantity, "email": email},
+        field="checkoutCreate",
+    )["checkout"]
+    _call(
+        saleor,
+        token,
+        CHECKOUT_PAY,
+        {"id": checkout["id"], "amount": checkout["totalPrice"]["gross"]["amount"]},
+        field="checkoutPaymentCreate",
+    )
+    return _call(
+        saleor,
+        token,
+        CHECKOUT_COMPLETE,
+        {"id": checkout["id"]},
+        field="checkoutComplete",
+    )["order"]

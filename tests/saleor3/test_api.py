@@ -9,8 +9,10 @@ from decimal import Decimal
 import pytest
 import requests
 
+from demo import saleor3_shop as shop
+
 from saleor_aftersales.graphql.schema import schema
-from saleor_aftersales.models import AftersalesRefund, AftersalesRequest
+from saleor_aftersales.models import AftersalesRefund, AftersalesRequest, ShopOrder
 from tests import contract
 
 from .conftest import wait_for
@@ -220,3 +222,69 @@ def test_a_return_filed_and_settled_over_the_apps_api(
         lambda: returns_stock(saleor, boots.variant) == stock_before + 1,
         what="the unit restocked in the returns warehouse",
     )
+
+
+DUMMY_PAYMENTS = """
+query($id: ID!) { order(id: $id) { payments {
+  gateway chargeStatus transactions { kind isSuccess amount { amount } }
+} } }
+"""
+
+
+def test_a_return_on_an_order_paid_through_the_dummy_gateway(
+    saleor, installed, boots, people, app_url
+):
+    """Bought at the storefront's checkout with Saleor's Dummy gateway (a legacy
+    payment plugin): the refund goes back through that payment, once."""
+    order = shop.bought_with_dummy(
+        saleor, people["buyer"], boots, "buyer@example.com", 1
+    )
+    shop.fulfill(saleor, saleor.staff_token, boots, order)
+    wait_for(
+        lambda: ShopOrder.objects.filter(
+            host_id=order["id"], lines__quantity_fulfilled=1
+        ).exists(),
+        what="the fulfilled order reaching the app",
+    )
+    _, answer = app_graphql(
+        app_url,
+        CREATE,
+        {
+            "input": {
+                "order": order["id"],
+                "lines": [
+                    {
+                        "orderLine": order["lines"][0]["id"],
+                        "quantity": 1,
+                        "reason": "CHANGED_MIND",
+                    }
+                ],
+            }
+        },
+        token=people["buyer"],
+    )
+    claim = answer["data"]["returnRequestCreate"]["aftersalesRequest"]
+    desk = dashboard_token(saleor, installed, saleor.staff_token)
+    for query, variables in (
+        (APPROVE, {"id": claim["id"]}),
+        (RECEIVE, {"id": claim["id"]}),
+        (REFUND, {"id": claim["id"], "key": "dummy"}),
+    ):
+        _, answer = app_graphql(app_url, query, variables, token=desk)
+        (payload,) = answer["data"].values()
+        assert payload["errors"] == [], answer
+
+    def refunded():
+        data = saleor.graphql(
+            DUMMY_PAYMENTS, {"id": order["id"]}, token=saleor.staff_token
+        )
+        (payment,) = data["data"]["order"]["payments"]
+        return payment if payment["chargeStatus"] == "FULLY_REFUNDED" else None
+
+    payment = wait_for(refunded, what="the Dummy payment refunded")
+    assert payment["gateway"] == "mirumee.payments.dummy"
+    assert [
+        Decimal(str(t["amount"]["amount"]))
+        for t in payment["transactions"]
+        if t["kind"] == "REFUND" and t["isSuccess"]
+    ] == [Decimal("40")]

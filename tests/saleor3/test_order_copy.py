@@ -73,6 +73,27 @@ def test_saleors_order_events_fill_and_update_the_copy(saleor, installed, goods)
     assert WarrantyCard.objects.filter(order_line=line).count() == 2
 
 
+def test_a_partial_shipment_reaches_the_copy(saleor, installed, goods):
+    """One unit of three shipped: Saleor sends FULFILLMENT_CREATED (no
+    ORDER_FULFILLED yet); the copy counts the unit and its card is issued."""
+    token = saleor.staff_token
+    order = shop.place_order(saleor, token, goods, "customer@example.com", 3)
+    shop.mark_paid(saleor, token, order["id"])
+    one_unit = dict(order, lines=[dict(order["lines"][0], quantity=1)])
+    shop.fulfill(saleor, token, goods, one_unit)
+    line = wait_for(
+        lambda: ShopOrderLine.objects.filter(
+            host_id=order["lines"][0]["id"], quantity_fulfilled=1
+        ).first(),
+        what="FULFILLMENT_CREATED reaching the app",
+    )
+    assert line.order.status == "partially_fulfilled"
+    wait_for(
+        lambda: WarrantyCard.objects.filter(order_line=line).count() == 1,
+        what="the shipped unit's warranty card",
+    )
+
+
 def test_an_order_the_webhooks_never_brought_is_read_from_saleor(
     saleor, app_url, goods, transactional_db
 ):

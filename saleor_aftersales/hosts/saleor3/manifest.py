@@ -16,7 +16,14 @@ PERMISSIONS = {
     "MANAGE_PRODUCTS": "check and restock the units that come back",
 }
 
-ORDER_EVENTS = ("ORDER_UPDATED", "ORDER_FULLY_PAID", "ORDER_FULFILLED")
+# A shipment of part of an order is FULFILLMENT_CREATED (ORDER_FULFILLED comes only
+# once every unit has left).
+ORDER_EVENTS = (
+    "ORDER_UPDATED",
+    "ORDER_FULLY_PAID",
+    "ORDER_FULFILLED",
+    "FULFILLMENT_CREATED",
+)
 
 ORDER_SUBSCRIPTION = (
     ORDER_FIELDS
@@ -27,6 +34,7 @@ subscription {
     ... on OrderUpdated { order { ...AftersalesOrder } }
     ... on OrderFullyPaid { order { ...AftersalesOrder } }
     ... on OrderFulfilled { order { ...AftersalesOrder } }
+    ... on FulfillmentCreated { order { ...AftersalesOrder } }
   }
 }
 """

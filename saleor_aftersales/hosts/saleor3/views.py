@@ -25,7 +25,12 @@ from .models import SaleorShop
 
 logger = logging.getLogger(__name__)
 
-ORDER_EVENTS = {"OrderUpdated", "OrderFullyPaid", "OrderFulfilled"}
+ORDER_EVENTS = {
+    "OrderUpdated",
+    "OrderFullyPaid",
+    "OrderFulfilled",
+    "FulfillmentCreated",
+}
 FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks of two machines
 MAX_TOKEN_LENGTH = 255
 
