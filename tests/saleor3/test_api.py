@@ -6,6 +6,7 @@ Strangers, clerks without MANAGE_ORDERS and bad input change nothing."""
 
 from decimal import Decimal
 
+import jwt
 import pytest
 import requests
 
@@ -159,6 +160,13 @@ def test_a_return_filed_and_settled_over_the_apps_api(
     # A forged token is refused outright.
     status, answer = app_graphql(app_url, CLAIM, {"id": claim["id"]}, token="x.y.z")
     assert status == 401 and answer["errors"][0]["message"]
+    # So is a token of a Saleor the app doesn't serve.
+    foreign = jwt.encode({"iss": "http://evil.example/graphql/"}, "k" * 32)
+    status, answer = app_graphql(app_url, CLAIM, {"id": claim["id"]}, token=foreign)
+    assert status == 401
+    assert answer["errors"][0]["extensions"]["exception"]["code"] == (
+        "InvalidTokenError"
+    )
 
     # Staff without MANAGE_ORDERS can't approve; the desk can.
     packer = dashboard_token(saleor, installed, people["packer"])

@@ -122,6 +122,9 @@ class GraphQLView(View):
     def handle_query(self, request):
         token = bearer_token(request)
         shop = shop_of(request, token)
+        if shop is None and token is not None:
+            # Signed by no Saleor the app serves (or not a token at all).
+            return self.refuse(401, "Invalid or expired token.", "InvalidTokenError")
         if shop is None:
             return self.refuse(
                 400,
