@@ -25,8 +25,6 @@ postgres://postgres@127.0.0.1:5432/saleor_aftersales_app_bench),
 SALEOR3_BENCH_REDIS_DB (14).
 """
 
-import base64
-import json
 import logging
 import os
 import socket
@@ -72,6 +70,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 
 from benchmarks.tables import median, percentile, section, table  # noqa: E402
 from demo import saleor3  # noqa: E402
+from demo.saleor3 import user_id, wait_for  # noqa: E402
 from demo import saleor3_shop as shop  # noqa: E402
 from saleor_aftersales.hosts.saleor3 import tenancy  # noqa: E402
 from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS  # noqa: E402
@@ -180,24 +179,6 @@ def post(url: str, query: str, variables=None, token: str = "", count: str = "")
         if isinstance(payload, dict) and payload.get("errors"):
             raise Refused(f"{url}: {payload['errors']}")
     return elapsed, content["data"]
-
-
-def wait_for(condition, seconds=120, what="the condition"):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not hold within {seconds} s")
-        time.sleep(0.1)
-
-
-def user_id(token: str) -> str:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))[
-        "user_id"
-    ]
 
 
 class App:

@@ -33,6 +33,28 @@ PG = dict(host="127.0.0.1", port=5432, user="postgres")
 START_SECONDS = 180  # "answers GraphQL about 30 s after start" on an idle machine
 
 
+def wait_for(condition, seconds: float = 120, what: str = "the condition"):
+    """``condition()``'s first true value, polled until ``seconds`` have passed
+    (a loaded 2-core machine: as long as it takes, returning as soon as it holds)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} did not hold within {seconds} s")
+        time.sleep(0.2)
+
+
+def user_id(token: str) -> str:
+    """The account a Saleor access token names (its ``user_id`` claim), read
+    without checking the signature (Saleor checks it)."""
+    payload = token.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))[
+        "user_id"
+    ]
+
+
 def available() -> Optional[str]:
     """Why Saleor 3.23 can't run here, or None when it can."""
     if not PYTHON.exists():

@@ -9,7 +9,6 @@ fresh databases (Saleor's restored from the migrated dump in seconds).
 Run from the app's Python (.venv-app): ``bin/demo`` does.
 """
 
-import base64
 import json
 import os
 import signal
@@ -44,15 +43,11 @@ def say(message: str) -> None:
     print(f"demo: {message}", flush=True)
 
 
-def wait_for(condition, what: str, seconds: float = PATIENCE):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise SystemExit(f"demo: {what} did not happen within {seconds} s")
-        time.sleep(0.5)
+def wait_for(condition, what: str):
+    try:
+        return saleor3.wait_for(condition, PATIENCE, what)
+    except TimeoutError as error:
+        raise SystemExit(f"demo: {error}")
 
 
 def fresh_app_database() -> str:
@@ -93,13 +88,6 @@ def post(url: str, query: str, variables=None, token: str = "") -> dict:
     if content.get("errors"):
         raise SystemExit(f"demo: {content['errors']}")
     return content["data"]
-
-
-def account_id(token: str) -> str:
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))[
-        "user_id"
-    ]
 
 
 INSTALL = """
@@ -222,7 +210,7 @@ def run(saleor, saleor_url: str, env: dict) -> None:
     payments.install(staff, patience=PATIENCE)
 
     say("placing the customer's orders")
-    user = account_id(customer)
+    user = saleor3.user_id(customer)
 
     def through_payment_app(order):
         total = post(saleor_url, ORDER_TOTAL, {"id": order["id"]}, token=staff)

@@ -49,8 +49,9 @@ def set_shop_address(saleor, token) -> None:
     )
 
 
-def make_goods(saleor, token, *, sku="JACKET-M", price=25, stock=1000) -> Goods:
-    """A variant on sale in the default channel, in stock in its warehouse."""
+def listed_product(saleor, token, *, name: str, type_name: str, has_variants: bool):
+    """(channel, default warehouse, product): a product published and available
+    in the default channel, of a new product type that ships nothing."""
     channel = _call(saleor, token, "{ channels { id slug } }")["channels"][0]["id"]
     warehouses = _call(
         saleor, token, "{ warehouses(first: 20) { edges { node { id name } } } }"
@@ -63,9 +64,11 @@ def make_goods(saleor, token, *, sku="JACKET-M", price=25, stock=1000) -> Goods:
     product_type = _call(
         saleor,
         token,
-        'mutation { productTypeCreate(input: {name: "Jackets", kind: NORMAL,'
-        " isShippingRequired: false, hasVariants: false})"
-        " { productType { id } errors { field code message } } }",
+        "mutation($name: String!, $variants: Boolean!) { productTypeCreate(input:"
+        " {name: $name, kind: NORMAL, isShippingRequired: false,"
+        " hasVariants: $variants}) { productType { id }"
+        " errors { field code message } } }",
+        {"name": type_name, "variants": has_variants},
         field="productTypeCreate",
     )["productType"]["id"]
     category = _call(
@@ -78,10 +81,10 @@ def make_goods(saleor, token, *, sku="JACKET-M", price=25, stock=1000) -> Goods:
     product = _call(
         saleor,
         token,
-        "mutation($type: ID!, $category: ID!) { productCreate(input: {productType:"
-        ' $type, category: $category, name: "Rain jacket"})'
+        "mutation($type: ID!, $category: ID!, $name: String!) { productCreate("
+        "input: {productType: $type, category: $category, name: $name})"
         " { product { id } errors { field code message } } }",
-        {"type": product_type, "category": category},
+        {"type": product_type, "category": category, "name": name},
         field="productCreate",
     )["product"]["id"]
     _call(
@@ -93,6 +96,14 @@ def make_goods(saleor, token, *, sku="JACKET-M", price=25, stock=1000) -> Goods:
         " { errors { field code message } } }",
         {"id": product, "channel": channel},
         field="productChannelListingUpdate",
+    )
+    return channel, warehouse, product
+
+
+def make_goods(saleor, token, *, sku="JACKET-M", price=25, stock=1000) -> Goods:
+    """A variant on sale in the default channel, in stock in its warehouse."""
+    channel, warehouse, product = listed_product(
+        saleor, token, name="Rain jacket", type_name="Jackets", has_variants=False
     )
     variant = _call(
         saleor,

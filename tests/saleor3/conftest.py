@@ -3,17 +3,20 @@
 Django's live server, reached by Saleor over HTTP on 127.0.0.1. Run from
 ``.venv-app`` with the app's settings (``make test``)."""
 
-import base64
-import json
 import os
+import contextvars
 import socket
+import threading
 import time
 from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 
 from demo import saleor3
+from demo.saleor3 import user_id, wait_for  # noqa: F401 (the tests import them here)
 from demo import saleor3_payment_app
 from demo import saleor3_shop as shop
 from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS
@@ -24,17 +27,6 @@ from saleor_aftersales.models import ShopOrder
 PATIENCE_SECONDS = 120  # a loaded 2-core machine; polls return as soon as it holds
 
 STAFF_EMAIL, STAFF_PASSWORD = "admin@example.com", "admin"
-
-
-def wait_for(condition, seconds=PATIENCE_SECONDS, what="the condition"):
-    deadline = time.monotonic() + seconds
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what} did not hold within {seconds} s")
-        time.sleep(0.2)
 
 
 def free_port() -> int:
@@ -235,14 +227,6 @@ def charged_order(saleor, installed, boots, psp):
     return order
 
 
-def user_id(token: str) -> str:
-    """The account a Saleor access token names (its ``user_id`` claim)."""
-    payload = token.split(".")[1]
-    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))[
-        "user_id"
-    ]
-
-
 @pytest.fixture(scope="session")
 def accounts_of_people(saleor):
     saleor.create_customer("buyer@example.com", "buyer")
@@ -282,3 +266,40 @@ def buyers_order(saleor, installed, boots, people):
     return shipped_order(
         saleor, boots, "buyer@example.com", 2, user=user_id(people["buyer"])
     )
+
+
+def desks_at_once(request, keys, staff) -> list:
+    """Desks refunding ``request`` at the same moment, each with its own
+    idempotency key, each in a thread of its own (serving this test's Saleor):
+    the refunds they got, or the refusals' messages."""
+    from saleor_aftersales import refunds, workflow
+    from saleor_aftersales.configuration import get_settings
+
+    outcomes = []
+    barrier = threading.Barrier(len(keys))
+
+    def desk(key):
+        try:
+            barrier.wait(timeout=30)
+            outcomes.append(
+                refunds.refund_request(
+                    request,
+                    by=workflow.Actor.staff(staff),
+                    settings=get_settings(),
+                    idempotency_key=key,
+                )
+            )
+        except ValidationError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=contextvars.copy_context().run, args=(desk, key))
+        for key in keys
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return outcomes

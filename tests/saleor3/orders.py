@@ -21,48 +21,8 @@ class ManyGoods:
 
 def make_variants(saleor, token: str, count: int, sku: str = "SOCKS") -> ManyGoods:
     """``count`` variants of one product (one ``productVariantBulkCreate``)."""
-    channel = call(saleor, token, "{ channels { id slug } }")["channels"][0]["id"]
-    warehouses = call(
-        saleor, token, "{ warehouses(first: 20) { edges { node { id name } } } }"
-    )["warehouses"]["edges"]
-    warehouse = next(
-        edge["node"]["id"]
-        for edge in warehouses
-        if edge["node"]["name"] == "Default Warehouse"
-    )
-    product_type = call(
-        saleor,
-        token,
-        'mutation { productTypeCreate(input: {name: "Socks", kind: NORMAL,'
-        " isShippingRequired: false, hasVariants: true})"
-        " { productType { id } errors { field code message } } }",
-        field="productTypeCreate",
-    )["productType"]["id"]
-    category = call(
-        saleor,
-        token,
-        'mutation { categoryCreate(input: {name: "Bench"})'
-        " { category { id } errors { field code message } } }",
-        field="categoryCreate",
-    )["category"]["id"]
-    product = call(
-        saleor,
-        token,
-        "mutation($type: ID!, $category: ID!) { productCreate(input: {productType:"
-        ' $type, category: $category, name: "Socks"})'
-        " { product { id } errors { field code message } } }",
-        {"type": product_type, "category": category},
-        field="productCreate",
-    )["product"]["id"]
-    call(
-        saleor,
-        token,
-        "mutation($id: ID!, $channel: ID!) { productChannelListingUpdate(id: $id,"
-        " input: {updateChannels: [{channelId: $channel, isPublished: true,"
-        " visibleInListings: true, isAvailableForPurchase: true}]})"
-        " { errors { field code message } } }",
-        {"id": product, "channel": channel},
-        field="productChannelListingUpdate",
+    channel, warehouse, product = shop.listed_product(
+        saleor, token, name="Socks", type_name="Socks", has_variants=True
     )
     variants = [
         {

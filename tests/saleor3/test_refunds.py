@@ -4,20 +4,18 @@ Saleor refunded is found out by the REFUND transaction Saleor recorded; two desk
 refunding at once pay once. Asserted on Saleor's payment and transactions."""
 
 import io
-import contextvars
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from saleor_aftersales import refunds, workflow
 from saleor_aftersales.configuration import get_settings
 from saleor_aftersales.models import AftersalesRefund
 
+from .conftest import desks_at_once
 from .test_returns import STAFF, approved_return
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,32 +104,10 @@ def test_a_worker_that_died_after_saleor_refunded_is_adopted(saleor, fulfilled_o
 
 def test_two_desks_refunding_at_once_pay_once(saleor, fulfilled_order):
     request = received_return(saleor, fulfilled_order, 2)
-    outcomes = []
-    barrier = threading.Barrier(2)
-
-    def desk(key):
-        try:
-            barrier.wait(timeout=30)
-            refund = refunds.refund_request(
-                request,
-                by=workflow.Actor.staff(STAFF),
-                settings=get_settings(),
-                idempotency_key=key,
-            )
-            outcomes.append(refund.status)
-        except ValidationError as error:
-            outcomes.append(error.messages[0])
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=contextvars.copy_context().run, args=(desk, key))
-        for key in ("a", "b")
+    outcomes = [
+        getattr(outcome, "status", outcome)
+        for outcome in desks_at_once(request, ("a", "b"), STAFF)
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
     assert outcomes.count("success") == 1, outcomes
     assert saleor_refunds(saleor, fulfilled_order["id"])[0] == [Decimal("80.00")]
     assert AftersalesRefund.objects.filter(status="success").count() == 1

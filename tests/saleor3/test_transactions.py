@@ -7,8 +7,6 @@ the sweeper. Asserted on Saleor's granted refunds, transaction events and amount
 
 import io
 import json
-import contextvars
-import threading
 import urllib.error
 import urllib.request
 from decimal import Decimal
@@ -16,7 +14,6 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from saleor_aftersales import refunds, workflow
@@ -26,7 +23,7 @@ from saleor_aftersales.hosts.saleor3 import transactions
 from saleor_aftersales.models import AftersalesRefund
 from saleor_aftersales.port import RefundPending
 
-from .conftest import wait_for
+from .conftest import wait_for, desks_at_once
 from .test_refunds import received_return
 from .test_returns import STAFF
 
@@ -120,33 +117,11 @@ def test_a_refund_is_granted_requested_and_settled_once(
 
 def test_two_desks_refunding_at_once_pay_once(saleor, charged_order, psp):
     request = received_return(saleor, charged_order, 2)
-    outcomes = []
-    barrier = threading.Barrier(2)
     asked_before = len(psp.refund_requests)
-
-    def desk(key):
-        try:
-            barrier.wait(timeout=30)
-            refund = refunds.refund_request(
-                request,
-                by=workflow.Actor.staff(STAFF),
-                settings=get_settings(),
-                idempotency_key=key,
-            )
-            outcomes.append(refund.pk)
-        except ValidationError as error:
-            outcomes.append(error.messages[0])
-        finally:
-            connection.close()
-
-    threads = [
-        threading.Thread(target=contextvars.copy_context().run, args=(desk, key))
-        for key in ("a", "b")
+    outcomes = [
+        getattr(outcome, "pk", outcome)
+        for outcome in desks_at_once(request, ("a", "b"), STAFF)
     ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
     made = [outcome for outcome in outcomes if isinstance(outcome, int)]
     assert len(made) == 1, outcomes
     swept_until(made[0], "success")

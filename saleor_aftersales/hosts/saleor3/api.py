@@ -122,7 +122,9 @@ class ProductTypeRecord:
     name: str = ""
 
 
-def _line_record(line: ShopOrderLine) -> OrderLineRecord:
+def _line_record(line) -> OrderLineRecord:
+    """An order line as the app shows it, from the copy's line (``ShopOrderLine``)
+    or from facts just read (``LineFacts``: the same names)."""
     return OrderLineRecord(
         pk=line.host_id,
         product_name=line.product_name,
@@ -347,6 +349,19 @@ def nodes_by_id(type_name: str, global_ids: Iterable[str]) -> Dict[str, object]:
 # Saleor's types, as far as the app shows them ----------------------------------
 
 
+class SaleorNode(graphene.ObjectType):
+    """A record of Saleor's, shown by Saleor's own global ID."""
+
+    id = graphene.ID(required=True)
+
+    class Meta:
+        abstract = True
+
+    @staticmethod
+    def resolve_id(root, _info):
+        return root if isinstance(root, str) else root.pk
+
+
 PRODUCT_VARIANTS = """
 query AftersalesProductVariants($ids: [ID!]) {
   products(first: 100, filter: {ids: $ids}) {
@@ -381,8 +396,7 @@ class VariantsOfProduct(DataLoader):
         return [found.get(key, []) for key in keys]
 
 
-class ProductObjectType(graphene.ObjectType):
-    id = graphene.ID(required=True)
+class ProductObjectType(SaleorNode):
     variants = graphene.List(lambda: ProductVariantType)
 
     class Meta:
@@ -390,16 +404,11 @@ class ProductObjectType(graphene.ObjectType):
         description = "A product, in Saleor."
 
     @staticmethod
-    def resolve_id(root: str, _info):
-        return root
-
-    @staticmethod
     def resolve_variants(root: str, info):
         return VariantsOfProduct(info.context).load(root)
 
 
-class ProductVariantType(graphene.ObjectType):
-    id = graphene.ID(required=True)
+class ProductVariantType(SaleorNode):
     name = graphene.String(required=True)
     sku = graphene.String(required=True)
     product = graphene.Field(ProductObjectType, required=True)
@@ -409,29 +418,19 @@ class ProductVariantType(graphene.ObjectType):
         description = "A variant of a product, in Saleor."
 
     @staticmethod
-    def resolve_id(root: VariantRecord, _info):
-        return root.pk
-
-    @staticmethod
     def resolve_product(root: VariantRecord, _info):
         return root.product.pk or None
 
 
-class ProductTypeType(graphene.ObjectType):
-    id = graphene.ID(required=True)
+class ProductTypeType(SaleorNode):
     name = graphene.String(required=True)
 
     class Meta:
         name = "ProductType"
         description = "A product type, in Saleor."
 
-    @staticmethod
-    def resolve_id(root: ProductTypeRecord, _info):
-        return root.pk
 
-
-class OrderLineType(graphene.ObjectType):
-    id = graphene.ID(required=True)
+class OrderLineType(SaleorNode):
     product_name = graphene.String(required=True)
     variant_name = graphene.String(required=True)
     product_sku = graphene.String(required=True)
@@ -442,10 +441,6 @@ class OrderLineType(graphene.ObjectType):
     class Meta:
         name = "OrderLine"
         description = "A line of a Saleor order, as the app copied it."
-
-    @staticmethod
-    def resolve_id(root: OrderLineRecord, _info):
-        return root.pk
 
     @staticmethod
     def resolve_variant(root: OrderLineRecord, _info):
@@ -459,8 +454,7 @@ class OrderLineType(graphene.ObjectType):
         )
 
 
-class OrderType(graphene.ObjectType):
-    id = graphene.ID(required=True)
+class OrderType(SaleorNode):
     number = graphene.String()
     created = graphene.DateTime(required=True)
     user_email = graphene.String()
@@ -472,10 +466,6 @@ class OrderType(graphene.ObjectType):
         description = "A Saleor order, as the app copied it."
 
     @staticmethod
-    def resolve_id(root: OrderRecord, _info):
-        return root.pk
-
-    @staticmethod
     def resolve_status(root: OrderRecord, _info):
         return root.status.upper()
 
@@ -483,19 +473,8 @@ class OrderType(graphene.ObjectType):
     def resolve_lines(root: OrderRecord, _info):
         if root.lines or root.facts is None:
             return root.lines
-        return [
-            OrderLineRecord(
-                pk=line.host_id,
-                product_name=line.product_name,
-                variant_name=line.variant_name,
-                product_sku=line.sku,
-                quantity=line.quantity,
-                quantity_fulfilled=line.quantity_fulfilled,
-                variant_ref=line.variant_ref,
-                product_ref=line.product_ref,
-            )
-            for line in root.facts.lines
-        ]
+        # The order's lines as Saleor has them now (named like the copy's).
+        return [_line_record(line) for line in root.facts.lines]
 
 
 class UserType(graphene.ObjectType):
