@@ -216,17 +216,13 @@ def fuzz(
     return json.loads(run.stdout), time.monotonic() - started
 
 
-def failures(
-    report: dict, fields: List[str], host_refusals, log_records, refusing=()
-) -> dict:
+def failures(report: dict, fields: List[str], host_refusals, log_records) -> dict:
     """What the fuzzer found wrong, by kind (all empty when nothing was):
     fields it could not reach, 5xx answers, failures other than GraphQL's own
     errors and PermissionDenied (save ``host_refusals``, keyed by ``report_key``),
     errors the API logged that no response showed, and too few fields the fuzzer
-    got past the parsers on (mutations may still refuse with a typed error;
-    ``refusing``: fields that refuse every caller fuzzing, not counted)."""
+    got past the parsers on (mutations may still refuse with a typed error)."""
     statuses = Counter({int(k): v for k, v in report["statuses"].items()})
-    fields = [field for field in fields if field not in refusing]
     return {
         "missing": report["missing"],
         "server errors": [status for status in statuses if status >= 500],

@@ -296,3 +296,21 @@ def test_a_return_on_an_order_paid_through_the_dummy_gateway(
         for t in payment["transactions"]
         if t["kind"] == "REFUND" and t["isSuccess"]
     ] == [Decimal("40")]
+
+
+WEBHOOKS = "{ aftersalesWebhooks(first: 5) { totalCount } }"
+
+
+def test_outgoing_webhooks_are_managed_by_staff_who_manage_apps_in_saleor(
+    saleor, installed, people, app_url
+):
+    """The app never asks Saleor for MANAGE_APPS; staff who hold it in Saleor
+    themselves (and MANAGE_ORDERS through the app) manage its webhooks."""
+    desk = dashboard_token(saleor, installed, saleor.staff_token)
+    _, answer = app_graphql(app_url, WEBHOOKS, token=desk)
+    assert answer["data"]["aftersalesWebhooks"]["totalCount"] == 0, answer
+    packer = dashboard_token(saleor, installed, people["packer"])
+    _, answer = app_graphql(app_url, WEBHOOKS, token=packer)
+    assert answer["errors"][0]["extensions"]["exception"]["code"] == (
+        "PermissionDenied"
+    )

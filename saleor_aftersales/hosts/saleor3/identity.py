@@ -32,17 +32,30 @@ class Viewer:
     user_ref: str  # Saleor's global id of the account
     email: str
     is_staff: bool  # a staff member acting in the Dashboard through this app
+    # What the staff member may do through this app: Saleor grants what both the
+    # app and they hold.
     permissions: FrozenSet[str] = frozenset()
+    # What they may do in Saleor themselves (the token's ``user_permissions``).
+    own_permissions: FrozenSet[str] = frozenset()
 
     @property
     def may_manage_orders(self) -> bool:
         return self.is_staff and MANAGE_ORDERS in self.permissions
 
 
+# Held by the staff member in Saleor rather than through the app (which never
+# asks Saleor for it): managing apps, here the app's own outgoing webhooks.
+OWN_PERMISSIONS = {"MANAGE_APPS"}
+
+
 def has_permission(user, app, permission: str) -> bool:
     """Whether the caller holds ``permission``: staff acting through the app's
     Dashboard pages with it (the app itself calls no one's API but Saleor's)."""
-    return isinstance(user, Viewer) and user.is_staff and permission in user.permissions
+    if not isinstance(user, Viewer) or not user.is_staff:
+        return False
+    if permission in OWN_PERMISSIONS:
+        return permission in user.own_permissions
+    return permission in user.permissions
 
 
 def viewer_from_token(shop: SaleorShop, token: str) -> Viewer:
@@ -73,10 +86,12 @@ def viewer_from_token(shop: SaleorShop, token: str) -> Viewer:
     if claims.get("type") == THIRD_PARTY and claims.get("app") == shop.app_id:
         # What both the app and the staff member hold (Saleor's own rule).
         permissions = claims.get("permissions") or []
+        own = claims.get("user_permissions") or []
         return Viewer(
             user_ref=user_ref,
             email=email,
             is_staff=bool(claims.get("is_staff")),
             permissions=frozenset(p for p in permissions if isinstance(p, str)),
+            own_permissions=frozenset(p for p in own if isinstance(p, str)),
         )
     raise NotAuthenticated("not a token for this app")
