@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 CHROMIUM = os.environ.get("AFTERSALES_CHROMIUM", "/usr/bin/chromium")
 DESKTOP = {"width": 1366, "height": 768}
@@ -39,9 +40,39 @@ def wait_until(page, expression: str, seconds: float = 60) -> None:
         page.wait_for_timeout(50)
 
 
+# Contexts opened by the test running now, closed before its tables are emptied.
+_OPEN_CONTEXTS = []
+QUIET_SECONDS = 60
+
+
+def _database_busy() -> bool:
+    """Whether another connection to the test database is inside a query or a
+    transaction (a page's last request, a worker's task)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname ="
+            " current_database() AND pid <> pg_backend_pid() AND state <> 'idle'"
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.fixture
+def pages_closed_before_flush(transactional_db):
+    """After the test, its pages are closed and their last requests (and any
+    worker's task) have finished before the tables are emptied: emptying them
+    under a request that still reads them deadlocks."""
+    yield
+    while _OPEN_CONTEXTS:
+        _OPEN_CONTEXTS.pop().close()
+    deadline = time.monotonic() + QUIET_SECONDS
+    while _database_busy() and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
 def open_page(browser, url, locale="en-US", viewport=DESKTOP):
     """A page in a fresh context; ``page.problems`` collects its script errors."""
     context = browser.new_context(locale=locale, viewport=viewport)
+    _OPEN_CONTEXTS.append(context)
     page = context.new_page()
     problems = []
     page.on("pageerror", lambda error: problems.append(str(error)))

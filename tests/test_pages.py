@@ -20,7 +20,13 @@ from demo import shop
 from saleor_aftersales.models import AftersalesPhoto, AftersalesRequest
 from saleor_aftersales.hosts.saleor2 import shop as host
 
-from .browser import DESKTOP, browser, open_page, wait_until  # noqa: F401
+from .browser import (  # noqa: F401
+    DESKTOP,
+    browser,
+    open_page,
+    pages_closed_before_flush,
+    wait_until,
+)
 
 
 SHOTS = Path(
@@ -29,7 +35,10 @@ SHOTS = Path(
 )
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.usefixtures("pages_closed_before_flush"),
+]
 
 
 def shot(page, name):

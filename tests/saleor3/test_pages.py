@@ -7,9 +7,10 @@ their content security policy."""
 import pytest
 
 from saleor_aftersales.models import AftersalesRequest
-from tests.browser import browser, open_page  # noqa: F401
+from tests.browser import browser, open_page, pages_closed_before_flush  # noqa: F401
 
 
+# Pages close (their last requests done) before the shop's rows are emptied.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -20,7 +21,7 @@ def sign_in(page, email, password):
 
 
 def test_a_shopper_files_a_return_and_the_desk_approves_it_in_the_apps_pages(
-    browser, saleor, installed, buyers_order, app_url  # noqa: F811
+    browser, saleor, installed, buyers_order, app_url, pages_closed_before_flush
 ):
     portal = open_page(browser, f"{app_url}/aftersales/portal/")
     sign_in(portal, "buyer@example.com", "buyer")
@@ -49,7 +50,7 @@ def test_a_shopper_files_a_return_and_the_desk_approves_it_in_the_apps_pages(
 
 
 def test_a_shopper_is_not_let_into_the_desk(
-    browser, saleor, installed, people, app_url  # noqa: F811
+    browser, saleor, installed, people, app_url, pages_closed_before_flush
 ):
     console = open_page(browser, f"{app_url}/aftersales/console/")
     sign_in(console, "buyer@example.com", "buyer")
