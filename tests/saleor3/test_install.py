@@ -15,7 +15,6 @@ from django.core.management import call_command
 
 from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS
 from saleor_aftersales.hosts.saleor3 import tenancy
-from saleor_aftersales.hosts.saleor3 import tenancy
 from saleor_aftersales.hosts.saleor3.models import SaleorShop
 
 from .conftest import APPS, DELETE, install, wait_for
@@ -347,3 +346,44 @@ def test_a_late_uninstall_of_an_earlier_installation_changes_nothing(saleor, app
     response = post_signed(saleor, app_url, shop, body)
     assert response.status_code == 200
     assert SaleorShop.objects.filter(pk=shop.pk).exists()
+
+
+def test_a_signed_appdeleted_while_the_app_still_works_changes_nothing(saleor, app_url):
+    """Saleor signs every app's webhooks with one key: another app could shape a
+    body naming this app. The app is gone only when its token stops working."""
+    shop = install(saleor, app_url)
+    body = json.dumps(
+        {
+            "__typename": "AppDeleted",
+            "issuedAt": datetime.now(timezone.utc).isoformat(),
+            "app": {"id": shop.app_id},
+        }
+    ).encode()
+    response = post_signed(saleor, app_url, shop, body)
+    assert response.status_code == 200
+    assert SaleorShop.objects.filter(pk=shop.pk, token=shop.token).exists()
+
+
+def test_a_second_app_under_this_apps_identifier_takes_nothing_over(saleor, app_url):
+    """Anyone who may create apps in Saleor may give one this app's identifier;
+    its token doesn't replace the working installation's."""
+    shop = install(saleor, app_url)
+    created = saleor.graphql(
+        'mutation { appCreate(input: {name: "Impostor", identifier:'
+        ' "saleor.aftersales", permissions: []})'
+        " { authToken app { id } errors { message } } }",
+        token=saleor.staff_token,
+    )["data"]["appCreate"]
+    try:
+        response = requests.post(
+            f"{app_url}/api/register",
+            json={"auth_token": created["authToken"]},
+            headers={"Saleor-Api-Url": saleor.url},
+        )
+        assert (response.status_code, response.json()["error"]["code"]) == (
+            409,
+            "ALREADY_INSTALLED",
+        )
+        assert SaleorShop.objects.get().token == shop.token
+    finally:  # Saleor installs no app under an identifier another app holds
+        saleor.graphql(DELETE, {"id": created["app"]["id"]}, token=saleor.staff_token)

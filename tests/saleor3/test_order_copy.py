@@ -94,6 +94,36 @@ def test_a_partial_shipment_reaches_the_copy(saleor, installed, goods):
     )
 
 
+def test_a_forged_order_in_a_signed_body_is_not_copied(
+    saleor, app_url, installed, goods
+):
+    """A body signed with Saleor's key (as another app's could be, shaped with
+    aliases) claiming the order is someone else's, with more units shipped: the
+    copy is what Saleor has, read with the app's token."""
+    token = saleor.staff_token
+    order = shop.place_order(saleor, token, goods, "customer@example.com", 1)
+    shop.mark_paid(saleor, token, order["id"])
+    live = saleor.graphql(
+        ORDER_FIELDS + "query($id: ID!) { order(id: $id) { ...AftersalesOrder } }",
+        {"id": order["id"]},
+        token=token,
+    )["data"]["order"]
+    forged = json.loads(json.dumps(live))
+    forged["user"] = {"id": "VXNlcjo5OTk="}
+    forged["updatedAt"] = "2099-01-01T00:00:00+00:00"
+    forged["lines"][0]["quantityFulfilled"] = 1
+    now = datetime.now(timezone.utc).isoformat()
+    body = json.dumps(
+        {"__typename": "OrderUpdated", "issuedAt": now, "order": forged}
+    ).encode()
+    response = post_signed(saleor, app_url, installed, body)
+    assert response.status_code == 200, response.text
+    copy = ShopOrder.objects.get(host_id=order["id"])
+    assert copy.customer_ref == "" and copy.facts_at.year < 2099
+    assert copy.lines.get().quantity_fulfilled == 0
+    assert not WarrantyCard.objects.filter(order_line__order=copy).exists()
+
+
 def test_an_order_the_webhooks_never_brought_is_read_from_saleor(
     saleor, app_url, goods, transactional_db
 ):

@@ -10,6 +10,10 @@ class SaleorError(Exception):
     pass
 
 
+class SaleorUnreachable(SaleorError):
+    """No answer from Saleor (network, timeout, 5xx): worth asking again later."""
+
+
 class SaleorRefused(SaleorError):
     """Saleor answered a mutation with errors (``errors``: Saleor's list)."""
 
@@ -36,7 +40,9 @@ def graphql(api_url: str, token: str, query: str, variables: Optional[dict] = No
             allow_redirects=False,
         )
     except requests.RequestException as error:
-        raise SaleorError(f"Saleor could not be reached: {type(error).__name__}")
+        raise SaleorUnreachable(f"Saleor could not be reached: {type(error).__name__}")
+    if response.status_code >= 500:
+        raise SaleorUnreachable(f"Saleor answered HTTP {response.status_code}")
     if response.status_code != 200:
         raise SaleorError(f"Saleor answered HTTP {response.status_code}")
     try:

@@ -26,6 +26,13 @@ fragment AftersalesOrder on Order {
 }
 """
 
+ORDER_QUERY = (
+    ORDER_FIELDS
+    + """
+query AftersalesOrder($id: ID!) { order(id: $id) { ...AftersalesOrder } }
+"""
+)
+
 # Fulfillments whose units reached the customer: still with them, or since
 # returned, refunded or replaced (Saleor moves returned units out of FULFILLED).
 DELIVERED = {"FULFILLED", "RETURNED", "REFUNDED", "REFUNDED_AND_RETURNED", "REPLACED"}

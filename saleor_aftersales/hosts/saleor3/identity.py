@@ -78,6 +78,9 @@ def viewer_from_token(shop: SaleorShop, token: str) -> Viewer:
         )
     except jwt.PyJWTError as error:
         raise NotAuthenticated(type(error).__name__)
+    if "aud" in claims:
+        # Minted for another service (tokenCreate(audience:)): not for this app.
+        raise NotAuthenticated("a token for another audience")
     user_ref, email = claims.get("user_id"), claims.get("email")
     if not isinstance(user_ref, str) or not isinstance(email, str):
         raise NotAuthenticated("no account")

@@ -14,18 +14,11 @@ from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...port import OrderFacts
 from . import calls, client, payments, stock, tenancy, transactions
-from .facts import ORDER_FIELDS, order_facts
+from .facts import ORDER_QUERY, order_facts
 from .identity import Viewer
 from .models import SaleorCall, SaleorShop
 
 logger = logging.getLogger(__name__)
-
-ORDER_QUERY = (
-    ORDER_FIELDS
-    + """
-query AftersalesOrder($id: ID!) { order(id: $id) { ...AftersalesOrder } }
-"""
-)
 
 
 def current_shop() -> SaleorShop:

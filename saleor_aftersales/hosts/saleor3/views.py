@@ -19,7 +19,7 @@ from ...configuration import get_settings
 from ...models import ShopOrder
 from ...orders import save_order
 from . import client, signatures, tenancy
-from .facts import order_facts, shipped_units
+from .facts import ORDER_QUERY, order_facts, shipped_units
 from .manifest import APP_ID, manifest
 from .models import SaleorShop
 
@@ -77,6 +77,13 @@ def register(request):
     # The token must be this app's own (another app's token answers too).
     if not app or not app.get("id") or app.get("identifier") != APP_ID:
         return _refused(403, "INVALID_TOKEN", "The token does not work on that Saleor.")
+    # Installed there already, with a token that still works: a second app
+    # under the same identifier (anyone may create one) takes nothing over.
+    existing = SaleorShop.objects.filter(api_url=api_url).first()
+    if existing is not None and existing.app_id != app["id"] and _answers(existing):
+        return _refused(
+            409, "ALREADY_INSTALLED", "The app is installed there; uninstall it first."
+        )
     # The shop's own schema for the core's rows (its history, if it had one),
     # ready before anything can be done for the shop.
     tenancy.prepare(SaleorShop(api_url=api_url))
@@ -89,6 +96,15 @@ def register(request):
         logger.warning("Could not fetch the signing keys of %s yet", api_url)
     logger.info("Installed in %s as %s", api_url, app["id"])
     return JsonResponse({"success": True})
+
+
+def _answers(shop: SaleorShop) -> bool:
+    """Whether the shop's stored token still works there as this app's."""
+    try:
+        data = client.graphql(shop.api_url, shop.token, "{ app { id } }")
+    except client.SaleorError:
+        return False
+    return (data.get("app") or {}).get("id") == shop.app_id
 
 
 def _issued_at(payload: dict):
@@ -133,11 +149,24 @@ def _handle_event(shop: SaleorShop, payload: dict, issued: datetime):
     event = payload.get("__typename")
     if event in ORDER_EVENTS:
         try:
-            facts = order_facts(payload["order"])
-            facts = replace(facts, as_of=facts.as_of or issued)
-            shipped = shipped_units(payload["order"])
+            order_id = order_facts(payload["order"]).host_id
+            shipped_units(payload["order"])
         except (KeyError, TypeError, ValueError, AttributeError):
             return _refused(400, "INVALID_PAYLOAD", "The order is incomplete.")
+        # Saleor signs every app's webhooks with one key, and another app in it
+        # can shape its own signed bodies (aliases): a body only says which order
+        # changed. What the order is comes from Saleor, read with this app's token.
+        try:
+            order = client.ask(shop, ORDER_QUERY, {"id": order_id}).get("order")
+        except client.SaleorUnreachable:
+            return _refused(503, "SALEOR_UNAVAILABLE", "Saleor did not answer.")
+        except client.SaleorError:
+            order = None
+        if not order:
+            return JsonResponse({"success": True})  # no such order: nothing to copy
+        facts = order_facts(order)
+        facts = replace(facts, as_of=facts.as_of or issued)
+        shipped = shipped_units(order)
         if facts.status != ShopOrder.DRAFT:
             with transaction.atomic():
                 copy = save_order(facts)
@@ -152,6 +181,17 @@ def _handle_event(shop: SaleorShop, payload: dict, issued: datetime):
         # shop's schema, found again on a reinstall). Only for this installation
         # (a late event of an earlier one changes nothing).
         if ((payload.get("app") or {}).get("id")) != shop.app_id:
+            return JsonResponse({"success": True})
+        # As for orders, the body alone proves nothing: the app is gone when its
+        # token no longer works.
+        try:
+            still = client.graphql(shop.api_url, shop.token, "{ app { id } }")
+        except client.SaleorUnreachable:
+            return _refused(503, "SALEOR_UNAVAILABLE", "Saleor did not answer.")
+        except client.SaleorError:
+            still = None
+        if still and (still.get("app") or {}).get("id") == shop.app_id:
+            logger.warning("An APP_DELETED for %s, which still answers", shop.api_url)
             return JsonResponse({"success": True})
         shop.delete()
         logger.info("Uninstalled from %s", shop.api_url)
