@@ -9,11 +9,14 @@ event id.
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import time
 from datetime import timedelta
 from typing import Callable, Iterable, List, Optional
+from urllib.parse import urlparse
 
 import requests
 from django.conf import settings
@@ -223,6 +226,38 @@ def _claim(delivery_pk: int):
         return delivery
 
 
+def private_target(url: str) -> bool:
+    """Whether the URL's host is (or resolves to) a loopback, private,
+    link-local or otherwise non-public address. Where the shop's staff are the
+    operator (the 2.10 plugin), their own network is theirs to post to; where
+    one app serves many shops (AFTERSALES_WEBHOOKS_TO_PRIVATE_ADDRESSES off),
+    a shop's webhooks must not reach into the app's network."""
+    host_name = urlparse(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host_name, None)}
+    except (OSError, UnicodeError):
+        return False  # the request fails on its own
+    return any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+
+
+def _refused_target(url: str) -> str:
+    if getattr(settings, "AFTERSALES_WEBHOOKS_TO_PRIVATE_ADDRESSES", True):
+        return ""
+    return "The target is not a public address." if private_target(url) else ""
+
+
+def _post(url: str, body: bytes, headers: dict):
+    """(HTTP status or None, error text or "") of one POST."""
+    try:
+        response = requests.post(
+            url, data=body, headers=headers, timeout=10, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    code = response.status_code
+    return code, "" if 200 <= code < 300 else f"HTTP {code}"
+
+
 def deliver(delivery_pk: int) -> Optional[str]:
     """Make one attempt at a delivery; its status afterwards, or None if this call
     made no attempt. The HTTP call happens outside any transaction."""
@@ -237,20 +272,10 @@ def deliver(delivery_pk: int) -> Optional[str]:
         "X-Saleor-HMAC-SHA256": sign(body, delivery.subscription.secret),
     }
     started = time.monotonic()
-    code, error = None, ""
-    try:
-        response = requests.post(
-            delivery.subscription.target_url,
-            data=body,
-            headers=headers,
-            timeout=10,
-            allow_redirects=False,
-        )
-        code = response.status_code
-        if not 200 <= code < 300:
-            error = f"HTTP {code}"
-    except requests.RequestException as exc:
-        error = f"{type(exc).__name__}: {exc}"
+    code, error = None, _refused_target(delivery.subscription.target_url)
+    refused = bool(error)  # no retry makes the address public: a dead letter
+    if not refused:
+        code, error = _post(delivery.subscription.target_url, body, headers)
     elapsed = int((time.monotonic() - started) * 1000)
 
     with transaction.atomic():
@@ -264,7 +289,7 @@ def deliver(delivery_pk: int) -> Optional[str]:
         if not error:
             delivery.status = WebhookDelivery.DELIVERED
             delivery.delivered_at = timezone.now()
-        elif delivery.attempts >= max_attempts():
+        elif refused or delivery.attempts >= max_attempts():
             delivery.status = WebhookDelivery.FAILED
         else:
             delivery.next_attempt_at = timezone.now() + timedelta(

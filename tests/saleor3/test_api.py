@@ -13,8 +13,15 @@ import requests
 from demo import saleor3_shop as shop
 
 from saleor_aftersales.graphql.schema import schema
-from saleor_aftersales.models import AftersalesRefund, AftersalesRequest, ShopOrder
+from saleor_aftersales.models import (
+    AftersalesRefund,
+    AftersalesRequest,
+    ShopOrder,
+    WebhookDelivery,
+)
+from saleor_aftersales.webhooks import outgoing
 from tests import contract
+from tests.servers import Receiver
 
 from .conftest import wait_for
 from .test_identity import dashboard_token
@@ -314,3 +321,56 @@ def test_outgoing_webhooks_are_managed_by_staff_who_manage_apps_in_saleor(
     assert answer["errors"][0]["extensions"]["exception"]["code"] == (
         "PermissionDenied"
     )
+
+
+WEBHOOK_CREATE = """
+mutation($url: String!) {
+  aftersalesWebhookCreate(input: {name: "Probe", targetUrl: $url,
+                                  secret: "a-secret-of-16-chars"}) {
+    webhook { id } errors { field code message }
+  }
+}
+"""
+
+
+def test_a_shops_webhooks_do_not_reach_into_the_apps_network(
+    saleor, installed, buyers_order, people, app_url, settings
+):
+    """One app serves many shops: a subscription aimed at a loopback or private
+    address is refused at delivery, before any request; allowed (a one-shop
+    deployment), the same delivery goes through."""
+    receiver = Receiver()
+    try:
+        desk = dashboard_token(saleor, installed, saleor.staff_token)
+        _, answer = app_graphql(app_url, WEBHOOK_CREATE, {"url": receiver.url}, desk)
+        assert answer["data"]["aftersalesWebhookCreate"]["errors"] == [], answer
+        _, answer = app_graphql(
+            app_url,
+            CREATE,
+            {
+                "input": {
+                    "order": buyers_order["id"],
+                    "lines": [
+                        {
+                            "orderLine": buyers_order["lines"][0]["id"],
+                            "quantity": 1,
+                            "reason": "DEFECTIVE",
+                        }
+                    ],
+                }
+            },
+            token=people["buyer"],
+        )
+        assert answer["data"]["returnRequestCreate"]["errors"] == [], answer
+        delivery = WebhookDelivery.objects.get()
+        assert (delivery.attempts, delivery.status) == (1, "failed")  # once, at once
+        assert delivery.last_error == "The target is not a public address."
+        assert receiver.received == []
+
+        settings.AFTERSALES_WEBHOOKS_TO_PRIVATE_ADDRESSES = True
+        outgoing.redeliver(delivery)
+        wait_for(receiver.delivered, what="the allowed delivery")
+        delivery.refresh_from_db()
+        assert delivery.status == "delivered"
+    finally:
+        receiver.close()

@@ -77,6 +77,12 @@ AFTERSALES_HOST = "saleor_aftersales.hosts.saleor3.shop"
 # Each Saleor's core rows live in a schema of its own (tenancy.py).
 DATABASE_ROUTERS = ["saleor_aftersales.hosts.saleor3.tenancy.CoreInShopSchemas"]
 
+# The shops' own webhook subscriptions may not post into the app's network
+# (loopback, private, link-local addresses); a single-shop deployment may allow it.
+AFTERSALES_WEBHOOKS_TO_PRIVATE_ADDRESSES = (
+    os.environ.get("APP_WEBHOOKS_TO_PRIVATE_ADDRESSES", "") == "True"
+)
+
 # Webhooks older than this are refused (Saleor retries for a few hours at most).
 WEBHOOK_MAX_AGE_SECONDS = int(os.environ.get("APP_WEBHOOK_MAX_AGE_SECONDS", 86400))
 # At most one refresh of a shop's keys per this many seconds (an unknown key id in
