@@ -66,8 +66,7 @@ def shop_of(request, token: Optional[str]) -> Optional[SaleorShop]:
     )
     if named:
         return tenancy.shop_named(named)
-    shops = list(SaleorShop.objects.all()[:2])
-    return shops[0] if len(shops) == 1 else None
+    return tenancy.only_shop()
 
 
 def authenticate(request, shop: SaleorShop, token: Optional[str]) -> Optional[dict]:

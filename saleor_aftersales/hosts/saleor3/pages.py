@@ -24,8 +24,7 @@ def _saleor(request) -> Tuple[str, str]:
     named = request.GET.get("saleorApiUrl", "")
     shop = tenancy.shop_named(named)
     if shop is None and not named:
-        shops = list(SaleorShop.objects.all()[:2])
-        shop = shops[0] if len(shops) == 1 else None
+        shop = tenancy.only_shop()
     if shop is not None:
         return shop.api_url, shop.app_id
     return (settings.SALEOR_API_URLS or [""])[0], ""

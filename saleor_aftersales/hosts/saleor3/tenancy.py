@@ -105,6 +105,12 @@ def shop_named(api_url: str) -> Optional[SaleorShop]:
     return SaleorShop.objects.filter(api_url=api_url).first() if api_url else None
 
 
+def only_shop() -> Optional[SaleorShop]:
+    """The Saleor the app serves when it serves just one; None otherwise."""
+    shops = list(SaleorShop.objects.all()[:2])
+    return shops[0] if len(shops) == 1 else None
+
+
 def prepare(shop: SaleorShop) -> None:
     """The shop's schema with the core's tables, migrated to the latest (on
     registration, before the shop is saved; quick when it exists already)."""

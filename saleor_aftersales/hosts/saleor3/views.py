@@ -80,7 +80,12 @@ def register(request):
     # Installed there already, with a token that still works: a second app
     # under the same identifier (anyone may create one) takes nothing over.
     existing = SaleorShop.objects.filter(api_url=api_url).first()
-    if existing is not None and existing.app_id != app["id"] and _answers(existing):
+    try:
+        taken = existing is not None and existing.app_id != app["id"]
+        taken = taken and _answers(existing)
+    except client.SaleorUnreachable:
+        return _refused(503, "SALEOR_UNAVAILABLE", "Saleor did not answer.")
+    if taken:
         return _refused(
             409, "ALREADY_INSTALLED", "The app is installed there; uninstall it first."
         )
@@ -99,9 +104,12 @@ def register(request):
 
 
 def _answers(shop: SaleorShop) -> bool:
-    """Whether the shop's stored token still works there as this app's."""
+    """Whether the shop's stored token still works there as this app's
+    (SaleorUnreachable when Saleor doesn't answer at all)."""
     try:
-        data = client.graphql(shop.api_url, shop.token, "{ app { id } }")
+        data = client.ask(shop, "{ app { id } }")
+    except client.SaleorUnreachable:
+        raise
     except client.SaleorError:
         return False
     return (data.get("app") or {}).get("id") == shop.app_id
@@ -185,12 +193,10 @@ def _handle_event(shop: SaleorShop, payload: dict, issued: datetime):
         # As for orders, the body alone proves nothing: the app is gone when its
         # token no longer works.
         try:
-            still = client.graphql(shop.api_url, shop.token, "{ app { id } }")
+            still = _answers(shop)
         except client.SaleorUnreachable:
             return _refused(503, "SALEOR_UNAVAILABLE", "Saleor did not answer.")
-        except client.SaleorError:
-            still = None
-        if still and (still.get("app") or {}).get("id") == shop.app_id:
+        if still:
             logger.warning("An APP_DELETED for %s, which still answers", shop.api_url)
             return JsonResponse({"success": True})
         shop.delete()
