@@ -47,7 +47,8 @@ MEDIA_ROOT = os.environ.get(
 SECURE_SSL_REDIRECT = False
 
 # For `celery -A saleor.celeryconf:app beat`: sweepers for refunds and webhook
-# deliveries whose task was lost or whose worker died, and the service-level check.
+# deliveries and shopper e-mails whose task was lost or whose worker died, and the
+# service-level check.
 CELERY_BEAT_SCHEDULE = {
     "aftersales-find-sla-breaches": {
         "task": "saleor_aftersales.find_sla_breaches",
@@ -59,6 +60,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "aftersales-deliver-due-webhooks": {
         "task": "saleor_aftersales.deliver_due_webhooks",
+        "schedule": 60.0,
+    },
+    "aftersales-send-due-customer-emails": {
+        "task": "saleor_aftersales.send_due_customer_emails",
         "schedule": 60.0,
     },
 }

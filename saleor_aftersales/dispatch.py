@@ -10,6 +10,7 @@ from .port import host
 
 PAY_REFUND = "saleor_aftersales.pay_refund"
 DELIVER_WEBHOOK = "saleor_aftersales.deliver_webhook"
+SEND_CUSTOMER_EMAIL = "saleor_aftersales.send_customer_email"
 
 
 def schedule_refund(refund_pk: int, countdown: float = 0) -> None:
@@ -18,3 +19,7 @@ def schedule_refund(refund_pk: int, countdown: float = 0) -> None:
 
 def schedule_delivery(delivery_pk: int, countdown: float = 0) -> None:
     host.send_task(DELIVER_WEBHOOK, (delivery_pk,), countdown)
+
+
+def schedule_email(email_pk: int, countdown: float = 0) -> None:
+    host.send_task(SEND_CUSTOMER_EMAIL, (email_pk,), countdown)

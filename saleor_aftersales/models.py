@@ -184,6 +184,9 @@ class AftersalesRequest(models.Model):
     rating_comment = models.TextField(blank=True, default="")
     # Given by the storefront so a retried create returns the first claim.
     idempotency_key = models.CharField(max_length=255, blank=True, default="")
+    # The language the customer hears from the shop in ("en", "zh-hans"); empty:
+    # the shop's default for shopper e-mails.
+    language = models.CharField(max_length=16, blank=True, default="")
 
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     updated_at = models.DateTimeField(default=timezone.now)
@@ -712,3 +715,76 @@ class InboundEvent(models.Model):
                 fields=["source", "event_id"], name="inbound_event_once"
             )
         ]
+
+
+class CustomerEmail(models.Model):
+    """The shopper e-mail outbox: one row per message, written in the transaction
+    of the step (or look-up) that causes it; a Celery task sends it after commit.
+
+    ``key`` makes each message once: ``event:<pk>`` for a claim's step,
+    ``link:<nonce>`` for a guest's sign-in link. The content is rendered when it
+    is sent, from the event and the claim, in ``language``."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # gave up after the last attempt
+    STATUS_CHOICES = [(PENDING, "Pending"), (SENT, "Sent"), (FAILED, "Failed")]
+
+    key = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=32)
+    request = models.ForeignKey(
+        AftersalesRequest,
+        related_name="emails",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+    )
+    event = models.ForeignKey(
+        AftersalesEvent,
+        related_name="+",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    to_email = models.EmailField()
+    language = models.CharField(max_length=16)
+    status = models.CharField(
+        max_length=16, choices=STATUS_CHOICES, default=PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_error = models.TextField(blank=True, default="")
+    # Fixed before the first attempt: every attempt sends the same Message-ID.
+    message_id = models.CharField(max_length=255, blank=True, default="")
+    subject = models.CharField(max_length=998, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("pk",)
+
+
+class CustomerEmailAttempt(models.Model):
+    email = models.ForeignKey(
+        CustomerEmail, related_name="attempt_log", on_delete=models.CASCADE
+    )
+    attempted_at = models.DateTimeField(default=timezone.now)
+    # The SMTP server's reply code, when it answered.
+    smtp_code = models.PositiveIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True, default="")
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ("pk",)
+
+
+class OrderLink(models.Model):
+    """A sign-in link sent to a guest order's e-mail: opens that order in the
+    portal once, until it expires. Only its nonce is stored; the link is the
+    nonce and the order signed with the shop's secret."""
+
+    nonce = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    order = models.ForeignKey(ShopOrder, related_name="+", on_delete=models.CASCADE)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)

@@ -240,6 +240,9 @@ class Shop(Protocol):
     ) -> Any:
         ...
 
+    def gift_card_code(self, reference: str) -> str:
+        """The whole code of a gift card the desk issued ("" if unknown)."""
+
     # Money through Stripe's own API, for payments the shop took with Stripe.
     STRIPE_GATEWAY: str
 

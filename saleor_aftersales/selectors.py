@@ -1,11 +1,12 @@
 """Read paths: every query set the API returns is built here, prefetches included,
 so the number of SQL queries doesn't grow with rows or lines."""
 
-from typing import Iterable
+from datetime import datetime, timedelta
+from typing import Iterable, Optional
 
 from django.db.models import F, Prefetch, Q, QuerySet
 
-from .enums import RequestStatus
+from .enums import EventType, RequestStatus
 from .models import (
     AftersalesEvent,
     AftersalesLine,
@@ -152,3 +153,18 @@ def sla_breaches(now, limit: int = 500):
     return [(claim, "response") for claim in late_answers] + [
         (claim, "resolution") for claim in late_resolutions
     ]
+
+
+def appeal_deadline(request: AftersalesRequest, settings) -> Optional[datetime]:
+    """Until when the claim's last rejection may be appealed (None: no limit)."""
+    if not settings.appeal_days:
+        return None
+    rejected_at = (
+        request.events.filter(type=EventType.REJECTED)
+        .order_by("-pk")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if rejected_at is None:
+        return None
+    return rejected_at + timedelta(days=settings.appeal_days)

@@ -11,7 +11,7 @@ configuration, ``plugin.py``) and hands the stored values back to
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
-from typing import Callable, Dict, Tuple
+from typing import Callable, Dict, FrozenSet, Tuple
 
 import pytz
 from django.core.exceptions import ValidationError
@@ -46,8 +46,26 @@ RESOLUTION_DAYS = "Resolution within working days"
 ESCALATION_STAFF_EMAIL = "Escalate overdue claims to"
 SERIAL_RETURNER_RATE = "Serial returner return rate percent"
 SERIAL_RETURNER_MIN_CLAIMS = "Serial returner minimum claims"
+RETURN_SEND_DAYS = "Days to send a return"
+APPEAL_DAYS = "Days to appeal a rejection"
+SHOPPER_EMAIL_LANGUAGE = "Shopper e-mail language"
+SHOPPER_EMAILS_OFF = "Shopper e-mails switched off"
+PORTAL_ADDRESS = "Portal address"
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+LANGUAGES = ("en", "zh-hans")
+# The shopper e-mails the desk may switch off (a guest's sign-in link can't be).
+EMAIL_KINDS = (
+    "received",
+    "info_requested",
+    "approved",
+    "rejected",
+    "goods_received",
+    "refunded",
+    "quote_ready",
+    "repair_finished",
+    "closed",
+)
 
 # How a setting is edited.
 TEXT, SWITCH, SECRET = "text", "switch", "secret"
@@ -88,6 +106,14 @@ class AftersalesSettings:
     escalation_staff_email: str
     serial_returner_rate_percent: Decimal
     serial_returner_min_claims: int
+    # Shopper e-mails: the send-back deadline after approval, the appeal window
+    # after a rejection, the default language, the kinds not sent, and where
+    # links in them point (empty: the pages on this server).
+    return_send_days: int
+    appeal_days: int
+    shopper_email_language: str
+    shopper_emails_off: FrozenSet[str]
+    portal_address: str
 
 
 # Readers of stored values: (setting's name, stored value) -> value(s).
@@ -176,6 +202,31 @@ def weekdays(name: str, value) -> Tuple[int, ...]:
     if not found or any(day not in WEEKDAYS for day in found):
         raise invalid(name, f"{name}: list days like Mon,Tue,Wed,Thu,Fri.")
     return tuple(sorted({WEEKDAYS.index(day) for day in found}))
+
+
+def language(name: str, value) -> str:
+    chosen = str(value or "").strip().lower().replace("_", "-")
+    if chosen not in LANGUAGES:
+        raise invalid(name, f"{name}: one of {', '.join(LANGUAGES)}.")
+    return chosen
+
+
+def email_kinds(name: str, value) -> FrozenSet[str]:
+    found = {part.strip().lower() for part in str(value or "").split(",")}
+    found.discard("")
+    unknown = sorted(found - set(EMAIL_KINDS))
+    if unknown:
+        raise invalid(
+            name, f"{name}: unknown {', '.join(unknown)}; use {', '.join(EMAIL_KINDS)}."
+        )
+    return frozenset(found)
+
+
+def web_address(name: str, value) -> str:
+    address = str(value or "").strip()
+    if address and not address.startswith(("https://", "http://")):
+        raise invalid(name, f"{name}: a whole address, e.g. https://shop.example/.")
+    return address
 
 
 def dates(name: str, value) -> Tuple[date, ...]:
@@ -325,6 +376,28 @@ SETTINGS: Tuple[Setting, ...] = (
     _row(
         SERIAL_RETURNER_MIN_CLAIMS, "serial_returner_min_claims", TEXT, "3",
         count(100000), "Claims a customer must have made before the flag applies.",
+    ),
+    _row(
+        RETURN_SEND_DAYS, "return_send_days", TEXT, "14", count(365),
+        "Days the customer has to send approved goods back (on the return slip).",
+    ),
+    _row(
+        APPEAL_DAYS, "appeal_days", TEXT, "14", count(365),
+        "Days after a rejection during which the customer may appeal it; 0: no limit.",
+    ),
+    _row(
+        SHOPPER_EMAIL_LANGUAGE, "shopper_email_language", TEXT, "en", language,
+        "Language of shopper e-mails when the customer chose none: en or zh-hans.",
+    ),
+    _row(
+        SHOPPER_EMAILS_OFF, "shopper_emails_off", TEXT, "", email_kinds,
+        "Shopper e-mails not sent, e.g. goods_received, closed; of "
+        + ", ".join(EMAIL_KINDS) + ".",
+    ),
+    _row(
+        PORTAL_ADDRESS, "portal_address", TEXT, "", web_address,
+        "Address of the shoppers' after-sales page that e-mails link to; empty: "
+        "this server's /aftersales/portal/.",
     ),
 )
 

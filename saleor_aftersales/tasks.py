@@ -8,9 +8,17 @@ from celery import shared_task
 from django.utils import timezone
 
 from . import refunds, selectors, workflow
-from .dispatch import DELIVER_WEBHOOK, PAY_REFUND, schedule_delivery, schedule_refund
+from .dispatch import (
+    DELIVER_WEBHOOK,
+    PAY_REFUND,
+    SEND_CUSTOMER_EMAIL,
+    schedule_delivery,
+    schedule_email,
+    schedule_refund,
+)
+from .emails import outbox as email_outbox
 from .port import host
-from .models import WebhookDelivery
+from .models import CustomerEmail, WebhookDelivery
 from .configuration import get_settings
 from .webhooks import outgoing
 
@@ -36,6 +44,25 @@ def deliver_due_webhooks() -> None:
     """Sweeper for beat: picks up pending rows whose task was lost (broker restart)."""
     for pk in outgoing.due_deliveries():
         schedule_delivery(pk)
+
+
+@shared_task(name=SEND_CUSTOMER_EMAIL, ignore_result=True)
+def send_customer_email(email_pk: int) -> None:
+    """Send one shopper e-mail; after an SMTP failure that may pass, the task that
+    made the attempt schedules the next one."""
+    if email_outbox.send(email_pk) != CustomerEmail.PENDING:
+        return
+    email = CustomerEmail.objects.get(pk=email_pk)
+    wait = (email.next_attempt_at - timezone.now()).total_seconds()
+    schedule_email(email_pk, countdown=max(0.0, wait) + 0.1)
+
+
+@shared_task(name="saleor_aftersales.send_due_customer_emails", ignore_result=True)
+def send_due_customer_emails() -> None:
+    """Sweeper for beat: pending e-mails whose task was lost, or whose worker died
+    mid-send (after its lease ran out), are sent now."""
+    for pk in email_outbox.due_emails():
+        schedule_email(pk)
 
 
 @shared_task(name=PAY_REFUND, ignore_result=True)

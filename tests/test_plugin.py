@@ -77,6 +77,11 @@ def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
         "Escalate overdue claims to": "",
         "Serial returner return rate percent": "30",
         "Serial returner minimum claims": "3",
+        "Days to send a return": "14",
+        "Days to appeal a rejection": "14",
+        "Shopper e-mail language": "en",
+        "Shopper e-mails switched off": "",
+        "Portal address": "",
     }
 
 
@@ -176,6 +181,7 @@ def test_the_demo_schedules_the_sweepers_as_registered_tasks():
     assert {entry["task"] for entry in schedule.values()} == {
         tasks.pay_due_refunds.name,
         tasks.deliver_due_webhooks.name,
+        tasks.send_due_customer_emails.name,
         tasks.find_sla_breaches.name,
     }
     assert all(entry["task"] in host.celery_app.tasks for entry in schedule.values())

@@ -18,6 +18,7 @@ from ..models import AftersalesLine, AftersalesRequest
 from ..configuration import get_settings
 from ..orders import lock_order
 from ..policies import claimed_quantities, policies_by_line
+from ..selectors import appeal_deadline
 from .actions import starts
 from .steps import Change, lock, move, record
 
@@ -209,8 +210,16 @@ def appeal(request: AftersalesRequest, *, by: Actor, note: str) -> Change:
             raise _error(
                 None, "This claim has already been appealed.", Code.ALREADY_APPEALED
             )
+        settings = get_settings()
+        deadline = appeal_deadline(request, settings)
+        if deadline is not None and timezone.now() > deadline:
+            raise _error(
+                None,
+                f"Rejections can be appealed within {settings.appeal_days} days.",
+                Code.OUTSIDE_WINDOW,
+            )
         request.appealed_at = timezone.now()
-        reopened = sla.reopen(request, request.appealed_at, get_settings())
+        reopened = sla.reopen(request, request.appealed_at, settings)
         return move(
             request,
             RequestStatus.APPEALED,

@@ -1,6 +1,7 @@
 """How a step is taken: the claim locked, the statuses it may start from
 checked, the new state and one immutable event written, the step mirrored into
-Saleor's order timeline and the outbox, all in one transaction.
+Saleor's order timeline, the webhook outbox and the customer's e-mail, all in one
+transaction.
 """
 
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from ..error_codes import AftersalesErrorCode as Code
 from ..error_codes import aftersales_error as _error
 from ..models import AftersalesEvent, AftersalesLine, AftersalesRequest
 from ..configuration import get_settings
+from ..emails import outbox as customer_emails
 from ..webhooks import outgoing
 
 
@@ -101,6 +103,7 @@ def record(
         request.order.host_id, by.staff_user, note, request.order.customer_ref
     )
     outgoing.for_transition(request, event)
+    customer_emails.for_step(request, event)
     return event
 
 

@@ -74,7 +74,9 @@ def test_a_note_saleor_already_wrote_is_not_written_again(saleor, fulfilled_orde
     calls._add_note(call)  # what the dead attempt got done
     out = io.StringIO()
     call_command("aftersales_sweep", stdout=out)  # the sweeper, as cron runs it
-    assert "1 owed call(s), 0 refund(s), 0 webhook(s) tried." in out.getvalue()
+    assert "1 owed call(s), 0 refund(s), 0 webhook(s), 0 e-mail(s) tried." in (
+        out.getvalue()
+    )
     call.refresh_from_db()
     assert (call.status, call.attempts) == ("done", 2)
     assert (

@@ -196,6 +196,11 @@ def issue_gift_card(
     )
 
 
+def gift_card_code(reference: str) -> str:
+    card = GiftCard.objects.filter(pk=pk_of(reference)).only("code").first()
+    return card.code if card else ""
+
+
 STORE_CREDIT_METADATA_KEY = "aftersales_store_credit"
 
 

@@ -46,6 +46,11 @@ def shop_domain() -> str:
     return settings.APP_URL.split("://", 1)[-1]
 
 
+def gift_card_code(reference: str) -> str:
+    """Store credit is not issued on this host yet: no gift cards."""
+    return ""
+
+
 def plugin_configuration(plugin_id: str) -> Dict[str, object]:
     """The app's settings for this shop (the defaults until the app's settings
     page stores some)."""

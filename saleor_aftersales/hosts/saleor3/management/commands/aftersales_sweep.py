@@ -1,13 +1,15 @@
 """The app's sweeper, until it has a Celery worker of its own: run it every minute
 (cron or any scheduler). It makes the calls still owed to Saleor, pays the refunds
 whose attempt failed or never ran (or finds them paid), records the refunds a
-payment app has settled since, and delivers the outbox's due webhooks."""
+payment app has settled since, delivers the outbox's due webhooks and sends the
+due shopper e-mails."""
 
 import logging
 
 from django.core.management.base import BaseCommand
 
 from ..... import refunds
+from .....emails import outbox as email_outbox
 from .....webhooks import outgoing
 from ... import calls, tenancy, transactions
 from ...models import SaleorShop
@@ -17,10 +19,10 @@ logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Owed Saleor calls, due refunds and due webhooks, made now, per shop."
+    help = "Owed Saleor calls, due refunds, webhooks and e-mails, made now, per shop."
 
     def handle(self, *args, **options):
-        made, due_refunds, due_webhooks = [], [], []
+        made, due_refunds, due_webhooks, due_emails = [], [], [], []
         for shop in SaleorShop.objects.order_by("pk"):
             # One shop's trouble stops neither the sweep nor the other shops.
             try:
@@ -36,9 +38,13 @@ class Command(BaseCommand):
                     for pk in webhooks_due:
                         outgoing.deliver(pk)
                     due_webhooks += webhooks_due
+                    emails_due = email_outbox.due_emails()
+                    for pk in emails_due:
+                        email_outbox.send(pk)
+                    due_emails += emails_due
             except Exception:
                 logger.exception("The sweep of %s failed", shop.api_url)
         self.stdout.write(
             f"{len(made)} owed call(s), {len(due_refunds)} refund(s), "
-            f"{len(due_webhooks)} webhook(s) tried."
+            f"{len(due_webhooks)} webhook(s), {len(due_emails)} e-mail(s) tried."
         )
