@@ -728,7 +728,13 @@ class CustomerEmail(models.Model):
     PENDING = "pending"
     SENT = "sent"
     FAILED = "failed"  # gave up after the last attempt
-    STATUS_CHOICES = [(PENDING, "Pending"), (SENT, "Sent"), (FAILED, "Failed")]
+    SKIPPED = "skipped"  # the desk switched this kind off
+    STATUS_CHOICES = [
+        (PENDING, "Pending"),
+        (SENT, "Sent"),
+        (FAILED, "Failed"),
+        (SKIPPED, "Switched off"),
+    ]
 
     key = models.CharField(max_length=64, unique=True)
     kind = models.CharField(max_length=32)

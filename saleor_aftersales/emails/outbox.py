@@ -126,7 +126,7 @@ def send(pk: int) -> Optional[str]:
     if email is None:
         return None
     if email.kind != kinds.ORDER_LINK and _switched_off(email):
-        return _finish(email, code=None, error="Switched off by the desk.", final=True)
+        return _finish(email, None, "", True, skipped=True)
     started = time.monotonic()
     code, error, final = None, "", False
     try:
@@ -156,7 +156,7 @@ def _permanent(code: Optional[int]) -> bool:
     return code is not None and 500 <= code < 600
 
 
-def _finish(email, code, error, final, started=None, subject=""):
+def _finish(email, code, error, final, started=None, subject="", skipped=False):
     elapsed = int((time.monotonic() - started) * 1000) if started else 0
     with transaction.atomic():
         email = CustomerEmail.objects.select_for_update().get(pk=email.pk)
@@ -167,7 +167,9 @@ def _finish(email, code, error, final, started=None, subject=""):
         email.last_error = error
         if subject:
             email.subject = subject[:998]
-        if not error:
+        if skipped:
+            email.status = CustomerEmail.SKIPPED
+        elif not error:
             email.status = CustomerEmail.SENT
             email.sent_at = timezone.now()
         elif final or email.attempts >= max_attempts():
