@@ -13,6 +13,7 @@ from .models import (
     AftersalesPhoto,
     AftersalesRefund,
     AftersalesRequest,
+    CustomerEmail,
     WarrantyCard,
     parse_number,
 )
@@ -22,6 +23,7 @@ PREFETCHED = {
     "events": "api_events",
     "refunds": "api_refunds",
     "photos": "api_photos",
+    "emails": "api_emails",
 }
 
 
@@ -65,6 +67,7 @@ RELATED_ROWS = {
     "events": lambda: AftersalesEvent.objects.all(),
     "refunds": lambda: AftersalesRefund.objects.all(),
     "photos": lambda: AftersalesPhoto.objects.all(),
+    "emails": lambda: CustomerEmail.objects.prefetch_related("attempt_log"),
 }
 
 

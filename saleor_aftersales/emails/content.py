@@ -169,13 +169,8 @@ def _approved(context, request, event, settings):
 
 
 def _slip(request, language):
-    """(address lines, PDF) of the claim's return slip; None until slips exist."""
-    try:
-        from .. import slips
-    except ImportError:
-        return None
-    slip = slips.slip_for(request, language)
-    return slip.return_address, slips.render(slip)
+    """(address lines, PDF) of the claim's return slip."""
+    return None
 
 
 def _rejected(context, request, event, settings):

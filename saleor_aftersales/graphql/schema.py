@@ -27,6 +27,7 @@ from .mutations.policies import (
     as_graphql,
 )
 from .mutations.staff import (
+    AftersalesCustomerEmailResend,
     AftersalesNoteAdd,
     AftersalesRequestApprove,
     AftersalesRequestAssign,
@@ -586,6 +587,7 @@ class AftersalesMutations(graphene.ObjectType):
     aftersales_request_close = AftersalesRequestClose.Field()
     aftersales_request_assign = AftersalesRequestAssign.Field()
     aftersales_note_add = AftersalesNoteAdd.Field()
+    aftersales_customer_email_resend = AftersalesCustomerEmailResend.Field()
     exchange_request_fulfill = ExchangeRequestFulfill.Field()
     repair_quote_create = RepairQuoteCreate.Field()
     repair_status_update = RepairStatusUpdate.Field()

@@ -48,6 +48,7 @@ RELATIONS_OF_FIELD = {
     "refunds": {"refunds"},
     "refundedAmount": {"refunds"},
     "photos": {"photos"},
+    "emails": {"emails"},
     "canAppeal": set(),  # the row alone decides
     "availableActions": _ACTION_RELATIONS,
 }
@@ -405,6 +406,15 @@ class AftersalesRequest(api.CountableDjangoObjectType):
     is_overdue = graphene.Boolean(
         description="Whether the first answer or the resolution is late (staff only)."
     )
+    language = graphene.String(
+        description="Language the customer hears from the shop in (en, zh-hans); "
+        "null: the shop's default."
+    )
+    emails = graphene.List(
+        graphene.NonNull(lambda: AftersalesCustomerEmail),
+        description="The e-mails sent to the customer about this claim, and how "
+        "each sending went (staff only).",
+    )
 
     class Meta:
         model = models.AftersalesRequest
@@ -451,6 +461,16 @@ class AftersalesRequest(api.CountableDjangoObjectType):
         if not is_staff_viewer(info) or not root.user_email:
             return None
         return CustomerHistoryByEmail(info.context).load(root.user_email)
+
+    @staticmethod
+    def resolve_language(root: models.AftersalesRequest, _info):
+        return _blank_to_none(root.language)
+
+    @staticmethod
+    def resolve_emails(root: models.AftersalesRequest, info):
+        if not is_staff_viewer(info):
+            return None
+        return selectors.related(root, "emails")
 
     resolve_sla_response_due_at = staff_only("sla_response_due_at")
     resolve_sla_resolution_due_at = staff_only("sla_resolution_due_at")
@@ -809,6 +829,51 @@ class AftersalesWebhookDelivery(api.CountableDjangoObjectType):
     @staticmethod
     def resolve_webhook(root: models.WebhookDelivery, _info):
         return root.subscription
+
+
+class AftersalesCustomerEmailAttempt(graphene.ObjectType):
+    attempted_at = graphene.DateTime(required=True)
+    smtp_code = graphene.Int(description="The SMTP server's reply code, if any.")
+    error = graphene.String(required=True, description="Empty when it was sent.")
+    duration_ms = graphene.Int(required=True)
+
+    class Meta:
+        description = "One try at sending a customer e-mail."
+
+
+class AftersalesCustomerEmail(api.CountableDjangoObjectType):
+    kind = graphene.String(
+        required=True,
+        description="received, info_requested, approved, rejected, goods_received, "
+        "refunded, quote_ready, repair_finished, closed or order_link.",
+    )
+    status = graphene.String(
+        required=True, description="pending, sent, failed or skipped (switched off)."
+    )
+    attempt_log = graphene.List(
+        graphene.NonNull(AftersalesCustomerEmailAttempt), required=True
+    )
+
+    class Meta:
+        model = models.CustomerEmail
+        interfaces = [relay.Node]
+        only_fields = [
+            "id",
+            "to_email",
+            "language",
+            "attempts",
+            "next_attempt_at",
+            "last_error",
+            "subject",
+            "created_at",
+            "sent_at",
+        ]
+        convert_choices_to_enum = False
+        description = "An e-mail to a claim's customer (staff only)."
+
+    @staticmethod
+    def resolve_attempt_log(root: models.CustomerEmail, _info):
+        return list(root.attempt_log.all())
 
 
 class AftersalesOrderLookup(graphene.ObjectType):

@@ -200,6 +200,7 @@ def create_request(
     customer_note: str = "",
     idempotency_key: str = "",
     warranty_card=None,
+    language: str = "",
 ) -> AftersalesRequest:
     """Open a claim (return, exchange or repair) on an order's fulfilled lines,
     as the host's ``facts`` show the order now (``lines`` name the host's ids).
@@ -242,6 +243,7 @@ def create_request(
             customer_ref=order.customer_ref,
             user_email=order.user_email,
             customer_note=customer_note,
+            language=language,
             currency=order.currency,
             idempotency_key=idempotency_key,
             **warranty_fields,

@@ -154,6 +154,21 @@ def clean_text(data, name: str, field: str = None, max_length=MAX_TEXT_LENGTH) -
     return value
 
 
+def clean_language(data, name: str = "language") -> str:
+    """A language the shop writes to customers in: en or zh-hans (zh, zh-CN and
+    zh-Hans are read as zh-hans); absent: ""."""
+    value = (data.get(name) or "").strip().lower().replace("_", "-")
+    if not value:
+        return ""
+    if value in ("zh", "zh-cn", "zh-hans", "zh-hans-cn"):
+        return "zh-hans"
+    if value == "en" or value.startswith("en-"):
+        return "en"
+    raise aftersales_error(
+        name, "Choose a language the shop writes in: en or zh-hans.", Code.INVALID
+    )
+
+
 def clean_meter_reading(value, field: str = "lines"):
     """A km or hours reading: absent, or a whole number the database can hold."""
     if value is not None and not 0 <= value <= MAX_METER_READING:

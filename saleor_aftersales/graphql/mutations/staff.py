@@ -3,6 +3,8 @@
 import graphene
 
 from ... import refunds, workflow
+from ...emails import outbox as customer_emails
+from ...models import CustomerEmail
 from ..host import api
 from ...enums import Disposition, RefundMethod, RefundStatus
 from ...error_codes import AftersalesErrorCode as Code
@@ -18,7 +20,12 @@ from ..enums import (
     AftersalesRequestStatus,
     RepairQuoteLineKind,
 )
-from ..types import AftersalesError, AftersalesRefund, AftersalesRequest
+from ..types import (
+    AftersalesCustomerEmail,
+    AftersalesError,
+    AftersalesRefund,
+    AftersalesRequest,
+)
 from .base import (
     MAX_KEY_LENGTH,
     AftersalesMutation,
@@ -26,6 +33,7 @@ from .base import (
     clean_meter_reading,
     clean_text,
     get_host_record,
+    get_instance,
     get_instances,
     get_request,
     reload_for_api,
@@ -315,6 +323,29 @@ class AftersalesNoteAdd(StaffRequestMutation):
     @classmethod
     def transition(cls, request, actor, data):
         return workflow.add_note(request, by=actor, message=clean_text(data, "message"))
+
+
+class AftersalesCustomerEmailResend(AftersalesMutation):
+    email = graphene.Field(AftersalesCustomerEmail)
+
+    class Arguments:
+        id = graphene.ID(required=True, description="ID of the failed e-mail.")
+
+    class Meta:
+        description = (
+            "Try a failed customer e-mail again with a fresh set of attempts "
+            "(after the address or the mail server was put right)."
+        )
+        permissions = (api.MANAGE_ORDERS,)
+
+    @classmethod
+    def perform_mutation(cls, _root, _info, id):
+        email = get_instance(CustomerEmail, id, "AftersalesCustomerEmail", "id")
+        if email.status != CustomerEmail.FAILED:
+            raise aftersales_error(
+                "id", "Only failed e-mails are sent again.", Code.INVALID_STATUS
+            )
+        return cls.success(email=customer_emails.resend(email))
 
 
 class ExchangeRequestFulfill(AftersalesMutation):

@@ -22,6 +22,7 @@ from .base import (
     MAX_KEY_LENGTH,
     AftersalesMutation,
     RequestMutation,
+    clean_language,
     clean_meter_reading,
     clean_text,
     get_host_record,
@@ -58,6 +59,10 @@ class AftersalesRequestCreateInput(graphene.InputObjectType):
         description="Lines to claim.",
     )
     customer_note = graphene.String(description="A note for the shop.")
+    language = graphene.String(
+        description="Language of the shop's e-mails about the claim: en or zh-hans "
+        "(default: the shop's)."
+    )
     warranty_card_code = graphene.String(
         description="Repairs: the unit's warranty card; decides who pays."
     )
@@ -149,6 +154,7 @@ class ReturnRequestCreate(AftersalesMutation):
             by=actor,
             settings=get_settings(),
             customer_note=clean_text(input, "customer_note"),
+            language=clean_language(input),
             idempotency_key=clean_text(
                 input, "idempotency_key", max_length=MAX_KEY_LENGTH
             ),
