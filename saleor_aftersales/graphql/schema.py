@@ -466,9 +466,7 @@ class AftersalesQueries(graphene.ObjectType):
         user, _app = viewer(info)
         if user is None:
             raise api.PermissionDenied()
-        return selectors.warranty_cards().filter(
-            order__customer_ref=api.user_ref(user)
-        )
+        return selectors.warranty_cards().filter(order__customer_ref=api.user_ref(user))
 
     def resolve_warranty_cards(
         self, info, code=None, order=None, serial_number=None, **_

@@ -359,9 +359,7 @@ class AftersalesRequest(api.CountableDjangoObjectType):
         api.UserType,
         description="The customer's account (to themselves and staff managing users).",
     )
-    assignee = graphene.Field(
-        api.UserType, description="Staff in charge (staff only)."
-    )
+    assignee = graphene.Field(api.UserType, description="Staff in charge (staff only).")
     quote = graphene.Field(lambda: RepairQuote, description="Repairs: the quote.")
     warranty_card = graphene.Field(
         lambda: WarrantyCard, description="Repairs: the warranty card shown."
