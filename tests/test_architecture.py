@@ -22,7 +22,12 @@ SURFACES = (
 )
 # Imports at call time that hide no loop: Django's documented place to register
 # Celery tasks when the app is ready.
-DEFERRED_ALLOWED = {(f"{PACKAGE}.apps", f"{PACKAGE}.tasks")}
+DEFERRED_ALLOWED = {
+    (f"{PACKAGE}.apps", f"{PACKAGE}.tasks"),
+    # `celery -A …worker` imports the worker before Django is set up: models wait.
+    (f"{PACKAGE}.hosts.saleor3.worker", f"{PACKAGE}.hosts.saleor3.tenancy"),
+    (f"{PACKAGE}.hosts.saleor3.worker", f"{PACKAGE}.hosts.saleor3.models"),
+}
 # The core's pure part: tested on both hosts' Pythons (tests/core, .venv-app with
 # Python 3.12 and Django 5.2), so it reaches neither Saleor nor the host module.
 PURE = {

@@ -6,7 +6,9 @@ environment:
                         https://aftersales.example.com (manifest and webhook URLs);
 - ``APP_SECRET_KEY``    Django's secret key;
 - ``APP_SALEOR_API_URLS`` Saleor GraphQL endpoints allowed to install the app,
-                        comma-separated; required (empty: none may).
+                        comma-separated; required (empty: none may);
+- ``APP_CELERY_BROKER_URL`` Redis for the app's worker (shopper e-mails), e.g.
+                        redis://127.0.0.1:6379/3; empty: e-mails leave in the request.
 """
 
 import os
@@ -96,3 +98,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "INFO"},
 }
+
+# The app's Celery worker (worker.py) sends shopper e-mails; empty: the app sends
+# them in the request after commit, and the sweeper retries.
+CELERY_BROKER_URL = os.environ.get("APP_CELERY_BROKER_URL", "")
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("APP_CELERY_QUEUE", "aftersales-app")
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1

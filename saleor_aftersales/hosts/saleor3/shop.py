@@ -10,10 +10,11 @@ from typing import Any, Dict, Iterable, Optional
 from django.conf import settings
 from django.db import transaction
 
+from ... import dispatch
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
 from ...port import OrderFacts
-from . import calls, client, payments, stock, tenancy, transactions
+from . import calls, client, payments, stock, tenancy, transactions, worker
 from .facts import ORDER_QUERY, order_facts
 from .identity import Viewer
 from .models import SaleorCall, SaleorShop
@@ -192,14 +193,25 @@ def order_refunded(payment, amount: Decimal, user) -> None:
     the payment app's report on the granted refund)."""
 
 
-# The shop's task queue: none of its own yet. Work due now runs in this process
-# once the caller's transaction has committed; work due later is left to the
-# sweeper (manage.py aftersales_sweep).
+# Tasks: shopper e-mails go to the app's Celery worker (worker.py) when it has a
+# broker, in the shop they belong to. Other work due now (refunds, webhooks)
+# runs in this process once the caller's transaction has committed, and so do
+# e-mails without a broker; work due later is left to the sweeper (manage.py
+# aftersales_sweep) unless the worker takes it.
+TO_THE_WORKER = {dispatch.SEND_CUSTOMER_EMAIL}
 
 
 def send_task(name: str, args: tuple, countdown: float = 0) -> None:
+    if name in TO_THE_WORKER and settings.CELERY_BROKER_URL:
+        shop = tenancy.current().pk
+        task = worker.app.tasks[name]
+        transaction.on_commit(
+            lambda: task.apply_async(
+                args, {worker.SHOP_KWARG: shop}, countdown=countdown
+            )
+        )
+        return
     if countdown:
         return
-    from celery import current_app
-
-    transaction.on_commit(lambda: current_app.tasks[name].apply(args=args))
+    task = worker.app.tasks[name]
+    transaction.on_commit(lambda: task.apply(args=args))
