@@ -1,16 +1,23 @@
 """``make demo``: today's stack on this machine. Saleor 3.23.28 (server and the
 Celery worker that delivers its webhooks) on :8000, the after-sales app on :8100
 installed into it with ``appInstall``, a stand-in payment app (Transactions API)
-on :8200, and sample data: staff and a customer with fulfilled, paid orders
+on :8200, a mailbox that catches the app's e-mails (SMTP on :1025, read on :8025;
+demo/mailbox.py), and sample data: staff and a customer with fulfilled, paid orders
 (through the payment app, and through Saleor's Dummy gateway) and claims in several
 states, made through the app's own API. Runs until Ctrl-C; every run starts from
-fresh databases (Saleor's restored from the migrated dump in seconds).
+fresh databases (Saleor's restored from the migrated dump in seconds) and an empty
+mailbox.
+
+``PORT`` moves everything by the same offset (PORT=8001: the app on :8101, the
+mailbox on :1026 and :8026) and gives the databases names of their own, so that a
+second demo leaves the first alone (then give it ``DEMO_REDIS_DB`` too).
 
 Run from the app's Python (.venv-app): ``bin/demo`` does.
 """
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,11 +35,16 @@ from demo.saleor3_payment_app import PaymentApp
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".demo"
 SALEOR_PORT = int(os.environ.get("PORT", 8000))
-APP_PORT = int(os.environ.get("APP_PORT", 8100))
-PAYMENT_APP_PORT = int(os.environ.get("PAYMENT_APP_PORT", 8200))
-SALEOR_DATABASE = "saleor_aftersales_demo_saleor3"
-APP_DATABASE = "saleor_aftersales_demo_app"
-REDIS_DB = 9
+OFFSET = SALEOR_PORT - 8000
+APP_PORT = int(os.environ.get("APP_PORT", 8100 + OFFSET))
+PAYMENT_APP_PORT = int(os.environ.get("PAYMENT_APP_PORT", 8200 + OFFSET))
+MAILBOX_SMTP_PORT = int(os.environ.get("MAILBOX_SMTP_PORT", 1025 + OFFSET))
+MAILBOX_PORT = int(os.environ.get("MAILBOX_PORT", 8025 + OFFSET))
+SUFFIX = f"_{SALEOR_PORT}" if OFFSET else ""
+SALEOR_DATABASE = f"saleor_aftersales_demo_saleor3{SUFFIX}"
+APP_DATABASE = f"saleor_aftersales_demo_app{SUFFIX}"
+REDIS_DB = int(os.environ.get("DEMO_REDIS_DB", 9))
+MAIL_FROM = "Demo shop <shop@example.com>"
 STAFF = ("admin@example.com", "admin")
 CUSTOMER = ("customer@example.com", "customer")
 SWEEP_SECONDS = 15
@@ -69,6 +81,10 @@ def app_environment(database_url: str, saleor_url: str) -> dict:
         APP_SECRET_KEY="aftersales-demo-not-secret",
         APP_SALEOR_API_URLS=saleor_url,
         APP_MEDIA_ROOT=str(LOGS / "media"),
+        # Shoppers' e-mails go to the demo's mailbox.
+        APP_EMAIL_HOST="127.0.0.1",
+        APP_EMAIL_PORT=str(MAILBOX_SMTP_PORT),
+        APP_DEFAULT_FROM_EMAIL=MAIL_FROM,
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
     )
@@ -134,6 +150,48 @@ def main() -> None:
             "the Saleor 2.10 plugin."
         )
     LOGS.mkdir(exist_ok=True)
+    mailbox = start_mailbox()
+    try:
+        start()
+    finally:
+        os.killpg(mailbox.pid, signal.SIGTERM)
+
+
+def start_mailbox() -> subprocess.Popen:
+    """The mailbox (demo/mailbox.py), empty, as every run starts afresh."""
+    directory = LOGS / f"mail-{SALEOR_PORT}"
+    shutil.rmtree(directory, ignore_errors=True)
+    say(f"starting the mailbox: SMTP on :{MAILBOX_SMTP_PORT}, pages on :{MAILBOX_PORT}")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "demo.mailbox",
+            "--smtp-port",
+            str(MAILBOX_SMTP_PORT),
+            "--http-port",
+            str(MAILBOX_PORT),
+            "--dir",
+            str(directory),
+        ],
+        cwd=ROOT,
+        stdout=open(LOGS / f"mailbox-{SALEOR_PORT}.log", "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+    def up():
+        if process.poll() is not None:
+            raise SystemExit(
+                f"demo: the mailbox did not start (.demo/mailbox-{SALEOR_PORT}.log)"
+            )
+        return _answers(f"http://127.0.0.1:{MAILBOX_PORT}/")
+
+    wait_for(up, "the mailbox starting")
+    return process
+
+
+def start() -> None:
     say("restoring Saleor 3.23's database")
     saleor_db = saleor3.create_database(SALEOR_DATABASE)
     app_db = fresh_app_database()
@@ -283,6 +341,8 @@ def run(saleor, saleor_url: str, env: dict) -> None:
              the payment app (Transactions API), one at the checkout through the
              Dummy gateway; a return refunded, one waiting for the desk)
   Payments:  http://127.0.0.1:{PAYMENT_APP_PORT}/  (a stand-in payment app, settles refunds)
+  Mailbox:   http://127.0.0.1:{MAILBOX_PORT}/?to={CUSTOMER[0]}
+             (the e-mails to shoppers; SMTP on 127.0.0.1:{MAILBOX_SMTP_PORT})
   A token:   mutation {{ tokenCreate(email: "{CUSTOMER[0]}", password: "{CUSTOMER[1]}") {{ token }} }}
              at Saleor, then send it to the app as  Authorization: Bearer <token>
   Ctrl-C stops everything. The app's sweeper runs every {SWEEP_SECONDS} s.
@@ -318,6 +378,9 @@ def _eligible(api: str, order_id: str, token: str) -> bool:
 
 
 if __name__ == "__main__":
+    # A SIGTERM stops everything as Ctrl-C does (the servers are in sessions of
+    # their own, out of reach of a signal to this process's group).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         main()
     except KeyboardInterrupt:

@@ -18,6 +18,10 @@ os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 # start when this is exactly its own default ("localhost,127.0.0.1").
 os.environ.setdefault("ALLOWED_CLIENT_HOSTS", "localhost,127.0.0.1,[::1]")
 os.environ.setdefault("DEBUG", "False")
+# Mail to shoppers goes to the demo's mailbox (demo/mailbox.py, started by
+# bin/demo, which moves its port with the shop's PORT); Saleor reads EMAIL_URL.
+os.environ.setdefault("EMAIL_URL", "smtp://127.0.0.1:1025/")
+os.environ.setdefault("DEFAULT_FROM_EMAIL", "Demo shop <shop@example.com>")
 
 from saleor.settings import *  # noqa: E402,F401,F403
 

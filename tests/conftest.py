@@ -19,6 +19,7 @@ from demo import shop
 from saleor_aftersales.hosts.saleor2 import shop as host
 
 from . import servers
+from .smtp import SmtpCatcher
 
 # The Saleor 3.23 app runs on Python 3.12 and Django 5.2 (make test runs it from
 # .venv-app); this suite is Saleor 2.10's.
@@ -300,7 +301,34 @@ def stripe_proxy(localstripe):
 
 
 @pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, stripe_proxy):
+def smtp_server():
+    """The run's SMTP server (tests/smtp.py), on one port for the whole session,
+    which the Celery worker's settings name too. Tests take ``smtp``."""
+    catcher = SmtpCatcher()
+    yield catcher
+    catcher.close()
+
+
+@pytest.fixture
+def smtp(smtp_server, settings):
+    """A real SMTP server, empty, that Django's mail of this process (and of the
+    Celery worker) goes to for the duration of a test."""
+    smtp_server.reset()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = smtp_server.host
+    settings.EMAIL_PORT = smtp_server.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    yield smtp_server
+    smtp_server.reset()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(
+    django_db_setup, django_db_blocker, stripe_proxy, smtp_server
+):
     name = connection.settings_dict["NAME"]
     worker = servers.CeleryWorker(
         host.celery_app,
@@ -311,6 +339,8 @@ def celery_worker_process(django_db_setup, django_db_blocker, stripe_proxy):
             "CELERY_BROKER_URL": django_settings.CELERY_BROKER_URL,
             "AFTERSALES_CELERY_WORKER": "1",
             "AFTERSALES_STRIPE_API_BASE": stripe_proxy.url,
+            # The worker's mail goes to the run's SMTP server (tests/settings.py).
+            "AFTERSALES_TEST_SMTP_PORT": str(smtp_server.port),
         },
         queue=django_settings.AFTERSALES_CELERY_QUEUE,
     )

@@ -11,6 +11,14 @@ from demo.settings import *  # noqa: E402,F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The Celery worker of the tests (tests/conftest.py) sends to the run's SMTP server
+# (tests/smtp.py); in the test process the ``smtp`` fixture points Django there.
+if os.environ.get("AFTERSALES_TEST_SMTP_PORT"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = "127.0.0.1"
+    EMAIL_PORT = int(os.environ["AFTERSALES_TEST_SMTP_PORT"])
+    EMAIL_HOST_USER = EMAIL_HOST_PASSWORD = ""
+    EMAIL_USE_TLS = EMAIL_USE_SSL = False
 
 # Saleor 2.10.1's wheel ships no e-mail templates: its e-mail tasks fail and log a
 # traceback on every order event. The plugin doesn't depend on them; keep the

@@ -23,6 +23,7 @@ from saleor_aftersales.hosts.saleor3.manifest import PERMISSIONS
 from saleor_aftersales.hosts.saleor3 import tenancy
 from saleor_aftersales.hosts.saleor3.models import SaleorShop
 from saleor_aftersales.models import ShopOrder
+from tests.smtp import SmtpCatcher
 
 PATIENCE_SECONDS = 120  # a loaded 2-core machine; polls return as soon as it holds
 
@@ -68,6 +69,23 @@ def refresh_staff_token(saleor) -> None:
 def fresh_staff_token(request):
     if "saleor" in request.fixturenames:
         refresh_staff_token(request.getfixturevalue("saleor"))
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server of its own for a test (tests/smtp.py), where the app's
+    mail goes (the app's work runs in this process: its live server's threads and
+    the sweeper's command)."""
+    catcher = SmtpCatcher()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = catcher.host
+    settings.EMAIL_PORT = catcher.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    yield catcher
+    catcher.close()
 
 
 @pytest.fixture

@@ -7,6 +7,12 @@ environment:
 - ``APP_SECRET_KEY``    Django's secret key;
 - ``APP_SALEOR_API_URLS`` Saleor GraphQL endpoints allowed to install the app,
                         comma-separated; required (empty: none may);
+- ``APP_EMAIL_HOST``, ``APP_EMAIL_PORT`` the SMTP server of shoppers' e-mails
+                        (localhost, 25), with ``APP_EMAIL_HOST_USER``,
+                        ``APP_EMAIL_HOST_PASSWORD``, ``APP_EMAIL_USE_TLS`` /
+                        ``APP_EMAIL_USE_SSL`` (True/False) and ``APP_EMAIL_TIMEOUT``
+                        (seconds, 30);
+- ``APP_DEFAULT_FROM_EMAIL`` their sender;
 - ``APP_CELERY_BROKER_URL`` Redis for the app's worker (shopper e-mails), e.g.
                         redis://127.0.0.1:6379/3; empty: e-mails leave in the request.
 """
@@ -39,6 +45,22 @@ SALEOR_API_URLS = [
 DASHBOARD_URLS = [
     url.strip() for url in os.environ.get("APP_DASHBOARD_URLS", "").split(",") if url
 ]
+
+# Shoppers' e-mails, through Django's SMTP backend.
+EMAIL_BACKEND = os.environ.get(
+    "APP_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("APP_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("APP_EMAIL_PORT", 25))
+EMAIL_HOST_USER = os.environ.get("APP_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("APP_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("APP_EMAIL_USE_TLS", "") == "True"
+EMAIL_USE_SSL = os.environ.get("APP_EMAIL_USE_SSL", "") == "True"
+# Django waits forever by default: a silent server would hold a sender.
+EMAIL_TIMEOUT = float(os.environ.get("APP_EMAIL_TIMEOUT", 30))
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "APP_DEFAULT_FROM_EMAIL", f"aftersales@{urlparse(APP_URL).hostname}"
+)
 
 STATIC_URL = "/static/"
 MEDIA_URL = "/media/"
