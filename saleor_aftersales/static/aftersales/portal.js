@@ -360,14 +360,22 @@ async function redeemLink(token) {
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
+function takeSigninLink() {
   const signin = /^#signin=(.+)$/.exec(location.hash);
-  if (signin) {
-    history.replaceState(null, "", location.pathname + location.search);
-    render();
-    redeemLink(decodeURIComponent(signin[1]));
-    return;
-  }
+  if (!signin) return false;
+  history.replaceState(null, "", location.pathname + location.search);
+  state.view = "find";
+  state.notice = null;
+  render();
+  redeemLink(decodeURIComponent(signin[1]));
+  return true;
+}
+
+// A link pasted into a tab already showing the portal changes only the hash.
+window.addEventListener("hashchange", takeSigninLink);
+
+document.addEventListener("DOMContentLoaded", () => {
+  if (takeSigninLink()) return;
   if (state.orderToken || state.orderId) state.view = "order";
   render();
 });
