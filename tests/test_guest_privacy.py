@@ -105,7 +105,9 @@ def raw(api, query, variables):
 
 def raw_upload(api, claim_id, token=None):
     """A multipart photo upload as the portal sends it, the answer's bytes."""
-    return post_photo(api.headers, claim_id, b"\x89PNG\r\n\x1a\n not really", token=token)
+    return post_photo(
+        api.headers, claim_id, b"\x89PNG\r\n\x1a\n not really", token=token
+    )
 
 
 def with_private_details(order):
@@ -205,7 +207,9 @@ def test_letters_the_database_folds_alike_share_one_mailbox_budget(
     configure(**{"Warranty verifications per minute": "3"})
     for n in range(3):
         lookup(ApiClient(remote_addr=f"10.3.0.{n}"), 999999, "iris@example.com")
-    dotless = lookup(ApiClient(remote_addr="10.3.0.9"), iris.pk, "\u0131r\u0131s@example.com")
+    dotless = lookup(
+        ApiClient(remote_addr="10.3.0.9"), iris.pk, "\u0131r\u0131s@example.com"
+    )
     answer = dotless["data"]["aftersalesOrderLookup"]
     assert answer["orderToken"] is None
     assert [error["code"] for error in answer["errors"]] == ["THROTTLED"]

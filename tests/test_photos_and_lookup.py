@@ -378,9 +378,7 @@ def test_photos_kept_before_thumbnails_show_the_photo_as_thumbnail(customer, cla
     upload(customer, claim["id"], image_bytes("JPEG", (800, 600)))
     AftersalesPhoto.objects.update(thumbnail="")
     photo = AftersalesPhoto.objects.get()
-    assert fetched(photos.signed_thumbnail_url(photo)) == (
-        photo.file.open("rb").read()
-    )
+    assert fetched(photos.signed_thumbnail_url(photo)) == (photo.file.open("rb").read())
 
 
 def test_listing_photos_costs_the_same_for_1_and_5_photos(staff_api, customer, claim):

@@ -875,7 +875,9 @@ class AftersalesCustomerEmail(api.CountableDjangoObjectType):
 
 
 class AftersalesOrderLookup(graphene.ObjectType):
-    order_token = graphene.UUID(description="Always null (see aftersalesOrderLinkRedeem).")
+    order_token = graphene.UUID(
+        description="Always null (see aftersalesOrderLinkRedeem)."
+    )
     order_number = graphene.String(description="Always null.")
     errors = graphene.List(graphene.NonNull(AftersalesError), required=True)
 
