@@ -44,6 +44,7 @@ class AftersalesErrorCode(Enum):
     IMAGE_TOO_LARGE = "image_too_large"
     INVALID_FILE_TYPE = "invalid_file_type"
     TOO_MANY_FILES = "too_many_files"
+    INVALID_LINK = "invalid_link"
 
 
 def aftersales_error(

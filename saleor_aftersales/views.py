@@ -17,7 +17,8 @@ CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
 def security_headers(connect=(), frame_ancestors=("'none'",)) -> dict:
     """The pages load nothing from elsewhere; they talk to this origin's
     /graphql/ and, where the host says so, to Saleor's API (the app's pages sign
-    in there); only the host's Dashboard may frame them."""
+    in there); only the host's Dashboard may frame them. They send no Referer:
+    a sign-in link's address must go nowhere."""
     connect_sources = " ".join(("'self'",) + tuple(connect))
     return {
         "Content-Security-Policy": (
@@ -26,7 +27,7 @@ def security_headers(connect=(), frame_ancestors=("'none'",)) -> dict:
             f"frame-ancestors {' '.join(frame_ancestors)}"
         ),
         "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "same-origin",
+        "Referrer-Policy": "no-referrer",
     }
 
 

@@ -36,7 +36,7 @@ FUZZ_PYTHON = ROOT / ".venv-fuzz" / "bin" / "python"
 FUZZ_SCRIPT = ROOT / "tests" / "fuzz_schema.py"
 
 # Open to anyone by design (rate-limited, no personal data).
-PUBLIC = {"warrantyCardVerify", "aftersalesOrderLookup"}
+PUBLIC = {"warrantyCardVerify", "aftersalesOrderLookup", "aftersalesOrderLinkSend"}
 
 
 # The authorization matrix --------------------------------------------------------
@@ -157,6 +157,8 @@ def snapshot(*extra_models):
         models.WebhookSubscription,
         models.WebhookDelivery,
         models.RepairQuote,
+        models.OrderLink,
+        models.CustomerEmail,
         *extra_models,
     ]
     state = {model.__name__: model.objects.count() for model in counted}

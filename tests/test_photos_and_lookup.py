@@ -16,7 +16,7 @@ from graphql_jwt.shortcuts import get_token
 from PIL import Image, PngImagePlugin
 
 from saleor_aftersales import photos
-from saleor_aftersales.models import AftersalesPhoto
+from saleor_aftersales.models import AftersalesPhoto, CustomerEmail
 
 from .conftest import assert_permission_denied, configure, create_return, line_input
 from .queries import APPROVE, RECEIVE, STAFF_REQUESTS
@@ -378,9 +378,7 @@ def test_photos_kept_before_thumbnails_show_the_photo_as_thumbnail(customer, cla
     upload(customer, claim["id"], image_bytes("JPEG", (800, 600)))
     AftersalesPhoto.objects.update(thumbnail="")
     photo = AftersalesPhoto.objects.get()
-    assert fetched(photos.signed_thumbnail_url(photo)) == (
-        photo.file.open("rb").read()
-    )
+    assert fetched(photos.signed_thumbnail_url(photo)) == (photo.file.open("rb").read())
 
 
 def test_listing_photos_costs_the_same_for_1_and_5_photos(staff_api, customer, claim):
@@ -402,39 +400,49 @@ def test_listing_photos_costs_the_same_for_1_and_5_photos(staff_api, customer, c
     assert counts[0] == counts[1], counts
 
 
-def test_guests_find_their_order_by_number_and_email(anonymous_api, guest_order):
-    found = anonymous_api.data(
-        LOOKUP, {"number": f"#{guest_order.pk}", "email": "GUEST@example.com"}
-    )["aftersalesOrderLookup"]
-    assert found["errors"] == []
-    assert found["orderToken"] == str(guest_order.token)
+def test_the_old_lookup_only_sends_a_link(anonymous_api, guest_order):
+    """aftersalesOrderLookup (deprecated) no longer hands out the token: it
+    e-mails the guest order a sign-in link, and answers alike for every order."""
+    answers = []
     for number, email in (
+        (f"#{guest_order.pk}", "GUEST@example.com"),
         (str(guest_order.pk), "other@example.com"),
         ("999999", "guest@example.com"),
         ("abc", "guest@example.com"),
         ("", ""),
     ):
-        missed = anonymous_api.data(LOOKUP, {"number": number, "email": email})[
-            "aftersalesOrderLookup"
-        ]
-        assert missed["orderToken"] is None
-        assert [e["code"] for e in missed["errors"]] == ["NOT_FOUND"]
+        answers.append(
+            anonymous_api.data(LOOKUP, {"number": number, "email": email})[
+                "aftersalesOrderLookup"
+            ]
+        )
+    assert answers == [{"orderToken": None, "orderNumber": None, "errors": []}] * 5
+    # One message, sent after commit (tests/test_order_links.py reads it).
+    sent = CustomerEmail.objects.values_list("kind", "to_email")
+    assert list(sent) == [("order_link", "guest@example.com")]
+
+
+def codes_of(answer):
+    return tuple(error["code"] for error in answer["errors"])
 
 
 def test_order_lookups_are_throttled(anonymous_api, guest_order):
     configure(**{"Warranty verifications per minute": "3"})
     codes = [
-        anonymous_api.data(LOOKUP, {"number": "1", "email": "x@example.com"})[
-            "aftersalesOrderLookup"
-        ]["errors"][0]["code"]
+        codes_of(
+            anonymous_api.data(LOOKUP, {"number": "1", "email": "x@example.com"})[
+                "aftersalesOrderLookup"
+            ]
+        )
         for _ in range(4)
     ]
-    assert codes == ["NOT_FOUND", "NOT_FOUND", "NOT_FOUND", "THROTTLED"]
+    assert codes == [(), (), (), ("THROTTLED",)]
     # Even the right answer waits for the next minute.
     blocked = anonymous_api.data(
         LOOKUP, {"number": str(guest_order.pk), "email": "guest@example.com"}
     )["aftersalesOrderLookup"]
-    assert blocked["orderToken"] is None
+    assert codes_of(blocked) == ("THROTTLED",)
+    assert not CustomerEmail.objects.exists()
 
 
 def test_refund_preview_shows_what_a_refund_would_pay(staff_api, claim, order):
@@ -466,6 +474,7 @@ def test_the_pages_are_served_with_a_strict_policy(client, db):
         response = client.get(f"/aftersales/{page}/")
         assert response.status_code == 200
         assert "default-src 'self'" in response["Content-Security-Policy"]
+        assert response["Referrer-Policy"] == "no-referrer"
         assert b"common.js" in response.content
         assert f"{page}.js".encode() in response.content
     assert client.get("/aftersales/assets/portal.js").status_code == 200
@@ -475,9 +484,9 @@ def test_the_pages_are_served_with_a_strict_policy(client, db):
 
 def test_digits_other_than_0_to_9_find_no_order(anonymous_api, guest_order):
     """Superscripts are digits to str.isdigit() but no number to int(): the look-up
-    says NOT_FOUND, never raises (found by tests/test_fuzzing.py)."""
+    answers as for any other number, never raises (found by tests/test_fuzzing.py)."""
     for number in ("²", f"{guest_order.pk}²"):
         missed = anonymous_api.data(
             LOOKUP, {"number": number, "email": "guest@example.com"}
         )["aftersalesOrderLookup"]
-        assert [e["code"] for e in missed["errors"]] == ["NOT_FOUND"], number
+        assert missed["errors"] == [], number

@@ -56,6 +56,8 @@ def _plain_engine() -> Engine:
         _text_engine = Engine(
             dirs=html.dirs,
             app_dirs=html.app_dirs,
+            # Saleor 2.10 names its loaders (app_dirs is then off): the same ones.
+            loaders=None if html.app_dirs else html.loaders,
             libraries=html.libraries,
             builtins=[],
             autoescape=False,

@@ -1,7 +1,5 @@
 """The plugin's queries and mutations, and the schema that joins them to Saleor's."""
 
-import hashlib
-
 import django_filters
 import graphene
 from django.core.exceptions import ValidationError
@@ -21,6 +19,11 @@ from .selection import selected_fields
 from .enums import AftersalesRequestStatus, AftersalesRequestType
 from .fields import FilterInputConnectionField, PrefetchingConnectionField
 from .mutations.base import errors_of, get_host_record, get_instance, storable
+from .mutations.links import (
+    AftersalesOrderLinkRedeem,
+    AftersalesOrderLinkSend,
+    send_link,
+)
 from .mutations.policies import (
     AftersalesPolicyDelete,
     AftersalesPolicyUpdate,
@@ -91,15 +94,6 @@ def no_nul(value, name: str):
             f"`{name}` must not contain NUL characters or lone surrogates."
         )
     return value
-
-
-def email_key(email: str) -> str:
-    """One rate-limit bucket per mailbox however it is written (case, spaces);
-    hashed, so Redis holds no addresses."""
-    # Upper case first, as PostgreSQL compares them (iexact): "ı" is "I" there,
-    # so it must share the bucket of "i".
-    folded = (email or "").strip().upper().casefold()
-    return hashlib.sha256(folded.encode()).hexdigest()[:32]
 
 
 def _filter_search(qs, _, value):
@@ -269,8 +263,10 @@ class AftersalesQueries(graphene.ObjectType):
         graphene.NonNull(AftersalesOrderLookup),
         number=graphene.Argument(graphene.String, required=True),
         email=graphene.Argument(graphene.String, required=True),
-        description="Find a guest's order by its number and e-mail (throttled per "
-        "client and per e-mail); an account's orders are found by signing in.",
+        description="Deprecated: use aftersalesOrderLinkSend. Does the same (e-mails "
+        "a guest order a one-time sign-in link; throttled per client and per "
+        "e-mail) and never returns the order's token: orderToken and orderNumber "
+        "are null.",
     )
     aftersales_refund_preview = graphene.Field(
         graphene.NonNull(AftersalesRefundPreview),
@@ -312,40 +308,11 @@ class AftersalesQueries(graphene.ObjectType):
 
     def resolve_aftersales_order_lookup(self, info, number, email):
         no_nul(number, "number"), no_nul(email, "email")
-        settings = get_settings()
-        client = throttle.client_id(info.context)
-        if not throttle.allow(
-            throttle.ORDER_LOOKUP, client, settings.verifications_per_minute
-        ):
-            return refused(
-                AftersalesOrderLookup,
-                "Too many attempts; try again in a minute.",
-                Code.THROTTLED,
-            )
-        # Per mailbox too: many clients guessing one customer's order numbers.
-        if not throttle.allow(
-            throttle.ORDER_LOOKUP_EMAIL,
-            email_key(email),
-            settings.verifications_per_minute,
-        ):
-            return refused(
-                AftersalesOrderLookup,
-                "Too many attempts; try again in a minute.",
-                Code.THROTTLED,
-            )
-        # Accounts' orders are found by signing in: for them this answers as for
-        # no order at all, so the form tells nobody which e-mails have accounts.
-        found = api.guest_order(number, email)
-        if found is None:
-            return refused(
-                AftersalesOrderLookup,
-                "No order has this number and e-mail.",
-                Code.NOT_FOUND,
-            )
-        order_token, order_number = found
-        return AftersalesOrderLookup(
-            order_token=order_token, order_number=order_number, errors=[]
-        )
+        try:
+            send_link(info, number, email)
+        except ValidationError as error:
+            return AftersalesOrderLookup(errors=aftersales_errors(error))
+        return AftersalesOrderLookup(order_token=None, order_number=None, errors=[])
 
     def resolve_aftersales_refund_preview(
         self, info, id, include_shipping=None, restocking_fee=None
@@ -576,6 +543,8 @@ class AftersalesMutations(graphene.ObjectType):
     aftersales_request_appeal = AftersalesRequestAppeal.Field()
     aftersales_request_provide_info = AftersalesRequestProvideInfo.Field()
     aftersales_photo_upload = AftersalesPhotoUpload.Field()
+    aftersales_order_link_send = AftersalesOrderLinkSend.Field()
+    aftersales_order_link_redeem = AftersalesOrderLinkRedeem.Field()
 
     aftersales_request_approve = AftersalesRequestApprove.Field()
     aftersales_request_reject = AftersalesRequestReject.Field()

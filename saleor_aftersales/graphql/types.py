@@ -875,12 +875,14 @@ class AftersalesCustomerEmail(api.CountableDjangoObjectType):
 
 
 class AftersalesOrderLookup(graphene.ObjectType):
-    order_token = graphene.UUID(description="The order's token, to act as its guest.")
-    order_number = graphene.String(description="The order's number.")
+    order_token = graphene.UUID(
+        description="Always null (see aftersalesOrderLinkRedeem)."
+    )
+    order_number = graphene.String(description="Always null.")
     errors = graphene.List(graphene.NonNull(AftersalesError), required=True)
 
     class Meta:
-        description = "A guest's order, found by its number and e-mail."
+        description = "Deprecated: aftersalesOrderLookup's answer; errors only."
 
 
 class AftersalesRefundPreview(graphene.ObjectType):

@@ -8,7 +8,8 @@ ceiling: HTTP 400, as Saleor answers an invalid document, with Saleor 3's
 its cost in ``extensions.cost`` too.
 
 Throttled fields are counted before anything runs: every alias of
-``warrantyCardVerify`` and ``aftersalesOrderLookup`` is one call of the client's
+``warrantyCardVerify``, ``aftersalesOrderLookup`` and
+``aftersalesOrderLinkSend`` is one call of the client's
 budget, counted at once. A document asking more than the budget has left is
 refused whole (HTTP 429, ``THROTTLED``); the resolvers then take the verdict
 already paid for instead of counting again (throttle.prepaid), so one alias is
@@ -30,10 +31,12 @@ from .mutations.base import storable
 logger = logging.getLogger(__name__)
 
 # Root fields throttled per client, with the bucket their resolver counts in
-# (schema.py: resolve_warranty_card_verify, resolve_aftersales_order_lookup).
+# (schema.py: resolve_warranty_card_verify; mutations/links.py: send_link, which
+# the order look-up and aftersalesOrderLinkSend share, so they share a bucket).
 THROTTLED_FIELDS = {
     "warrantyCardVerify": throttle.WARRANTY_VERIFY,
     "aftersalesOrderLookup": throttle.ORDER_LOOKUP,
+    "aftersalesOrderLinkSend": throttle.ORDER_LOOKUP,
 }
 
 MESSAGES = {
@@ -272,11 +275,11 @@ class GraphQLView(api.GraphQLView):
         self, request, root_fields: Dict[str, int]
     ) -> Tuple[Dict[Tuple[str, str], Tuple[int, bool]], bool]:
         """Count the throttled fields' calls; (verdicts, whether to refuse all)."""
-        calls: List[Tuple[str, int]] = [
-            (bucket, root_fields[name])
-            for name, bucket in THROTTLED_FIELDS.items()
-            if root_fields.get(name)
-        ]
+        counts: Dict[str, int] = {}
+        for name, bucket in THROTTLED_FIELDS.items():
+            if root_fields.get(name):
+                counts[bucket] = counts.get(bucket, 0) + root_fields[name]
+        calls: List[Tuple[str, int]] = list(counts.items())
         if not calls:
             return {}, False
         limit = get_settings().verifications_per_minute

@@ -14,7 +14,8 @@ const TEXTS = {
   en: {
     language: "Language", portal: "Returns & repairs", console: "After-sales desk",
     findOrder: "Find your order", orderNumber: "Order number", email: "E-mail",
-    find: "Find", orSignIn: "Or sign in", password: "Password", signIn: "Sign in",
+    find: "Find", linkSent: "If this order is yours, we've sent a link to its e-mail.",
+    orSignIn: "Or sign in", password: "Password", signIn: "Sign in",
     signOut: "Sign out", yourOrders: "Your orders", order: "Order", open: "Open",
     warrantyCheck: "Check a warranty", code: "Card code", check: "Check",
     valid: "Valid", notValid: "Not valid", validUntil: "Valid until",
@@ -54,6 +55,7 @@ const TEXTS = {
     repairNote: "Repair note (the customer sees it)",
     errors: {
       NOT_FOUND: "Not found. Check the number and e-mail.",
+      INVALID_LINK: "This link has expired or was already used; ask for a new one.",
       OUTSIDE_WINDOW: "The time to return this item has passed.",
       FINAL_SALE: "This item was a final sale and can't be returned.",
       QUANTITY_EXCEEDED: "That is more units than can be claimed.",
@@ -95,7 +97,8 @@ const TEXTS = {
   "zh-Hans": {
     language: "语言", portal: "退换货与维修", console: "售后服务台",
     findOrder: "查找您的订单", orderNumber: "订单号", email: "电子邮箱",
-    find: "查找", orSignIn: "或登录", password: "密码", signIn: "登录",
+    find: "查找", linkSent: "如果这是您的订单，我们已向其电子邮箱发送了链接。",
+    orSignIn: "或登录", password: "密码", signIn: "登录",
     signOut: "退出", yourOrders: "您的订单", order: "订单", open: "打开",
     warrantyCheck: "查询保修", code: "保修卡号", check: "查询",
     valid: "有效", notValid: "无效", validUntil: "有效期至",
@@ -135,6 +138,7 @@ const TEXTS = {
     repairNote: "维修说明（客户可见）",
     errors: {
       NOT_FOUND: "未找到。请检查订单号和电子邮箱。",
+      INVALID_LINK: "此链接已过期或已被使用，请重新获取。",
       OUTSIDE_WINDOW: "此商品已超过退货期限。",
       FINAL_SALE: "此商品为最终销售，不可退货。",
       QUANTITY_EXCEEDED: "数量超过可申请的件数。",

@@ -90,11 +90,11 @@ function findView(main) {
       event.preventDefault();
       const form = new FormData(event.target);
       try {
-        const data = await gql(`query($n: String!, $e: String!) {
-          aftersalesOrderLookup(number: $n, email: $e) { orderToken orderNumber errors { code message } } }`,
-        { n: form.get("number"), e: form.get("email") });
-        const found = payload(data, "aftersalesOrderLookup");
-        openOrder({ token: found.orderToken });
+        // The same answer whatever the order: the link goes to its own e-mail.
+        payload(await gql(`mutation($n: String!, $e: String!, $l: String) {
+          aftersalesOrderLinkSend(number: $n, email: $e, language: $l) { errors { code message } } }`,
+        { n: form.get("number"), e: form.get("email"), l: LANGUAGE }), "aftersalesOrderLinkSend");
+        errors.replaceChildren(el("p", { class: "notice", role: "status", id: "link-sent" }, t("linkSent")));
       } catch (e) { showErrors(errors, e); }
     },
   },
@@ -345,7 +345,37 @@ function warrantyView(main) {
   el("button", { type: "submit" }, t("check"))), result);
 }
 
+// A sign-in link from the e-mail: #signin=<token>, traded once for the order's
+// guest proof. The token leaves the address bar (and history) first.
+async function redeemLink(token) {
+  try {
+    const found = payload(await gql(`mutation($t: String!) {
+      aftersalesOrderLinkRedeem(token: $t) { orderToken orderNumber errors { code message } } }`,
+    { t: token }), "aftersalesOrderLinkRedeem");
+    openOrder({ token: found.orderToken });
+  } catch (e) {
+    state.view = "find";
+    render();
+    showErrors(document.getElementById("find-errors"), e);
+  }
+}
+
+function takeSigninLink() {
+  const signin = /^#signin=(.+)$/.exec(location.hash);
+  if (!signin) return false;
+  history.replaceState(null, "", location.pathname + location.search);
+  state.view = "find";
+  state.notice = null;
+  render();
+  redeemLink(decodeURIComponent(signin[1]));
+  return true;
+}
+
+// A link pasted into a tab already showing the portal changes only the hash.
+window.addEventListener("hashchange", takeSigninLink);
+
 document.addEventListener("DOMContentLoaded", () => {
+  if (takeSigninLink()) return;
   if (state.orderToken || state.orderId) state.view = "order";
   render();
 });
