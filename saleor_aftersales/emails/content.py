@@ -53,11 +53,11 @@ def _plain_engine() -> Engine:
     global _text_engine
     if _text_engine is None:
         html = engines["django"].engine
+        # Its loaders as it resolved them: Saleor 2.10 lists them itself (no
+        # APP_DIRS), an app's settings may use APP_DIRS.
         _text_engine = Engine(
             dirs=html.dirs,
-            app_dirs=html.app_dirs,
-            # Saleor 2.10 names its loaders (app_dirs is then off): the same ones.
-            loaders=None if html.app_dirs else html.loaders,
+            loaders=html.loaders,
             libraries=html.libraries,
             builtins=[],
             autoescape=False,
@@ -66,7 +66,8 @@ def _plain_engine() -> Engine:
 
 
 def _plain(names: List[str], context: Dict) -> str:
-    return _plain_engine().select_template(names).render(Context(context))
+    template = _plain_engine().select_template(names)
+    return template.render(Context(context, autoescape=False))
 
 
 def message(email: CustomerEmail) -> EmailMultiAlternatives:
