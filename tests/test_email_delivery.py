@@ -161,9 +161,10 @@ def test_a_worker_killed_mid_send_leaves_one_message_to_the_sweeper(
     tasks.send_due_customer_emails()
     [message] = smtp.wait_for(1)
     assert claim["number"] in message["Subject"]
-    row = wait_for(
-        lambda: CustomerEmail.objects.filter(pk=row.pk, status="sent").first()
+    assert wait_for(
+        lambda: CustomerEmail.objects.filter(pk=row.pk, status="sent").exists()
     )
+    row.refresh_from_db()
     assert row.attempts == 1
     assert message["Message-ID"] == row.message_id
     # Nothing is left for a later sweep to send.
