@@ -90,6 +90,25 @@ class NewOrderLine:
     variant_name: str = ""
 
 
+def address_lines(
+    *,
+    name: str = "",
+    person: str = "",
+    street: Iterable[str] = (),
+    postal_code: str = "",
+    city: str = "",
+    city_area: str = "",
+    country_area: str = "",
+    country: str = "",
+) -> List[str]:
+    """An address as the lines of a label, empty parts left out: who (a company
+    or warehouse, a person), the street, the postal code with the city, the
+    district and region, the country."""
+    lines = [name, person, *street, " ".join(p for p in (postal_code, city) if p)]
+    lines += [city_area, country_area, country]
+    return [line.strip() for line in lines if line and line.strip()]
+
+
 class RefundPending(Exception):
     """Raised by a host's ``refund_payment`` when the gateway took the refund (or
     may have) and tells its outcome later (a payment app settling a granted
@@ -195,6 +214,10 @@ class Shop(Protocol):
 
     def default_return_warehouse(self, order_line_refs: Iterable[str]) -> Any:
         ...
+
+    def return_address(self, order_line_refs: Iterable[str]) -> List[str]:
+        """The postal address, line by line (``address_lines``), of the warehouse
+        goods of these order lines are sent back to: what a return slip shows."""
 
     # Money: refunds started and found again, store credit.
     def refundable_payment(self, order_ref: str, *, lock: bool = False) -> Any:

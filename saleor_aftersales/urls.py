@@ -34,5 +34,10 @@ urlpatterns = [
         pages.photo,
         name="aftersales-photo",
     ),
+    url(
+        r"^aftersales/slips/(?P<token>[\w:-]+)/$",
+        pages.return_slip,
+        name="aftersales-return-slip",
+    ),
     url(r"^", include(saleor_urls)),
 ]

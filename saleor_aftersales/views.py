@@ -1,5 +1,5 @@
 """The pages (portal for shoppers, console for the desk), their assets, and the
-signed links that show claim photos. The pages are static: everything they show
+signed links that show claim photos and return slips. The pages are static: everything they show
 comes from the plugin's GraphQL API, with the viewer's own token."""
 
 from pathlib import Path
@@ -8,7 +8,7 @@ from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from . import photos
+from . import photos, slips
 
 ASSETS = Path(__file__).resolve().parent / "static" / "aftersales"
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
@@ -78,3 +78,23 @@ def photo(request, token):
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, max-age=600"
     return _secured(response)
+
+
+@require_GET
+def return_slip(request, token):
+    """A claim's return slip by its signed link, in the language the link asks
+    for (``?language=``), else the one the browser prefers."""
+    found = slips.claim_for_token(token)
+    if found is None:
+        raise Http404
+    claim, paper = found
+    language = request.GET.get("language") or request.META.get(
+        "HTTP_ACCEPT_LANGUAGE", ""
+    )
+    pdf = slips.render(slips.slip_for(claim, language), paper)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{claim.number}.pdf"'
+    response["Cache-Control"] = "private, no-store"
+    _secured(response)
+    response["Referrer-Policy"] = "no-referrer"
+    return response

@@ -74,3 +74,8 @@ AftersalesIneligibility = _enum(
     enums.Ineligibility,
     "Why a line can't be returned or exchanged today.",
 )
+AftersalesPaper = graphene.Enum(
+    "AftersalesPaper",
+    [("A4", "A4"), ("LETTER", "LETTER")],
+    description="Paper size of a printable document.",
+)

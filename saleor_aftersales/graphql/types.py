@@ -3,7 +3,7 @@ from django.utils import timezone
 from graphene import relay
 from prices import Money
 
-from .. import models, photos, selectors, sla, stats, workflow
+from .. import models, photos, selectors, sla, slips, stats, workflow
 from .host import api
 from ..enums import Action, RefundStatus
 from ..settings import AftersalesSettings
@@ -19,6 +19,7 @@ from .enums import (
     AftersalesEventType,
     AftersalesHandBackMethod,
     AftersalesIneligibility,
+    AftersalesPaper,
     AftersalesReason,
     AftersalesRefundMethod,
     AftersalesRefundStatus,
@@ -388,6 +389,16 @@ class AftersalesRequest(api.CountableDjangoObjectType):
         required=True,
         description="Photos attached as evidence.",
     )
+    return_slip_url = graphene.String(
+        paper=AftersalesPaper(default_value="A4", description="Paper size."),
+        description=(
+            "A link to the printable return slip (PDF: the RMA as text, QR code "
+            "and barcode, the lines, the return address, what to do by when), "
+            "valid for an hour; add ?language=zh-hans for Simplified Chinese. "
+            "Null unless a return or exchange is approved and its goods are "
+            "awaited."
+        ),
+    )
     customer_history = graphene.Field(
         lambda: AftersalesCustomerHistory,
         description="The customer's claims and returns so far (staff only).",
@@ -443,6 +454,12 @@ class AftersalesRequest(api.CountableDjangoObjectType):
     @staticmethod
     def resolve_photos(root: models.AftersalesRequest, _info):
         return selectors.related(root, "photos")
+
+    @staticmethod
+    def resolve_return_slip_url(root: models.AftersalesRequest, _info, paper="A4"):
+        if not slips.is_available(root):
+            return None
+        return slips.signed_url(root, paper or slips.A4)
 
     @staticmethod
     def resolve_order(root: models.AftersalesRequest, info):

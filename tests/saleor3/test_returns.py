@@ -3,6 +3,7 @@ opened by the order's customer and approved by the desk; each step's note lands
 in Saleor's order history once, even when an attempt died after Saleor wrote it."""
 
 import io
+import subprocess
 
 import pytest
 from django.core.management import call_command
@@ -318,3 +319,51 @@ def test_a_call_under_another_attempts_lease_waits_for_it(saleor, fulfilled_orde
     assert (call.status, call.attempts) == ("done", 2)
     written = [n for n in notes(saleor, fulfilled_order["id"]) if "Leased note" in n]
     assert len(written) == 1
+
+
+RETURNS_WAREHOUSE = """
+query($id: ID!) { warehouse(id: $id) {
+  address { companyName streetAddress1 postalCode city country { country } }
+} }
+"""
+
+
+def test_an_approved_returns_slip_downloads_with_the_returns_address(
+    saleor, fulfilled_order
+):
+    """The slip's link, opened at the app, serves the PDF from the claim's shop:
+    its RMA, and the returns warehouse's address as Saleor has it."""
+    from django.test import Client
+
+    from saleor_aftersales import slips
+
+    request = approved_return(saleor, fulfilled_order, 1)
+    url = slips.signed_url(request, slips.LETTER)
+    response = Client().get(url + "?language=zh-hans")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'inline; filename="{request.number}.pdf"'
+    text = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"],
+        input=response.content,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    assert request.number in text and "退货单" in text
+    shop_row = saleor_shop.current_shop()
+    shop_row.refresh_from_db()  # the view found (or made) the returns warehouse
+    warehouse = shop_row.returns_warehouse_id
+    assert warehouse
+    address = saleor.graphql(
+        RETURNS_WAREHOUSE, {"id": warehouse}, token=saleor.staff_token
+    )["data"]["warehouse"]["address"]
+    assert address["streetAddress1"] and address["city"]
+    for part in (
+        address["streetAddress1"],
+        f"{address['postalCode']} {address['city']}".strip(),
+        address["country"]["country"],
+    ):
+        assert part in text, (part, text)
+    # A link signed for another claim's id finds nothing in any shop.
+    forged = url.replace(f"/{request.pk}:", f"/{request.pk + 1}:", 1)
+    assert Client().get(forged).status_code == 404

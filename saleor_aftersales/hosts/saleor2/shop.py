@@ -37,7 +37,7 @@ from saleor.plugins.manager import get_plugins_manager
 from saleor.product.models import Product, ProductType, ProductVariant  # noqa: F401
 from saleor.warehouse.models import Allocation, Stock, Warehouse  # noqa: F401
 
-from ...port import LineFacts, NewOrderLine, OrderFacts, ShippedUnits
+from ...port import LineFacts, NewOrderLine, OrderFacts, ShippedUnits, address_lines
 
 logger = logging.getLogger(__name__)
 
@@ -552,6 +552,26 @@ def default_return_warehouse(order_line_refs: Iterable[str]) -> Optional[Warehou
     if stock is not None:
         return stock.stock.warehouse
     return Warehouse.objects.order_by("pk").first()
+
+
+def return_address(order_line_refs: Iterable[str]) -> List[str]:
+    """The address of the warehouse the goods go back to (``Warehouse.address``
+    of ``default_return_warehouse``); none when the shop has no warehouse."""
+    warehouse = default_return_warehouse(order_line_refs)
+    if warehouse is None:
+        return []
+    address = warehouse.address
+    person = " ".join(p for p in (address.first_name, address.last_name) if p)
+    return address_lines(
+        name=warehouse.company_name or address.company_name or warehouse.name,
+        person=person,
+        street=(address.street_address_1, address.street_address_2),
+        postal_code=address.postal_code,
+        city=address.city,
+        city_area=address.city_area,
+        country_area=address.country_area,
+        country=address.country.name if address.country else "",
+    )
 
 
 def existing_product_refs(product_refs: Iterable[str]) -> set:

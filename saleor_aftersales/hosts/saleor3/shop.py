@@ -5,7 +5,7 @@ can't ask of this host (the proxy raises AttributeError naming it)."""
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Dict, Iterable, Optional
+from typing import Any, Dict, Iterable, List, Optional
 
 from django.conf import settings
 from django.db import transaction
@@ -13,7 +13,7 @@ from django.db import transaction
 from ... import dispatch
 from ...error_codes import AftersalesErrorCode as Code
 from ...error_codes import aftersales_error
-from ...port import OrderFacts
+from ...port import OrderFacts, address_lines
 from . import calls, client, payments, stock, tenancy, transactions, worker
 from .facts import ORDER_QUERY, order_facts
 from .identity import Viewer
@@ -114,6 +114,43 @@ def default_return_warehouse(order_line_refs: Iterable[str]) -> Optional[Warehou
     except client.SaleorError as error:
         logger.warning("No returns warehouse: %s", error)
         return None
+
+
+WAREHOUSE_ADDRESS = """
+query AftersalesReturnAddress($id: ID!) {
+  warehouse(id: $id) {
+    name
+    address {
+      companyName firstName lastName streetAddress1 streetAddress2 city cityArea
+      postalCode countryArea country { country }
+    }
+  }
+}
+"""
+
+
+def return_address(order_line_refs: Iterable[str]) -> List[str]:
+    """The address of the app's returns warehouse as Saleor has it (one query;
+    every return goes there); none when there is no such warehouse."""
+    warehouse = default_return_warehouse(order_line_refs)
+    if warehouse is None:
+        return []
+    found = client.ask(current_shop(), WAREHOUSE_ADDRESS, {"id": warehouse.pk})
+    node = found.get("warehouse") or {}
+    address = node.get("address") or {}
+    person = " ".join(
+        p for p in (address.get("firstName"), address.get("lastName")) if p
+    )
+    return address_lines(
+        name=address.get("companyName") or node.get("name") or "",
+        person=person,
+        street=(address.get("streetAddress1", ""), address.get("streetAddress2", "")),
+        postal_code=address.get("postalCode", ""),
+        city=address.get("city", ""),
+        city_area=address.get("cityArea", ""),
+        country_area=address.get("countryArea", ""),
+        country=(address.get("country") or {}).get("country", ""),
+    )
 
 
 def goods_received(

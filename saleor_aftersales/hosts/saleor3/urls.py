@@ -25,4 +25,9 @@ urlpatterns = [
         pages.photo,
         name="aftersales-photo",
     ),
+    re_path(
+        r"^aftersales/slips/(?P<token>[\w:-]+)/$",
+        pages.return_slip,
+        name="aftersales-return-slip",
+    ),
 ]

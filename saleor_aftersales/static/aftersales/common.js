@@ -53,6 +53,7 @@ const TEXTS = {
     fee: "Fee", maximum: "Maximum", rejectReason: "Reason",
     handBack: "Hand back", tracking: "Tracking number",
     repairNote: "Repair note (the customer sees it)",
+    printSlip: "Print return slip", letter: "Letter",
     errors: {
       NOT_FOUND: "Not found. Check the number and e-mail.",
       INVALID_LINK: "This link has expired or was already used; ask for a new one.",
@@ -136,6 +137,7 @@ const TEXTS = {
     fee: "手续费", maximum: "最多", rejectReason: "原因",
     handBack: "交还方式", tracking: "运单号",
     repairNote: "维修说明（客户可见）",
+    printSlip: "打印退货单", letter: "美国信纸",
     errors: {
       NOT_FOUND: "未找到。请检查订单号和电子邮箱。",
       INVALID_LINK: "此链接已过期或已被使用，请重新获取。",
@@ -308,6 +310,18 @@ function money(m) {
 
 function date(value) {
   return value ? new Date(value).toLocaleString(LANGUAGE === "zh-Hans" ? "zh-CN" : "en-GB") : "";
+}
+
+// The claim's printable return slip (PDF, signed links valid for an hour) in the
+// page's language: only where the server offers one (an approved return or
+// exchange whose goods are awaited). The claim's query names the links
+// slipA4 and slipLetter.
+function slipLinks(claim) {
+  if (!claim.slipA4) return null;
+  const language = `?language=${LANGUAGE === "zh-Hans" ? "zh-hans" : "en"}`;
+  const link = (url, text, id) => el("a", { href: url + language, target: "_blank", rel: "noopener", id }, text);
+  return el("p", { id: "return-slip" }, `${t("printSlip")} (`, link(claim.slipA4, "A4", "slip-a4"), " / ",
+    link(claim.slipLetter, t("letter"), "slip-letter"), ")");
 }
 
 function showErrors(container, error) {

@@ -17,6 +17,7 @@ const FULL_CLAIM = `
   events { type date message actorType toStatus }
   refunds { status method amount { amount currency } credit { amount currency } giftCardCode error }
   photos { id url thumbnailUrl }
+  slipA4: returnSlipUrl(paper: A4) slipLetter: returnSlipUrl(paper: LETTER)
   quote { diagnosis underWarranty accepted total { amount currency } }
 `;
 const QUEUE = `query Queue($filter: AftersalesRequestFilterInput, $sort: AftersalesRequestSortingInput) {
@@ -167,6 +168,7 @@ async function claimView(main) {
     el("p", {}, `${t("order")} `, el("a", { href: `/dashboard/orders/${claim.order.id}`, id: "order-link" }, `#${claim.order.number}`),
       " · ", bdi(claim.userEmail), ` · ${t("due")}: ${date(claim.slaResolutionDueAt)} · ${t("assignee")}: `,
       claim.assignee ? bdi(claim.assignee.email) : "—"),
+    slipLinks(claim),
     claim.customerNote ? el("blockquote", { id: "customer-note", dir: "auto" }, claim.customerNote) : null,
     h ? el("p", { id: "history", class: h.isSerialReturner ? "warning" : "" }, `${t("history")}: ${t("claimCount")} ${h.claimCount} · `,
       `${t("returnRate")} ${h.returnRatePercent === null ? "—" : h.returnRatePercent + "%"}`,

@@ -11,6 +11,7 @@ const CLAIM_FIELDS = `
   events { type date message toStatus actorType }
   refunds { status amount { amount currency } method credit { amount currency } giftCardCode }
   photos { id url thumbnailUrl }
+  slipA4: returnSlipUrl(paper: A4) slipLetter: returnSlipUrl(paper: LETTER)
   quote { diagnosis underWarranty accepted total { amount currency }
           lines { kind description quantity unitPrice { amount currency } } }
 `;
@@ -302,6 +303,7 @@ async function claimView(main) {
     el("p", {}, el("button", { type: "button", class: "link", id: "back", onclick: () => go("order") }, t("back"))),
     el("h2", {}, `${t("claim")} `, el("span", { id: "claim-number" }, claim.number)),
     el("p", {}, `${t("status")}: `, el("strong", { id: "claim-status", "data-status": claim.status }, label("status_", claim.status)), ` · ${t(claim.type)}`),
+    slipLinks(claim),
     el("table", {}, el("thead", {}, el("tr", {}, [t("product"), t("quantity"), t("approved"), t("received"), t("refunded"), t("reason")].map((h) => el("th", {}, h)))),
       el("tbody", {}, claim.lines.map((l) => el("tr", {}, el("td", {}, bdi(l.orderLine.productName), " ", bdi(l.orderLine.variantName)),
         el("td", {}, l.quantity), el("td", {}, l.quantityApproved), el("td", {}, l.quantityReceived), el("td", {}, l.quantityRefunded),
