@@ -45,9 +45,6 @@ A4, LETTER = "A4", "LETTER"
 PAPERS = {A4: A4_SIZE, LETTER: LETTER_SIZE}
 EN, ZH_HANS = "en", "zh-hans"
 LANGUAGES = (EN, ZH_HANS)
-# The settings name no time to send the goods back in: this many days from the
-# approval.
-SEND_WITHIN_DAYS = 14
 # Debian's fonts-wqy-zenhei (bin/bootstrap installs it); AFTERSALES_SLIP_CJK_FONT
 # names another TrueType font or collection. Without the file, reportlab's
 # built-in STSong-Light (a CID font the reader supplies, not embedded).
@@ -162,7 +159,7 @@ def slip_for(
     """The slip of ``request`` in ``language`` (a tag; EN unless Chinese): its
     approved units (requested ones while not approved yet), the return address
     the host names for its order lines, sent by the approval time (else now)
-    plus SEND_WITHIN_DAYS."""
+    plus the shop's days to send a return."""
     settings = settings or get_settings()
     claim_lines = list(request.lines.select_related("order_line").order_by("pk"))
     approved = request.approved_at is not None
@@ -185,7 +182,7 @@ def slip_for(
         language=language_of(language),
         lines=lines,
         return_address=tuple(address),
-        send_by=start + timedelta(days=SEND_WITHIN_DAYS),
+        send_by=start + timedelta(days=settings.return_send_days),
         time_zone=settings.business_time_zone,
     )
 

@@ -14,6 +14,7 @@ from saleor_aftersales.models import CustomerEmail
 from .conftest import create_return, line_input
 from .queries import APPROVE
 from .servers import free_port, wait_for
+from .test_return_slip import pdftotext
 
 transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -52,7 +53,7 @@ def test_a_claim_is_confirmed_by_one_message_through_smtp(smtp, customer_api, or
     assert list(message.rcpt_tos) == [order.user_email]
     row = CustomerEmail.objects.get()
     assert (row.status, row.attempts, row.kind) == ("sent", 1, "received")
-    assert message["Message-ID"] == row.message_id
+    assert message["Message-ID"].strip() == row.message_id
     # The plain text and the HTML are both there.
     kinds = {part.get_content_type() for part in message.walk()}
     assert {"text/plain", "text/html"} <= kinds
@@ -166,7 +167,28 @@ def test_a_worker_killed_mid_send_leaves_one_message_to_the_sweeper(
     )
     row.refresh_from_db()
     assert row.attempts == 1
-    assert message["Message-ID"] == row.message_id
+    assert message["Message-ID"].strip() == row.message_id
     # Nothing is left for a later sweep to send.
     assert outbox.due_emails() == []
     assert len(smtp.messages) == 1
+
+
+@transactional
+def test_the_approval_carries_the_return_slip_in_the_customers_language(
+    smtp, customer_api, staff_api, order
+):
+    claim = file_return(customer_api, order, language="zh-Hans")
+    approved = staff_api.data(APPROVE, {"id": claim["id"]})["aftersalesRequestApprove"]
+    assert approved["errors"] == []
+    messages = smtp.wait_for(2)
+    row = CustomerEmail.objects.get(kind="approved")
+    [approval] = [m for m in messages if m["Message-ID"].strip() == row.message_id]
+    assert approval["Content-Language"] == "zh-hans"
+    [slip] = [part for part in approval.iter_attachments()]
+    assert slip.get_content_type() == "application/pdf"
+    assert slip.get_filename() == f"{claim['number']}.pdf"
+    text = pdftotext(slip.get_content())
+    assert claim["number"] in text and "退货单" in text
+    assert order.lines.first().product_name in text
+    body = approval.get_body(("plain",)).get_content()
+    assert claim["number"] in body and "退货单" in body

@@ -7,6 +7,7 @@ body and an HTML body (``base.html`` gives the frame); the approval of goods tha
 come back carries the return slip as a PDF.
 """
 
+import re
 from datetime import timedelta
 from typing import Dict, List, Optional
 
@@ -17,7 +18,7 @@ from django.template import Context, Engine, engines
 from django.template.loader import select_template
 from django.utils import timezone, translation
 
-from .. import order_links
+from .. import order_links, slips
 from ..configuration import get_settings
 from ..enums import HandBackMethod, RefundMethod, RejectReason, RequestType
 from ..models import AftersalesRefund, CustomerEmail, OrderLink, RepairQuote
@@ -67,7 +68,9 @@ def _plain_engine() -> Engine:
 
 def _plain(names: List[str], context: Dict) -> str:
     template = _plain_engine().select_template(names)
-    return template.render(Context(context, autoescape=False))
+    text = template.render(Context(context, autoescape=False))
+    # Template tags on lines of their own leave blank lines: at most one in a row.
+    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)
 
 
 def message(email: CustomerEmail) -> EmailMultiAlternatives:
@@ -164,16 +167,13 @@ def _approved(context, request, event, settings):
         return
     approved_at = request.approved_at or event.created_at
     context["send_by"] = approved_at + timedelta(days=settings.return_send_days)
-    slip = _slip(request, context["language"])
-    if slip is not None:
-        address, pdf = slip
-        context["return_address"] = address
-        context["attachments"] = [(f"{request.number}.pdf", pdf, "application/pdf")]
-
-
-def _slip(request, language):
-    """(address lines, PDF) of the claim's return slip."""
-    return None
+    # The slip as the claim stands now (the goods may have arrived meanwhile: then
+    # it's still the customer's record of what was approved).
+    slip = slips.slip_for(request, context["language"], settings=settings)
+    context["return_address"] = list(slip.return_address)
+    context["attachments"] = [
+        (f"{request.number}.pdf", slips.render(slip, slips.A4), "application/pdf")
+    ]
 
 
 def _rejected(context, request, event, settings):
