@@ -21,6 +21,9 @@ SHOP_KWARG = "_aftersales_shop"
 
 
 class ShopTask(Task):
+    # The shop rides along as a keyword the task's own signature doesn't name.
+    typing = False
+
     def __call__(self, *args, **kwargs):
         shop_pk = kwargs.pop(SHOP_KWARG, None)
         if shop_pk is None:
