@@ -3,7 +3,6 @@ driven through /graphql/ as the storefront and the desk do, and read back from
 Django's outbox after the step's transaction committed."""
 
 import html as html_lib
-import importlib.util
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -56,7 +55,6 @@ LANGUAGES = ("en", "zh-hans")
 DESK_ZONE = {"en": "Europe/Berlin", "zh-hans": "Asia/Shanghai"}
 HOSTILE = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
-SLIPS = importlib.util.find_spec("saleor_aftersales.slips") is not None
 
 PARTS_AND_LABOUR = [
     {"kind": "PART", "description": "Brake pads", "quantity": 2, "unitPrice": "15.00"},
@@ -236,7 +234,7 @@ def say(language, en, zh):
 
 @pytest.mark.parametrize("language", LANGUAGES)
 def test_a_return_mails_each_step_once_with_its_facts(
-    language, customer_api, staff_api, order
+    language, customer_api, staff_api, order, warehouse
 ):
     shop_speaks(language)
     first, second = order.lines.order_by("pk")
@@ -301,23 +299,19 @@ def test_a_return_mails_each_step_once_with_its_facts(
         say(language, f"by {send_by}", f"请于 {send_by} 前寄出包裹"),
         say(language, "Pack them securely", "请妥善包装商品"),
     )
-    attachments = approval.message.attachments
-    if SLIPS:
-        # The slip goes in the parcel; the e-mail says where it goes.
-        ((name, data, mimetype),) = attachments
-        assert (name, mimetype) == (f"{claim['number']}.pdf", "application/pdf")
-        assert data.startswith(b"%PDF")
-        assert_everywhere(approval, say(language, "return slip", "退货单"))
-    else:
-        assert attachments == []
-        assert_everywhere(
-            approval,
-            say(
-                language,
-                f"Put a note with the service number {claim['number']} in the parcel",
-                f"请在包裹内附上写有服务单号 {claim['number']} 的纸条",
-            ),
-        )
+    # The slip goes in the parcel, the parcel to the return warehouse.
+    ((name, data, mimetype),) = approval.message.attachments
+    assert (name, mimetype) == (f"{claim['number']}.pdf", "application/pdf")
+    assert data.startswith(b"%PDF")
+    assert_everywhere(
+        approval,
+        say(language, "Print the return slip attached", "请打印本邮件附带的退货单"),
+    )
+    address = warehouse.address
+    assert address.street_address_1 and address.city
+    assert f"   {address.street_address_1}\n" in approval.text
+    assert f"<br>{address.street_address_1}<br>" in approval.html
+    assert_nowhere(approval, say(language, "gives you on your request", "向售后服务台索取"))
     # Approving again is refused and mails nothing.
     again = staff_api.data(APPROVE, {"id": claim["id"]})["aftersalesRequestApprove"]
     assert again["errors"]
@@ -837,3 +831,55 @@ def test_the_desk_may_switch_off_every_kind_but_the_sign_in_link():
     assert aftersales_settings.EMAIL_KINDS == tuple(
         kind for kind in kinds.ALL if kind != kinds.ORDER_LINK
     )
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_the_return_address_and_slip_are_shown_as_the_slips_give_them(language):
+    """What a slip gives (the return warehouse's address lines, a PDF) is shown
+    line by line and escaped, whatever the warehouse's address says."""
+    from datetime import datetime
+
+    from django.template.loader import select_template
+    from django.utils import timezone, translation
+
+    from saleor_aftersales.emails import content
+
+    context = {
+        "shop_name": "example.com",
+        "language": language,
+        "kind": kinds.APPROVED,
+        "rma": "RMA-000042",
+        "type": "exchange",
+        "order_number": "42",
+        "lines": [
+            {
+                "product_name": "Trail shoe",
+                "variant_name": "Size 40",
+                "sku": "TS-40",
+                "quantity": 1,
+                "quantity_approved": 1,
+                "quantity_received": 0,
+            }
+        ],
+        "message": "",
+        "claim_url": "https://shop.example/returns/",
+        "goods_come_back": True,
+        "returnless": False,
+        "send_by": datetime(2026, 3, 1, 12, tzinfo=pytz.utc),
+        "return_address": ["Returns hub", "1 Dock Road", f"Gate {HOSTILE}"],
+        "attachments": [("RMA-000042.pdf", b"%PDF-1.4", "application/pdf")],
+    }
+    with translation.override(language), timezone.override(pytz.utc):
+        names = content._templates(language, kinds.APPROVED, "txt")
+        text = content._plain(names, context)
+        markup = select_template(
+            content._templates(language, kinds.APPROVED, "html")
+        ).render(context)
+    assert "   Returns hub\n   1 Dock Road\n   Gate <script>" in text
+    assert f"Returns hub<br>1 Dock Road<br>Gate {ESCAPED}</div>" in markup
+    slip = say(language, "Print the return slip attached", "请打印本邮件附带的退货单")
+    assert slip in text and slip in visible(markup)
+    assert say(language, "by 1 March 2026", "请于 2026年3月1日 前寄出包裹") in text
+    assert say(language, "we send you the replacement", "为您寄出换货商品") in text
+    for part in (text, visible(markup)):
+        assert say(language, "gives you on your request", "向售后服务台索取") not in part
