@@ -27,6 +27,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import psycopg
+import redis
 
 from demo import saleor3
 from demo import saleor3_shop as shop
@@ -44,6 +45,8 @@ SUFFIX = f"_{SALEOR_PORT}" if OFFSET else ""
 SALEOR_DATABASE = f"saleor_aftersales_demo_saleor3{SUFFIX}"
 APP_DATABASE = f"saleor_aftersales_demo_app{SUFFIX}"
 REDIS_DB = int(os.environ.get("DEMO_REDIS_DB", 9))
+# The app's own worker (shoppers' e-mails) queues on the next Redis database.
+APP_REDIS_DB = REDIS_DB + 1
 MAIL_FROM = "Demo shop <shop@example.com>"
 STAFF = ("admin@example.com", "admin")
 CUSTOMER = ("customer@example.com", "customer")
@@ -85,6 +88,7 @@ def app_environment(database_url: str, saleor_url: str) -> dict:
         APP_EMAIL_HOST="127.0.0.1",
         APP_EMAIL_PORT=str(MAILBOX_SMTP_PORT),
         APP_DEFAULT_FROM_EMAIL=MAIL_FROM,
+        APP_CELERY_BROKER_URL=f"redis://127.0.0.1:6379/{APP_REDIS_DB}",
         PYTHONPATH=str(ROOT),
         PYTHONUNBUFFERED="1",
     )
@@ -197,6 +201,8 @@ def start() -> None:
     app_db = fresh_app_database()
     saleor_url = f"http://127.0.0.1:{SALEOR_PORT}/graphql/"
     env = app_environment(app_db, saleor_url)
+    # Tasks a previous demo left in the app's queue name rows that are gone.
+    redis.Redis(host="127.0.0.1", port=6379, db=APP_REDIS_DB).flushdb()
     python = sys.executable
     subprocess.run(
         [python, "-m", "django", "migrate", "--verbosity", "0"], env=env, check=True
@@ -220,6 +226,16 @@ def start() -> None:
                     str(APP_PORT),
                     "--no-access-log",
                 ],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+        processes.append(
+            subprocess.Popen(
+                [python, "-m", "celery", "-A", "saleor_aftersales.hosts.saleor3.worker"]
+                + ["worker", "--pool=solo", "--loglevel=INFO"],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -342,7 +358,8 @@ def run(saleor, saleor_url: str, env: dict) -> None:
              Dummy gateway; a return refunded, one waiting for the desk)
   Payments:  http://127.0.0.1:{PAYMENT_APP_PORT}/  (a stand-in payment app, settles refunds)
   Mailbox:   http://127.0.0.1:{MAILBOX_PORT}/?to={CUSTOMER[0]}
-             (the e-mails to shoppers; SMTP on 127.0.0.1:{MAILBOX_SMTP_PORT})
+             (the e-mails to shoppers, sent by the app's Celery worker; SMTP on
+             127.0.0.1:{MAILBOX_SMTP_PORT})
   A token:   mutation {{ tokenCreate(email: "{CUSTOMER[0]}", password: "{CUSTOMER[1]}") {{ token }} }}
              at Saleor, then send it to the app as  Authorization: Bearer <token>
   Ctrl-C stops everything. The app's sweeper runs every {SWEEP_SECONDS} s.

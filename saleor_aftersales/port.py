@@ -287,6 +287,11 @@ class Shop(Protocol):
     def shop_domain(self) -> str:
         ...
 
+    def save_plugin_configuration(
+        self, plugin_id: str, values: Dict[str, object]
+    ) -> None:
+        """Store settings by name (checked already), keeping the others."""
+
     def plugin_configuration(self, plugin_id: str) -> Dict[str, object]:
         ...
 

@@ -29,6 +29,8 @@ from .mutations.policies import (
     AftersalesPolicyUpdate,
     as_graphql,
 )
+from .mutations.settings import AftersalesSettingsUpdate
+from .mutations.settings import shown as shown_settings
 from .mutations.staff import (
     AftersalesCustomerEmailResend,
     AftersalesNoteAdd,
@@ -68,6 +70,7 @@ from .types import (
     AftersalesOrderLookup,
     AftersalesPolicy,
     AftersalesRefundPreview,
+    AftersalesSetting,
     AftersalesRequest,
     AftersalesStats,
     AftersalesWebhook,
@@ -286,6 +289,12 @@ class AftersalesQueries(graphene.ObjectType):
         ),
         description="After-sales figures over a period (MANAGE_ORDERS).",
     )
+    aftersales_settings = graphene.List(
+        graphene.NonNull(AftersalesSetting),
+        required=True,
+        description="The shop's after-sales settings; secrets only say whether "
+        "they are set (MANAGE_ORDERS).",
+    )
     aftersales_policies = graphene.List(
         graphene.NonNull(AftersalesPolicy),
         required=True,
@@ -366,6 +375,11 @@ class AftersalesQueries(graphene.ObjectType):
         if not 1 <= top_products <= 100:
             raise GraphQLError("topProducts must be 1-100.")
         return AftersalesStats.from_stats(stats.compute(chosen, settings, top_products))
+
+    def resolve_aftersales_settings(self, info):
+        if not is_staff_viewer(info):
+            raise api.PermissionDenied()
+        return shown_settings()
 
     def resolve_aftersales_policies(self, info):
         if not is_staff_viewer(info):
@@ -554,6 +568,7 @@ class AftersalesMutations(graphene.ObjectType):
     aftersales_request_close = AftersalesRequestClose.Field()
     aftersales_request_assign = AftersalesRequestAssign.Field()
     aftersales_note_add = AftersalesNoteAdd.Field()
+    aftersales_settings_update = AftersalesSettingsUpdate.Field()
     aftersales_customer_email_resend = AftersalesCustomerEmailResend.Field()
     exchange_request_fulfill = ExchangeRequestFulfill.Field()
     repair_quote_create = RepairQuoteCreate.Field()

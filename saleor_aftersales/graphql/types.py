@@ -891,6 +891,16 @@ class AftersalesCustomerEmail(api.CountableDjangoObjectType):
         return list(root.attempt_log.all())
 
 
+class AftersalesSetting(graphene.ObjectType):
+    name = graphene.String(required=True)
+    value = graphene.String(description="As stored; null for secrets.")
+    kind = graphene.String(required=True, description="TEXT, SWITCH or SECRET.")
+    help_text = graphene.String(required=True)
+
+    class Meta:
+        description = "One of the shop's after-sales settings."
+
+
 class AftersalesOrderLookup(graphene.ObjectType):
     order_token = graphene.UUID(
         description="Always null (see aftersalesOrderLinkRedeem)."

@@ -15,7 +15,7 @@ from saleor_aftersales.hosts.saleor3 import worker as app_worker
 from saleor_aftersales.models import CustomerEmail
 
 from .conftest import PATIENCE_SECONDS, wait_for
-from .test_api import CREATE, app_graphql
+from .test_api import CREATE, app_graphql, dashboard_token
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -116,3 +116,30 @@ def test_the_apps_worker_sends_while_the_step_has_long_answered(
         what="the e-mail recorded sent once",
     )
     assert len(smtp.messages) == 1
+
+
+SETTINGS_UPDATE = """
+mutation($input: [AftersalesSettingInput!]!) {
+  aftersalesSettingsUpdate(input: $input) { errors { field code } }
+}
+"""
+
+
+def test_the_desk_switches_a_kind_off_in_the_apps_settings(
+    saleor, installed, smtp, app_url, buyers_order, people
+):
+    # A shopper may not; the desk (MANAGE_APPS and MANAGE_ORDERS) may.
+    switch_off = {
+        "input": [{"name": "Shopper e-mails switched off", "value": "received"}]
+    }
+    _, answer = app_graphql(app_url, SETTINGS_UPDATE, switch_off, token=people["buyer"])
+    assert answer["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"
+    desk = dashboard_token(saleor, installed, saleor.staff_token)
+    _, answer = app_graphql(app_url, SETTINGS_UPDATE, switch_off, token=desk)
+    assert answer["data"]["aftersalesSettingsUpdate"]["errors"] == []
+    file_return(app_url, buyers_order, people["buyer"])
+    wait_for(
+        lambda: CustomerEmail.objects.filter(status="skipped").exists(),
+        what="the switched-off e-mail recorded skipped",
+    )
+    assert smtp.messages == []

@@ -775,6 +775,14 @@ def plugin_configuration(plugin_id: str) -> Dict[str, object]:
     return {item["name"]: item["value"] for item in plugin.configuration}
 
 
+def save_plugin_configuration(plugin_id: str, values: Dict[str, object]) -> None:
+    """Through Saleor's plugin manager, as its pluginUpdate mutation does."""
+    get_plugins_manager().save_plugin_configuration(
+        plugin_id,
+        {"configuration": [{"name": n, "value": v} for n, v in values.items()]},
+    )
+
+
 def order_by_number_and_email(number: str, email: str) -> Optional[Order]:
     """A guest's own order, found the way a shop's "find my order" form does.
 

@@ -18,6 +18,9 @@ class SaleorShop(models.Model):
     # The warehouse restocked returns go to (created by the app, sold from no
     # channel): only the app writes its stock, so setting a quantity is safe.
     returns_warehouse_id = models.CharField(max_length=128, blank=True, default="")
+    # The desk's after-sales settings by name (the core's settings.SETTINGS);
+    # those not saved take their defaults.
+    configuration = models.JSONField(default=dict, blank=True)
     installed_at = models.DateTimeField(default=timezone.now)
 
     def __repr__(self):  # the token stays out of logs and tracebacks

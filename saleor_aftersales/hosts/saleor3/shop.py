@@ -53,9 +53,17 @@ def gift_card_code(reference: str) -> str:
 
 
 def plugin_configuration(plugin_id: str) -> Dict[str, object]:
-    """The app's settings for this shop (the defaults until the app's settings
-    page stores some)."""
-    return {}
+    """The app's settings for the shop being served, as its desk saved them
+    (aftersalesSettingsUpdate); the defaults for the rest."""
+    return dict(tenancy.current().configuration)
+
+
+def save_plugin_configuration(plugin_id: str, values: Dict[str, object]) -> None:
+    with transaction.atomic():
+        shop = SaleorShop.objects.select_for_update().get(pk=tenancy.current().pk)
+        shop.configuration = {**shop.configuration, **values}
+        shop.save(update_fields=["configuration"])
+    tenancy.current().configuration = shop.configuration
 
 
 # Identity: who acted, as the core records them (Saleor's global ids).
