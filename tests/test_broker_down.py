@@ -16,7 +16,7 @@ import redis
 from saleor_aftersales import tasks, throttle
 
 from saleor_aftersales.hosts.saleor2 import shop as host
-from saleor_aftersales.models import AftersalesRefund, WebhookDelivery
+from saleor_aftersales.models import AftersalesRefund, CustomerEmail, WebhookDelivery
 
 from .conftest import ApiClient, create_return, line_input
 from .queries import APPROVE, RECEIVE, REFUND
@@ -170,8 +170,9 @@ def test_redis_killed_mid_work_loses_nothing_once_it_is_started_again(
     assert claim["errors"] == []
     claim = claim["aftersalesRequest"]
     queue = settings.AFTERSALES_CELERY_QUEUE
-    # The "created" delivery's task is queued, in this Redis only.
-    assert redis.Redis.from_url(own_redis.url).llen(queue) == 1
+    # The "created" delivery's task and the customer's e-mail's are queued, in this
+    # Redis only.
+    assert redis.Redis.from_url(own_redis.url).llen(queue) == 2
 
     own_redis.kill()  # the queued task dies with it
     # The public check has no rate-limit store: it answers rather than fails.
@@ -189,5 +190,14 @@ def test_redis_killed_mid_work_loses_nothing_once_it_is_started_again(
     broker._use(own_redis.url, eager=True)
     tasks.pay_due_refunds()
     tasks.deliver_due_webhooks()
+    tasks.send_due_customer_emails()
 
     assert_paid_once_and_all_delivered(order, receiver, "redis-killed")
+    # Each step's e-mail to the customer, once (the test's mail: Django's locmem).
+    emails = CustomerEmail.objects.order_by("pk")
+    assert [(e.kind, e.status) for e in emails] == [
+        ("received", "sent"),
+        ("approved", "sent"),
+        ("goods_received", "sent"),
+        ("refunded", "sent"),
+    ]
