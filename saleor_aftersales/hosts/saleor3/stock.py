@@ -77,28 +77,36 @@ def returns_warehouse(shop: SaleorShop) -> str:
     (so an interrupted attempt never makes a second one)."""
     if shop.returns_warehouse_id:
         return shop.returns_warehouse_id
-    found = client.ask(shop, FIND, {"slug": SLUG})
-    edges = found["warehouses"]["edges"]
-    if edges:
-        warehouse_id = edges[0]["node"]["id"]
-    else:
+    warehouse_id = _found(shop)
+    if not warehouse_id:
         address = _returns_address(shop)
-        created = client.mutate(
-            shop,
-            CREATE,
-            {
-                "input": {
-                    "name": "After-sales returns",
-                    "slug": SLUG,
-                    "address": address,
-                }
-            },
-            "createWarehouse",
-        )
-        warehouse_id = created["warehouse"]["id"]
+        try:
+            created = client.mutate(
+                shop,
+                CREATE,
+                {
+                    "input": {
+                        "name": "After-sales returns",
+                        "slug": SLUG,
+                        "address": address,
+                    }
+                },
+                "createWarehouse",
+            )
+            warehouse_id = created["warehouse"]["id"]
+        except client.SaleorError:
+            # Another process (the worker, a desk) made it meanwhile: adopt it.
+            warehouse_id = _found(shop)
+            if not warehouse_id:
+                raise
     SaleorShop.objects.filter(pk=shop.pk).update(returns_warehouse_id=warehouse_id)
     shop.returns_warehouse_id = warehouse_id
     return warehouse_id
+
+
+def _found(shop: SaleorShop) -> str:
+    edges = client.ask(shop, FIND, {"slug": SLUG})["warehouses"]["edges"]
+    return edges[0]["node"]["id"] if edges else ""
 
 
 def _returns_address(shop: SaleorShop) -> dict:
