@@ -314,13 +314,7 @@ def smtp(smtp_server, settings):
     """A real SMTP server, empty, that Django's mail of this process (and of the
     Celery worker) goes to for the duration of a test."""
     smtp_server.reset()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = smtp_server.host
-    settings.EMAIL_PORT = smtp_server.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
+    smtp_server.serve(settings)
     yield smtp_server
     smtp_server.reset()
 

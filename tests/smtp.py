@@ -136,6 +136,14 @@ class SmtpCatcher:
             self.refused = 0
         self._release_holds()
 
+    def serve(self, settings):
+        """Point Django's mail (pytest-django's ``settings``) at this server."""
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = self.host
+        settings.EMAIL_PORT = self.port
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+
     def close(self):
         self._release_holds()
         self._controller.stop()

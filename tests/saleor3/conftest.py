@@ -77,13 +77,7 @@ def smtp(settings):
     mail goes (the app's work runs in this process: its live server's threads and
     the sweeper's command)."""
     catcher = SmtpCatcher()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST = catcher.host
-    settings.EMAIL_PORT = catcher.port
-    settings.EMAIL_HOST_USER = ""
-    settings.EMAIL_HOST_PASSWORD = ""
-    settings.EMAIL_USE_TLS = False
-    settings.EMAIL_USE_SSL = False
+    catcher.serve(settings)
     yield catcher
     catcher.close()
 
