@@ -103,6 +103,7 @@ WORDS = {
         "requested": "Requested",
         "claims": "Claims 1",
         "suffix": "",
+        "language": "en",
     },
     "zh-CN": {
         "title": "退换货与维修",
@@ -110,6 +111,7 @@ WORDS = {
         "requested": "已提交",
         "claims": "申请数 1",
         "suffix": "-zh",
+        "language": "zh-hans",
     },
 }
 
@@ -137,6 +139,8 @@ def test_a_guest_return_goes_through_the_desk_and_back_to_the_portal(
     claim = AftersalesRequest.objects.get()
     assert portal.inner_text("#claim-number") == claim.number
     assert claim.number in portal.inner_text(".notice")
+    # The shop writes to the guest in the language they filed in.
+    assert claim.language == words["language"]
     assert portal.get_attribute("#claim-status", "data-status") == "REQUESTED"
     assert AftersalesPhoto.objects.filter(request=claim).count() == 1
     shot(portal, "portal-claim-status" + words["suffix"])

@@ -232,8 +232,9 @@ function claimForm(eligibility) {
       return;
     }
     const mutation = { RETURN: "returnRequestCreate", EXCHANGE: "exchangeRequestCreate", REPAIR: "repairRequestCreate" }[type];
+    // The shop writes to the customer in the language they file in.
     const input = Object.assign({ lines, customerNote: form.elements.note.value,
-      idempotencyKey: key },
+      idempotencyKey: key, language: LANGUAGE },
     state.orderToken ? { orderToken: state.orderToken } : { order: state.orderId });
     try {
       const data = await call(`mutation($input: AftersalesRequestCreateInput!) {
