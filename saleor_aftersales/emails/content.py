@@ -19,7 +19,6 @@ from django.template.loader import select_template
 from django.utils import timezone, translation
 
 from .. import order_links, slips
-from ..configuration import get_settings
 from ..enums import HandBackMethod, RefundMethod, RejectReason, RequestType
 from ..models import AftersalesRefund, CustomerEmail, OrderLink, RepairQuote
 from ..port import host
@@ -73,8 +72,8 @@ def _plain(names: List[str], context: Dict) -> str:
     return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)
 
 
-def message(email: CustomerEmail) -> EmailMultiAlternatives:
-    settings = get_settings()
+def message(email: CustomerEmail, settings) -> EmailMultiAlternatives:
+    """The message as sent, with the shop's ``settings`` of the moment."""
     language = language_of(email, settings)
     desk_zone = pytz.timezone(settings.business_time_zone)
     with translation.override(_TRANSLATION[language]), timezone.override(desk_zone):

@@ -115,22 +115,19 @@ def _claim(pk: int) -> Optional[CustomerEmail]:
         return email
 
 
-def _switched_off(email: CustomerEmail) -> bool:
-    return email.kind in get_settings().shopper_emails_off
-
-
 def send(pk: int) -> Optional[str]:
     """Make one attempt at a message; its status afterwards, or None if this call
     made no attempt. The SMTP conversation happens outside any transaction."""
     email = _claim(pk)
     if email is None:
         return None
-    if email.kind != kinds.ORDER_LINK and _switched_off(email):
+    settings = get_settings()
+    if email.kind != kinds.ORDER_LINK and email.kind in settings.shopper_emails_off:
         return _finish(email, None, "", True, skipped=True)
     started = time.monotonic()
     code, error, final = None, "", False
     try:
-        message = content.message(email)
+        message = content.message(email, settings)
     except Exception as exc:  # noqa: BLE001 - a broken template is the shop's to fix
         logger.exception("Could not render customer e-mail %s", pk)
         return _finish(email, None, f"Not rendered: {exc}", True, started)
