@@ -1,6 +1,7 @@
-"""A million claims: seed them in bulk, then time the operator queue and a year of
-statistics through the real GraphQL view, and show PostgreSQL's plans.
-Targets: queue p95 <= 20 ms, stats <= 500 ms.
+"""A million claims: seed them in bulk, then time the operator queue, a year of
+statistics and the analytics page's figures for a year through the real GraphQL
+view, and show PostgreSQL's plans. Targets: queue p95 <= 20 ms, stats <= 500 ms,
+the analytics page <= 0.5 x Saleor's orders(first: 50) in the same run.
 
     .venv/bin/python -m benchmarks.scale [--claims N] [--reseed]
 
@@ -21,7 +22,8 @@ from django.utils import timezone
 
 from benchmarks.harness import Api, Shop, gid, migrate
 from benchmarks.tables import median, percentile, section, table
-from saleor_aftersales import selectors
+from saleor_aftersales import rollups, selectors
+from saleor_aftersales.configuration import get_settings
 from saleor_aftersales.hosts.saleor2 import shop as host
 from saleor_aftersales.enums import RequestStatus
 from saleor_aftersales.models import AftersalesRequest
@@ -54,6 +56,29 @@ query Stats($period: DateRangeInput) {
     medianFirstResponseHours medianResolutionHours slaCompliancePercent
     averageRating
   }
+}
+"""
+# Everything the analytics page asks for, a year against the year before.
+ANALYTICS = """
+query Analytics($period: DateRangeInput) {
+  aftersalesAnalytics(period: $period) {
+    periodStart periodEnd previousStart previousEnd timeZone channels days
+    current { ...summary } previous { ...summary }
+    openedPerDay { type counts }
+    reasons { reason units previousUnits }
+    returnRates { productId productName unitsSold unitsClaimed ratePercent }
+    weeks { start end opened slaEvaluated slaMet slaCompliancePercent
+            medianFirstResponseHours medianResolutionHours }
+    targets { firstResponseHours resolutionHours slaCompliancePercent }
+    refundsPerDay { currency method amounts counts }
+    ratings { rating count }
+  }
+}
+fragment summary on AftersalesAnalyticsSummary {
+  claimCount byType { type count } byStatus { status count } unitsClaimed
+  slaEvaluated slaMet slaCompliancePercent medianFirstResponseHours
+  medianResolutionHours refunds { method total { amount currency } count }
+  averageRating ratingCount
 }
 """
 # Saleor's own list of the same shape, on the same database, for reference.
@@ -238,6 +263,9 @@ def seed(claims: int) -> None:
             cursor.execute(f"VACUUM ANALYZE saleor_aftersales_{table_name}")
         print(f"  vacuum analyze: {time.perf_counter() - step:.1f} s")
     print(f"Seeded in {time.perf_counter() - started:.0f} s.", flush=True)
+    step = time.perf_counter()
+    rollups.rebuild(get_settings().business_time_zone)
+    print(f"  analytics rollups rebuilt: {time.perf_counter() - step:.1f} s")
 
 
 def explain(sql: str) -> str:
@@ -290,18 +318,29 @@ def main() -> None:
     year = {"gte": str(today - timedelta(days=364)), "lte": str(today)}
     claim_id = gid("AftersalesRequest", AftersalesRequest.objects.order_by("-pk")[0].pk)
 
-    for document, variables in ((QUEUE, {}), (STATS, {"period": year})):
+    for document, variables in (
+        (QUEUE, {}),
+        (STATS, {"period": year}),
+        (ANALYTICS, {"period": year}),
+    ):
         staff.post(document, variables)  # warm caches
     staff.post(SALEOR_ORDERS)
     measured = [
         ("queue: open + overdue, by resolution due, first 50", QUEUE, {}, 100),
         ("aftersalesStats over a year", STATS, {"period": year}, 15),
+        (
+            "analytics page: aftersalesAnalytics over a year",
+            ANALYTICS,
+            {"period": year},
+            50,
+        ),
         ("one claim with the customer's history", CLAIM_PAGE, {"id": claim_id}, 100),
         ("Saleor orders(first: 50) with lines, same database", SALEOR_ORDERS, {}, 100),
     ]
-    rows = []
+    rows, p50 = [], {}
     for name, document, variables, runs in measured:
         times, sql = timings(staff, document, variables, runs)
+        p50[name] = median(times)
         rows.append(
             [
                 name,
@@ -317,6 +356,25 @@ def main() -> None:
             ["operation", "runs", "p50 ms", "p95 ms", "SQL p50 ms", "SQL p95 ms"],
             rows,
         )
+    with CaptureQueriesContext(connection) as queries:
+        staff.post(ANALYTICS, {"period": year})
+    saleor = p50["Saleor orders(first: 50) with lines, same database"]
+    page = p50["analytics page: aftersalesAnalytics over a year"]
+    with section("The analytics page against Saleor's orders(first: 50)"):
+        table(
+            ["operation", "p50 ms", "x orders(first: 50)", "SQL queries"],
+            [
+                [
+                    "aftersalesAnalytics, a year and the year before",
+                    f"{page:.1f}",
+                    f"**{page / saleor:.2f}**",
+                    len(queries.captured_queries),
+                ],
+                ["Saleor orders(first: 50)", f"{saleor:.1f}", "1.00", ""],
+            ],
+        )
+        for query in queries.captured_queries:
+            print(f"- {float(query['time']) * 1000:.1f} ms: {query['sql'][:140]}…")
     with section("Plan of the queue's main query"):
         print("```\n" + explain(main_query(staff, QUEUE, {}, "LIMIT")) + "\n```")
     with section("Plans of the statistics' queries"):

@@ -51,8 +51,8 @@ MEDIA_ROOT = os.environ.get(
 SECURE_SSL_REDIRECT = False
 
 # For `celery -A saleor.celeryconf:app beat`: sweepers for refunds and webhook
-# deliveries and shopper e-mails whose task was lost or whose worker died, and the
-# service-level check.
+# deliveries and shopper e-mails whose task was lost or whose worker died, the
+# service-level check, and the analytics rollups' past shards folded.
 CELERY_BEAT_SCHEDULE = {
     "aftersales-find-sla-breaches": {
         "task": "saleor_aftersales.find_sla_breaches",
@@ -69,5 +69,9 @@ CELERY_BEAT_SCHEDULE = {
     "aftersales-send-due-customer-emails": {
         "task": "saleor_aftersales.send_due_customer_emails",
         "schedule": 60.0,
+    },
+    "aftersales-fold-rollups": {
+        "task": "saleor_aftersales.fold_rollups",
+        "schedule": 3600.0,
     },
 }

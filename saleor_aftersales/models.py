@@ -115,6 +115,10 @@ class ShopOrderLine(models.Model):
     quantity = models.PositiveIntegerField()
     quantity_fulfilled = models.PositiveIntegerField(default=0)
     fulfilled_at = models.DateTimeField(null=True, blank=True)
+    # What this line last added to the units sold in ``ProductDay`` (the order's
+    # day in the desk's zone, and units), so a refreshed copy adds the difference.
+    rolled_day = models.DateField(null=True, blank=True)
+    rolled_units = models.IntegerField(default=0)
 
     class Meta:
         ordering = ("pk",)
@@ -794,3 +798,120 @@ class OrderLink(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+
+# Per-day rollups for the analytics page -------------------------------------------
+#
+# Each step adds its claim's change to one row here in its own transaction
+# (``rollups``), so a year of figures reads a few hundred rows. A row is keyed by
+# the day in the desk's time zone and a shard: concurrent steps write to their
+# connection's shard, so no step waits on another's hot row; the reader sums the
+# shards. ``aftersales_rollups --rebuild`` recomputes them from the claims.
+
+ROLLUP_SHARDS = 16
+# Business time from a claim's opening to its first answer or its conclusion, in
+# buckets: a quarter of an hour up to 4 h, an hour up to a day, 6 h up to 3 days,
+# a day up to a week, then one to two weeks and beyond. Medians are read within
+# the bucket (``rollups.grouped_median``).
+DURATION_EDGES = tuple(
+    [minutes * 60 for minutes in range(0, 4 * 60 + 1, 15)]
+    + [hours * 3600 for hours in range(5, 25)]
+    + [hours * 3600 for hours in range(30, 73, 6)]
+    + [hours * 3600 for hours in range(96, 169, 24)]
+    + [336 * 3600]
+)
+DURATION_BUCKETS = len(DURATION_EDGES)
+RATINGS = (1, 2, 3, 4, 5)
+
+
+def claim_day_columns():
+    """The counters of ``ClaimDay``, in a fixed order."""
+    return (
+        ["opened"]
+        + [f"status_{status}" for status, _label in RequestStatus.CHOICES]
+        + [f"units_{reason}" for reason, _label in Reason.CHOICES]
+        + [f"rating_{rating}" for rating in RATINGS]
+        + ["sla_decided", "sla_met"]
+        + [f"response_{i:02d}" for i in range(DURATION_BUCKETS)]
+        + [f"resolution_{i:02d}" for i in range(DURATION_BUCKETS)]
+    )
+
+
+class ClaimDay(models.Model):
+    """Claims opened on ``day`` of one type in one channel: how many, where they
+    stand, units per reason, ratings, service levels met among those concluded,
+    and their business-time durations by bucket."""
+
+    day = models.DateField()
+    type = models.CharField(max_length=16, choices=RequestType.CHOICES)
+    channel = models.CharField(max_length=64, blank=True, default="")
+    shard = models.SmallIntegerField(default=0)
+
+    for _column in claim_day_columns():
+        locals()[_column] = models.IntegerField(default=0)
+    del _column
+
+    class Meta:
+        db_table = "aftersales_claim_day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "type", "channel", "shard"],
+                name="aftersales_claim_day_key",
+            )
+        ]
+
+
+class ProductDay(models.Model):
+    """Per product, for orders placed on ``day``: units sold (fulfilled) and the
+    units returns and exchanges hold, for return rates."""
+
+    day = models.DateField()
+    product_ref = models.CharField(max_length=REF_LENGTH, blank=True, default="")
+    channel = models.CharField(max_length=64, blank=True, default="")
+    shard = models.SmallIntegerField(default=0)
+    product_name = models.CharField(max_length=386, blank=True, default="")
+    units_sold = models.IntegerField(default=0)
+    units_returned = models.IntegerField(default=0)
+    units_exchanged = models.IntegerField(default=0)
+
+    class Meta:
+        db_table = "aftersales_product_day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "product_ref", "channel", "shard"],
+                name="aftersales_product_day_key",
+            )
+        ]
+
+
+class RefundDay(models.Model):
+    """Refunds completed on ``day``, per claim type, channel, currency and method."""
+
+    day = models.DateField()
+    type = models.CharField(max_length=16, choices=RequestType.CHOICES)
+    channel = models.CharField(max_length=64, blank=True, default="")
+    currency = models.CharField(max_length=CURRENCY_LENGTH)
+    method = models.CharField(max_length=16, choices=RefundMethod.CHOICES)
+    shard = models.SmallIntegerField(default=0)
+    refunds = models.IntegerField(default=0)
+    amount = models.DecimalField(max_digits=20, decimal_places=2, default=Decimal(0))
+
+    class Meta:
+        db_table = "aftersales_refund_day"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "type", "channel", "currency", "method", "shard"],
+                name="aftersales_refund_day_key",
+            )
+        ]
+
+
+class RollupState(models.Model):
+    """One row: the desk's time zone the rollups' days are in, and when they were
+    last rebuilt. No row, or another zone than the desk's: rebuild before reading."""
+
+    time_zone = models.CharField(max_length=64)
+    rebuilt_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "aftersales_rollup_state"

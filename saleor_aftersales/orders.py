@@ -10,9 +10,10 @@ order are serialised.
 
 from typing import Dict, List
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
+from . import rollups
 from .models import ShopOrder, ShopOrderLine
 from .port import OrderFacts
 
@@ -104,8 +105,9 @@ def _upsert_sql(line_count: int) -> str:
     line_names = [name for name, _type in LINE_COLUMNS]
     row = "(" + ", ".join(f"%s::{kind}" for _name, kind in LINE_COLUMNS) + ")"
     lines_sql = (
-        f"INSERT INTO {line_table} (order_id, {', '.join(line_names)}) "
-        f"SELECT o.id, v.* FROM o, (VALUES {', '.join([row] * line_count)}) "
+        # rolled_units: what the line added to the rollups, kept on updates.
+        f"INSERT INTO {line_table} (order_id, {', '.join(line_names)}, rolled_units) "
+        f"SELECT o.id, v.*, 0 FROM o, (VALUES {', '.join([row] * line_count)}) "
         f"AS v ({', '.join(line_names)}) "
         f"ON CONFLICT (host_id) DO UPDATE SET "
         + ", ".join(f"{name} = EXCLUDED.{name}" for name in line_names[1:])
@@ -130,9 +132,14 @@ def save_order(facts: OrderFacts) -> ShopOrder:
     params: List[object] = [order_values[name] for name, _kind in ORDER_COLUMNS]
     for values in line_values:
         params.extend(values[name] for name, _kind in LINE_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(_upsert_sql(len(line_values)), params)
-        rows = cursor.fetchall()
+    # One transaction (no savepoint inside a caller's): the lines stay locked
+    # while the rollups add what their units changed.
+    with transaction.atomic(savepoint=False):
+        with connection.cursor() as cursor:
+            cursor.execute(_upsert_sql(len(line_values)), params)
+            rows = cursor.fetchall()
+        if rows and line_values:
+            rollups.order_lines_changed(rows[0][0])
     if not rows:
         return _stored(facts.host_id)
     order = ShopOrder(id=rows[0][0], **order_values)

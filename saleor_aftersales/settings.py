@@ -43,6 +43,7 @@ WORKING_DAYS = "Working days"
 HOLIDAYS = "Holidays"
 FIRST_RESPONSE_HOURS = "First response within business hours"
 RESOLUTION_DAYS = "Resolution within working days"
+SLA_TARGET_PERCENT = "Service level target percent"
 ESCALATION_STAFF_EMAIL = "Escalate overdue claims to"
 SERIAL_RETURNER_RATE = "Serial returner return rate percent"
 SERIAL_RETURNER_MIN_CLAIMS = "Serial returner minimum claims"
@@ -103,6 +104,7 @@ class AftersalesSettings:
     holidays: Tuple[date, ...]
     first_response_hours: int
     resolution_days: int
+    sla_target_percent: Decimal
     escalation_staff_email: str
     serial_returner_rate_percent: Decimal
     serial_returner_min_claims: int
@@ -364,6 +366,11 @@ SETTINGS: Tuple[Setting, ...] = (
     _row(
         RESOLUTION_DAYS, "resolution_days", TEXT, "3", count(365),
         "Working days within which a claim is settled.",
+    ),
+    _row(
+        SLA_TARGET_PERCENT, "sla_target_percent", TEXT, "95", percent,
+        "Share of claims the desk aims to answer and settle in time (the "
+        "analytics page draws it).",
     ),
     _row(
         ESCALATION_STAFF_EMAIL, "escalation_staff_email", TEXT, "", stripped,

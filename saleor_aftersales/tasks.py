@@ -7,7 +7,7 @@ import logging
 from celery import shared_task
 from django.utils import timezone
 
-from . import refunds, selectors, workflow
+from . import refunds, rollups, selectors, workflow
 from .dispatch import (
     DELIVER_WEBHOOK,
     PAY_REFUND,
@@ -44,6 +44,14 @@ def deliver_due_webhooks() -> None:
     """Sweeper for beat: picks up pending rows whose task was lost (broker restart)."""
     for pk in outgoing.due_deliveries():
         schedule_delivery(pk)
+
+
+@shared_task(name="saleor_aftersales.fold_rollups", ignore_result=True)
+def fold_rollups() -> None:
+    """For beat: the analytics rollups' shards of past days merged, one row per
+    key (the page reads fewer rows)."""
+    zone = get_settings().business_time_zone
+    rollups.fold(rollups.today_in(zone))
 
 
 @shared_task(name=SEND_CUSTOMER_EMAIL, ignore_result=True)

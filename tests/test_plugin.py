@@ -183,6 +183,7 @@ def test_the_demo_schedules_the_sweepers_as_registered_tasks():
         tasks.deliver_due_webhooks.name,
         tasks.send_due_customer_emails.name,
         tasks.find_sla_breaches.name,
+        tasks.fold_rollups.name,
     }
     assert all(entry["task"] in host.celery_app.tasks for entry in schedule.values())
     # The task that tells Saleor's plugins is the host's own, registered too.

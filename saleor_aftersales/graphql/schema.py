@@ -7,7 +7,7 @@ from django.utils import timezone
 from graphql.error import GraphQLError
 from prices import Money
 
-from .. import models, policies, refunds, selectors, stats, throttle, warranty
+from .. import analytics, models, policies, refunds, selectors, stats, throttle, warranty
 from .host import api
 from ..enums import Reason, RequestType
 from ..error_codes import AftersalesErrorCode as Code
@@ -72,6 +72,7 @@ from .types import (
     AftersalesRefundPreview,
     AftersalesSetting,
     AftersalesRequest,
+    AftersalesAnalytics,
     AftersalesStats,
     AftersalesWebhook,
     AftersalesWebhookDelivery,
@@ -161,6 +162,24 @@ class AftersalesRequestSortingInput(api.SortInputObjectType):
 
 
 MAX_DAYS = 3 * 366  # a stats period
+
+
+def checked_period(period, settings) -> stats.Period:
+    """A statistics period from a DateRangeInput (default: the last 30 days)."""
+    chosen = stats.default_period(settings)
+    period = period or {}
+    chosen = stats.Period(
+        start=period.get("gte") or chosen.start, end=period.get("lte") or chosen.end
+    )
+    if (
+        chosen.end < chosen.start
+        or (chosen.end - chosen.start).days > MAX_DAYS
+        or chosen.end.year > 9000
+    ):
+        raise GraphQLError(
+            f"Give a period of at most {MAX_DAYS} days, its start before its end."
+        )
+    return chosen
 
 
 def refused(result_type, message: str, code: Code, **fields):
@@ -289,6 +308,24 @@ class AftersalesQueries(graphene.ObjectType):
         ),
         description="After-sales figures over a period (MANAGE_ORDERS).",
     )
+    aftersales_analytics = graphene.Field(
+        graphene.NonNull(AftersalesAnalytics),
+        period=api.DateRangeInput(
+            description="Days of claims (desk's time zone); default: the last 30."
+        ),
+        types=graphene.List(
+            graphene.NonNull(AftersalesRequestType),
+            description="Claim types counted; default: all.",
+        ),
+        channel=graphene.String(
+            description="Only claims on orders of this channel (Saleor 3's slug)."
+        ),
+        top_products=graphene.Int(
+            description="How many products to rank by return rate (1-100, default 10)."
+        ),
+        description="The analytics page: a period beside the one before it, per "
+        "day and per week (MANAGE_ORDERS).",
+    )
     aftersales_settings = graphene.List(
         graphene.NonNull(AftersalesSetting),
         required=True,
@@ -359,22 +396,32 @@ class AftersalesQueries(graphene.ObjectType):
             raise api.PermissionDenied()
         top_products = 20 if top_products is None else top_products
         settings = get_settings()
-        chosen = stats.default_period(settings)
-        period = period or {}
-        chosen = stats.Period(
-            start=period.get("gte") or chosen.start, end=period.get("lte") or chosen.end
-        )
-        if (
-            chosen.end < chosen.start
-            or (chosen.end - chosen.start).days > MAX_DAYS
-            or chosen.end.year > 9000
-        ):
-            raise GraphQLError(
-                f"Give a period of at most {MAX_DAYS} days, its start before its end."
-            )
+        chosen = checked_period(period, settings)
         if not 1 <= top_products <= 100:
             raise GraphQLError("topProducts must be 1-100.")
         return AftersalesStats.from_stats(stats.compute(chosen, settings, top_products))
+
+    def resolve_aftersales_analytics(
+        self, info, period=None, types=None, channel=None, top_products=None
+    ):
+        if not is_staff_viewer(info):
+            raise api.PermissionDenied()
+        top_products = 10 if top_products is None else top_products
+        if not 1 <= top_products <= 100:
+            raise GraphQLError("topProducts must be 1-100.")
+        if channel is not None:
+            no_nul(channel, "channel")
+            if len(channel) > 64:
+                raise GraphQLError("channel is at most 64 characters.")
+        settings = get_settings()
+        chosen = checked_period(period, settings)
+        if chosen.start.year < 1000:  # the period before must still be a date
+            raise GraphQLError("Give a period after the year 1000.")
+        filters = analytics.Filters(
+            types=tuple(sorted(set(types))) if types else analytics.TYPES,
+            channel=channel,
+        )
+        return analytics.compute(chosen, settings, filters, top_products)
 
     def resolve_aftersales_settings(self, info):
         if not is_staff_viewer(info):

@@ -3,7 +3,7 @@ from django.utils import timezone
 from graphene import relay
 from prices import Money
 
-from .. import models, photos, selectors, sla, slips, stats, workflow
+from .. import analytics, models, photos, selectors, sla, slips, stats, workflow
 from .host import api
 from ..enums import Action, RefundStatus
 from ..settings import AftersalesSettings
@@ -1151,3 +1151,193 @@ class AftersalesStats(graphene.ObjectType):
             average_rating=figures.average_rating,
             rating_count=figures.rating_count,
         )
+
+
+# The analytics page -----------------------------------------------------------------
+
+
+class AftersalesTypeSeries(graphene.ObjectType):
+    type = AftersalesRequestType(required=True)
+    counts = graphene.List(
+        graphene.NonNull(graphene.Int), required=True, description="Per day."
+    )
+
+
+class AftersalesReasonUnits(graphene.ObjectType):
+    reason = AftersalesReason(required=True)
+    units = graphene.Int(required=True, description="Units claimed in the period.")
+    previous_units = graphene.Int(
+        required=True, description="In the period before, as long."
+    )
+
+
+class AftersalesRatingCount(graphene.ObjectType):
+    rating = graphene.Int(required=True, description="1-5.")
+    count = graphene.Int(required=True)
+
+
+class AftersalesRefundSeries(graphene.ObjectType):
+    currency = graphene.String(required=True)
+    method = AftersalesRefundMethod(required=True)
+    amounts = graphene.List(
+        graphene.NonNull(api.DecimalScalar), required=True, description="Per day."
+    )
+    counts = graphene.List(
+        graphene.NonNull(graphene.Int), required=True, description="Per day."
+    )
+
+
+class AftersalesWeek(graphene.ObjectType):
+    start = graphene.Date(required=True)
+    end = graphene.Date(required=True, description="Included; weeks start on Monday.")
+    opened = graphene.Int(required=True)
+    sla_evaluated = graphene.Int(required=True)
+    sla_met = graphene.Int(required=True)
+    sla_compliance_percent = graphene.Float()
+    median_first_response_hours = graphene.Float()
+    median_resolution_hours = graphene.Float()
+
+
+class AftersalesTargets(graphene.ObjectType):
+    first_response_hours = graphene.Float(required=True, description="Business hours.")
+    resolution_hours = graphene.Float(
+        required=True, description="Business hours (working days × opening hours)."
+    )
+    sla_compliance_percent = graphene.Float(required=True)
+
+
+class AftersalesAnalyticsSummary(graphene.ObjectType):
+    claim_count = graphene.Int(required=True, description="Claims opened.")
+    by_type = graphene.List(graphene.NonNull(AftersalesTypeCount), required=True)
+    by_status = graphene.List(graphene.NonNull(AftersalesStatusCount), required=True)
+    units_claimed = graphene.Int(required=True)
+    sla_evaluated = graphene.Int(
+        required=True, description="Concluded, or open and already late."
+    )
+    sla_met = graphene.Int(required=True)
+    sla_compliance_percent = graphene.Float()
+    median_first_response_hours = graphene.Float(
+        description="Business hours; read within quarter-hour buckets under 4 h, "
+        "hours under a day, 6 h under 3 days."
+    )
+    median_resolution_hours = graphene.Float(description="Business hours, as above.")
+    refunds = graphene.List(graphene.NonNull(AftersalesRefundTotal), required=True)
+    average_rating = graphene.Float()
+    rating_count = graphene.Int(required=True)
+
+    @staticmethod
+    def resolve_by_type(root: analytics.Summary, _info):
+        return [
+            AftersalesTypeCount(type=claim_type, count=count)
+            for claim_type, count in sorted(root.by_type.items())
+        ]
+
+    @staticmethod
+    def resolve_by_status(root: analytics.Summary, _info):
+        return [
+            AftersalesStatusCount(status=status, count=count)
+            for status, count in sorted(root.by_status.items())
+        ]
+
+    @staticmethod
+    def resolve_refunds(root: analytics.Summary, _info):
+        return [
+            AftersalesRefundTotal(
+                method=method, total=Money(total, currency), count=count
+            )
+            for currency, method, total, count in root.refunds
+        ]
+
+
+class AftersalesAnalytics(graphene.ObjectType):
+    period_start = graphene.Date(required=True, description="First day (desk's zone).")
+    period_end = graphene.Date(required=True, description="Last day, included.")
+    previous_start = graphene.Date(required=True)
+    previous_end = graphene.Date(required=True)
+    time_zone = graphene.String(required=True)
+    channels = graphene.List(
+        graphene.NonNull(graphene.String),
+        required=True,
+        description="Channels with claims in either period; empty where the shop "
+        "has none.",
+    )
+    days = graphene.List(graphene.NonNull(graphene.Date), required=True)
+    current = graphene.Field(AftersalesAnalyticsSummary, required=True)
+    previous = graphene.Field(
+        AftersalesAnalyticsSummary,
+        required=True,
+        description="The period before, as long.",
+    )
+    opened_per_day = graphene.List(
+        graphene.NonNull(AftersalesTypeSeries), required=True
+    )
+    reasons = graphene.List(
+        graphene.NonNull(AftersalesReasonUnits),
+        required=True,
+        description="Most units first.",
+    )
+    return_rates = graphene.List(
+        graphene.NonNull(AftersalesProductReturnRate),
+        required=True,
+        description="Per product of orders placed in the period, highest first.",
+    )
+    weeks = graphene.List(graphene.NonNull(AftersalesWeek), required=True)
+    targets = graphene.Field(AftersalesTargets, required=True)
+    refunds_per_day = graphene.List(
+        graphene.NonNull(AftersalesRefundSeries),
+        required=True,
+        description="Completed refunds per currency and method.",
+    )
+    ratings = graphene.List(graphene.NonNull(AftersalesRatingCount), required=True)
+
+    class Meta:
+        description = (
+            "The analytics page's figures over a period and the one before it, "
+            "read from per-day rollups."
+        )
+
+    @staticmethod
+    def resolve_period_start(root: analytics.Analytics, _info):
+        return root.period.start
+
+    @staticmethod
+    def resolve_period_end(root: analytics.Analytics, _info):
+        return root.period.end
+
+    @staticmethod
+    def resolve_previous_start(root: analytics.Analytics, _info):
+        return root.previous_period.start
+
+    @staticmethod
+    def resolve_previous_end(root: analytics.Analytics, _info):
+        return root.previous_period.end
+
+    @staticmethod
+    def resolve_opened_per_day(root: analytics.Analytics, _info):
+        return [
+            AftersalesTypeSeries(type=claim_type, counts=counts)
+            for claim_type, counts in root.opened_per_day.items()
+        ]
+
+    @staticmethod
+    def resolve_reasons(root: analytics.Analytics, _info):
+        return [
+            AftersalesReasonUnits(reason=reason, units=units, previous_units=before)
+            for reason, units, before in root.reasons
+        ]
+
+    @staticmethod
+    def resolve_refunds_per_day(root: analytics.Analytics, _info):
+        return [
+            AftersalesRefundSeries(
+                currency=currency, method=method, amounts=amounts, counts=counts
+            )
+            for currency, method, amounts, counts in root.refunds_per_day
+        ]
+
+    @staticmethod
+    def resolve_ratings(root: analytics.Analytics, _info):
+        return [
+            AftersalesRatingCount(rating=rating, count=root.current.ratings.get(rating, 0))
+            for rating in models.RATINGS
+        ]

@@ -6,7 +6,7 @@ from typing import Dict, List, Tuple
 from django.db import transaction
 from django.utils import timezone
 
-from .. import sla, warranty
+from .. import rollups, sla, warranty
 from ..actors import Actor
 from ..enums import ActorType, EventType, Ineligibility, RequestType, WarrantyEndedBy
 from ..error_codes import AftersalesErrorCode as Code
@@ -248,7 +248,7 @@ def create_request(
             idempotency_key=idempotency_key,
             **warranty_fields,
         )
-        AftersalesLine.objects.bulk_create(
+        lines = AftersalesLine.objects.bulk_create(
             [
                 AftersalesLine(
                     request=request,
@@ -270,10 +270,12 @@ def create_request(
                 for line, order_line in chosen
             ]
         )
+        request._rollup_state = rollups.NEW
         record(
             request,
             by,
             EventType.CREATED,
+            lines=lines,
             message=customer_note,
             parameters={
                 "lines": [

@@ -7,7 +7,7 @@ from typing import Dict, List, Optional
 from django.db import transaction
 from django.utils import timezone
 
-from .. import warranty
+from .. import rollups, warranty
 from ..port import host
 from ..actors import Actor
 from ..enums import (
@@ -193,6 +193,7 @@ def record_refund(request: AftersalesRequest, refund, *, by: Actor) -> Change:
     """
     with transaction.atomic():
         request = lock_claim(request.pk)
+        rollups.refund_succeeded(request, refund)
         lines = list(request.lines.all())
         for line in lines:
             line.quantity_refunded += int(refund.line_quantities.get(str(line.pk), 0))
@@ -256,6 +257,7 @@ def record_external_refund(request: AftersalesRequest, refund) -> Change:
     on the claim's record, settling no units; the desk decides what it covers."""
     with transaction.atomic():
         request = lock_claim(request.pk)
+        rollups.refund_succeeded(request, refund)
         return move(
             request,
             request.status,

@@ -5,11 +5,11 @@ transaction.
 """
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 from django.utils import timezone
 
-from .. import sla
+from .. import rollups, sla
 from ..port import host
 from ..actors import Actor
 from ..enums import Disposition, EventType, RefundStatus
@@ -51,12 +51,15 @@ class Change:
 
 
 def lock_claim(pk: int) -> AftersalesRequest:
-    """The claim under a row lock, whatever its status."""
-    return (
+    """The claim under a row lock, whatever its status; it remembers the state
+    the step starts from, for the analytics rollups."""
+    claim = (
         AftersalesRequest.objects.select_for_update(of=("self",))
         .select_related("order")
         .get(pk=pk)
     )
+    rollups.snapshot(claim)
+    return claim
 
 
 def lock(request: AftersalesRequest, allowed: Iterable[str]) -> AftersalesRequest:
@@ -81,8 +84,11 @@ def record(
     from_status: str = "",
     message: str = "",
     parameters: Optional[dict] = None,
+    lines: Optional[List[AftersalesLine]] = None,
 ) -> AftersalesEvent:
-    """Write the audit event and the matching note in Saleor's order timeline."""
+    """Write the audit event and the matching note in Saleor's order timeline,
+    and add the step's change to the analytics rollups (``lines``: a new claim's)."""
+    rollups.claim_changed(request, lines)
     event = AftersalesEvent.objects.create(
         request=request,
         type=event_type,

@@ -1,14 +1,15 @@
 """The app's sweeper, until it has a Celery worker of its own: run it every minute
 (cron or any scheduler). It makes the calls still owed to Saleor, pays the refunds
 whose attempt failed or never ran (or finds them paid), records the refunds a
-payment app has settled since, delivers the outbox's due webhooks and sends the
-due shopper e-mails."""
+payment app has settled since, delivers the outbox's due webhooks, sends the
+due shopper e-mails and folds the analytics rollups' past shards."""
 
 import logging
 
 from django.core.management.base import BaseCommand
 
-from ..... import refunds
+from ..... import refunds, rollups
+from .....configuration import get_settings
 from .....emails import outbox as email_outbox
 from .....webhooks import outgoing
 from ... import calls, tenancy, transactions
@@ -42,6 +43,9 @@ class Command(BaseCommand):
                     for pk in emails_due:
                         email_outbox.send(pk)
                     due_emails += emails_due
+                    # The analytics rollups' shards of past days, folded.
+                    zone = get_settings().business_time_zone
+                    rollups.fold(rollups.today_in(zone))
             except Exception:
                 logger.exception("The sweep of %s failed", shop.api_url)
         self.stdout.write(
