@@ -120,7 +120,8 @@ def _upsert_sql(line_count: int) -> str:
 
 
 def save_order(facts: OrderFacts) -> ShopOrder:
-    """Copy (or refresh) one order and its lines in one statement.
+    """Copy (or refresh) one order and its lines in one statement, then add what
+    its lines changed in units sold to the analytics rollups in a second.
 
     The returned copy carries ``lines_by_host_id``: its lines keyed by the host's
     line ids, so callers map what a shopper chose without another query; and
