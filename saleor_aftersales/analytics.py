@@ -274,12 +274,12 @@ def _read_claim_days(period, previous, filters, current, earlier, weeks) -> None
         rows = cursor.fetchall()
     for this_period, week, claim_type, *values in rows:
         counters = dict(zip(columns, (value or 0 for value in values)))
-        if week is None:
+        if claim_type is not None:  # per period and type
             summary = current if this_period else earlier
             _into_summary(counters, summary)
             if counters["opened"]:
                 summary.by_type[claim_type] = counters["opened"]
-        elif this_period:
+        elif week is not None:  # per week of the period (the period before has none)
             target = weeks[max(period.start, week)]
             target.opened += counters["opened"]
             target.sla_evaluated += counters["sla_decided"]

@@ -87,6 +87,24 @@ def test_the_month_of_claims_as_the_page_reads_it(staff_api, month_of_claims):
     assert sum(rate["unitsClaimed"] for rate in rates.values()) == 2  # C1's units
 
 
+@freeze_time("2026-12-31 12:00:00")
+def test_the_period_before_is_counted_once(staff_api, month_of_claims):
+    november = analytics(staff_api, period=NOVEMBER)
+    december = analytics(staff_api, period={"gte": "2026-12-01", "lte": "2026-12-30"})
+    assert december["previousStart"] == "2026-11-01"
+    assert december["current"]["claimCount"] == 0
+    assert all(week["opened"] == 0 for week in december["weeks"])
+    before = december["previous"]
+    assert before["claimCount"] == 3
+    assert before["byType"] == november["current"]["byType"]
+    assert before["byStatus"] == november["current"]["byStatus"]
+    assert before["unitsClaimed"] == november["current"]["unitsClaimed"]
+    assert before["refunds"] == november["current"]["refunds"]
+    assert [r["previousUnits"] for r in december["reasons"]] == [
+        r["units"] for r in november["reasons"]
+    ]
+
+
 @freeze_time("2026-12-01 12:00:00")
 def test_the_type_filter(staff_api, month_of_claims):
     page = analytics(staff_api, period=NOVEMBER, types=["REPAIR"])
