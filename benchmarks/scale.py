@@ -110,7 +110,7 @@ INSERT INTO saleor_aftersales_aftersalesrequest (
     rating, rating_comment, received_accessories, received_condition, under_warranty,
     warranty_note, first_response_at, concluded_at, response_business_seconds,
     resolution_business_seconds, sla_response_due_at, sla_resolution_due_at,
-    sla_paused_at, sla_paused_seconds, returnless
+    sla_paused_at, sla_paused_seconds, returnless, language
 )
 SELECT
     kind, status, pool.order_id, '', '',
@@ -127,7 +127,7 @@ SELECT
     CASE WHEN status IN ('resolved', 'closed', 'rejected')
          THEN floor(r3 * 200000)::int END,
     created + interval '1 day', created + interval '3 days',
-    CASE WHEN status IN ('needs_info', 'approved') THEN answered END, 0, false
+    CASE WHEN status IN ('needs_info', 'approved') THEN answered END, 0, false, ''
 FROM (
     SELECT g, r2, r3, created,
         created + r2 * interval '2 days' AS answered,

@@ -74,6 +74,7 @@ def test_settings_are_visible_through_saleors_plugin_query(plugin_admin_api):
         "Holidays": "",
         "First response within business hours": "24",
         "Resolution within working days": "3",
+        "Service level target percent": "95",
         "Escalate overdue claims to": "",
         "Serial returner return rate percent": "30",
         "Serial returner minimum claims": "3",
