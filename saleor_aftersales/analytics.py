@@ -340,39 +340,37 @@ def _add_late(period, previous, zone_name, filters, current, earlier, weeks) -> 
 
 
 def _refunds(period, previous, filters, days, current, earlier):
+    """Refunds per day of the period by currency and method, and each period's
+    totals, from one query that sums them per day and in total."""
     index = {day: offset for offset, day in enumerate(days)}
     series: Dict[Tuple[str, str], Tuple[List[Decimal], List[int]]] = {}
-    totals: Dict[bool, Dict[Tuple[str, str], List]] = {True: {}, False: {}}
-    params: List[object] = [previous.start, period.end]
+    totals: Dict[bool, List[Tuple[str, str, Decimal, int]]] = {True: [], False: []}
+    params: List[object] = [period.start, period.start, previous.start, period.end]
     where = _where(filters, params)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT day, currency, method, SUM(refunds), SUM(amount) "
-            f"FROM {RefundDay._meta.db_table} "
-            f"WHERE day BETWEEN %s AND %s AND {where} "
-            "GROUP BY day, currency, method HAVING SUM(refunds) <> 0",
+            f"""
+            SELECT day >= %s, CASE WHEN day >= %s THEN day END, currency, method,
+                   SUM(refunds), SUM(amount)
+            FROM {RefundDay._meta.db_table}
+            WHERE day BETWEEN %s AND %s AND {where}
+            GROUP BY GROUPING SETS ((1, 3, 4), (2, 3, 4))
+            HAVING SUM(refunds) <> 0
+            ORDER BY 3, 4
+            """,
             params,
         )
         rows = cursor.fetchall()
-    for day, currency, method, count, amount in rows:
-        key = (currency, method)
-        this_period = day >= period.start
-        total = totals[this_period].setdefault(key, [Decimal(0), 0])
-        total[0] += amount
-        total[1] += count
-        if this_period:
-            amounts, counts = series.setdefault(
-                key, ([Decimal(0)] * len(days), [0] * len(days))
+    for this_period, day, currency, method, count, amount in rows:
+        if this_period is not None:  # a period's total
+            totals[this_period].append((currency, method, amount, count))
+        elif day is not None:
+            amounts, counts = series.get((currency, method)) or series.setdefault(
+                (currency, method), ([Decimal(0)] * len(days), [0] * len(days))
             )
-            amounts[index[day]] += amount
-            counts[index[day]] += count
-    for this_period, summary in ((True, current), (False, earlier)):
-        summary.refunds = [
-            (currency, method, amount, count)
-            for (currency, method), (amount, count) in sorted(
-                totals[this_period].items()
-            )
-        ]
+            amounts[index[day]] = amount
+            counts[index[day]] = count
+    current.refunds, earlier.refunds = totals[True], totals[False]
     return [
         (currency, method, amounts, counts)
         for (currency, method), (amounts, counts) in sorted(series.items())

@@ -1156,10 +1156,45 @@ class AftersalesStats(graphene.ObjectType):
 # The analytics page -----------------------------------------------------------------
 
 
+class AftersalesDailyNumbers(graphene.Scalar):
+    """One number per day of the period, in order: a JSON list of numbers (counts
+    whole, amounts decimal). A scalar, so a year of days is written in one step
+    rather than one field at a time."""
+
+    @staticmethod
+    def serialize(values):
+        return [value if isinstance(value, int) else float(value) for value in values]
+
+    @staticmethod
+    def parse_value(_value):
+        return None  # an answer only
+
+    @staticmethod
+    def parse_literal(_node):
+        return None
+
+
+class AftersalesDays(graphene.Scalar):
+    """Every day of the period, in order: a JSON list of ISO dates (a scalar, so a
+    year of days is written in one step)."""
+
+    @staticmethod
+    def serialize(days):
+        return [day.isoformat() for day in days]
+
+    @staticmethod
+    def parse_value(_value):
+        return None  # an answer only
+
+    @staticmethod
+    def parse_literal(_node):
+        return None
+
+
 class AftersalesTypeSeries(graphene.ObjectType):
     type = AftersalesRequestType(required=True)
-    counts = graphene.List(
-        graphene.NonNull(graphene.Int), required=True, description="Per day."
+    counts = graphene.Field(
+        AftersalesDailyNumbers, required=True, description="Claims opened per day."
     )
 
 
@@ -1179,11 +1214,11 @@ class AftersalesRatingCount(graphene.ObjectType):
 class AftersalesRefundSeries(graphene.ObjectType):
     currency = graphene.String(required=True)
     method = AftersalesRefundMethod(required=True)
-    amounts = graphene.List(
-        graphene.NonNull(api.DecimalScalar), required=True, description="Per day."
+    amounts = graphene.Field(
+        AftersalesDailyNumbers, required=True, description="Amount refunded per day."
     )
-    counts = graphene.List(
-        graphene.NonNull(graphene.Int), required=True, description="Per day."
+    counts = graphene.Field(
+        AftersalesDailyNumbers, required=True, description="Refunds per day."
     )
 
 
@@ -1261,7 +1296,9 @@ class AftersalesAnalytics(graphene.ObjectType):
         description="Channels with claims in either period; empty where the shop "
         "has none.",
     )
-    days = graphene.List(graphene.NonNull(graphene.Date), required=True)
+    days = graphene.Field(
+        AftersalesDays, required=True, description="The period's days, in order."
+    )
     current = graphene.Field(AftersalesAnalyticsSummary, required=True)
     previous = graphene.Field(
         AftersalesAnalyticsSummary,

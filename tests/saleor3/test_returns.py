@@ -367,3 +367,55 @@ def test_an_approved_returns_slip_downloads_with_the_returns_address(
     # A link signed for another claim's id finds nothing in any shop.
     forged = url.replace(f"/{request.pk}:", f"/{request.pk + 1}:", 1)
     assert Client().get(forged).status_code == 404
+
+
+def test_the_analytics_rollups_follow_a_return_through_the_app(saleor, fulfilled_order):
+    """The steps taken on the app keep the rollups (units sold from Saleor's
+    webhook-made copy, the claim by channel), equal to a rebuild from the claims."""
+    from datetime import timedelta
+
+    from django.db.models import Sum
+
+    from saleor_aftersales import analytics, rollups, stats
+    from saleor_aftersales.models import ClaimDay, ProductDay
+
+    settings = get_settings()
+    rollups.rebuild(settings.business_time_zone)
+    request = approved_return(saleor, fulfilled_order, 1)
+    workflow.receive(request, by=workflow.Actor.staff(STAFF))
+    request.refresh_from_db()
+    channel = request.order.channel
+    assert channel  # Saleor 3 orders live in a channel
+    day = rollups.today_in(settings.business_time_zone)
+    period = stats.Period(day - timedelta(days=6), day)
+
+    def sums(model, key):
+        counters = [
+            f.column
+            for f in model._meta.concrete_fields
+            if f.column not in (*key, "id", "shard", "product_name")
+        ]
+        return {
+            tuple(row[k] for k in key): tuple(row[c] for c in counters)
+            for row in model.objects.order_by()
+            .values(*key)
+            .annotate(**{c: Sum(c) for c in counters})
+        }
+
+    kept = (
+        sums(ClaimDay, ("day", "type", "channel")),
+        sums(ProductDay, ("day", "product_ref", "channel")),
+    )
+    page = analytics.compute(period, settings, analytics.Filters(channel=channel))
+    assert page.current.claim_count == 1
+    assert page.current.by_status == {"received": 1}
+    assert page.channels == [channel]
+    (rate,) = [r for r in page.return_rates if r.units_claimed]
+    assert rate.units_claimed == 1 and rate.units_sold >= 1
+    elsewhere = analytics.compute(period, settings, analytics.Filters(channel="x"))
+    assert elsewhere.current.claim_count == 0
+    rollups.rebuild(settings.business_time_zone)
+    assert kept == (
+        sums(ClaimDay, ("day", "type", "channel")),
+        sums(ProductDay, ("day", "product_ref", "channel")),
+    )
