@@ -1,14 +1,17 @@
 """The plugin's queries and mutations, and the schema that joins them to Saleor's."""
 
+import json
+
 import django_filters
 import graphene
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from graphql.error import GraphQLError
 from prices import Money
 
-from .. import models, policies, refunds, selectors, stats, throttle, warranty
+from .. import exports, models, policies, refunds, selectors, stats, throttle, warranty
 from .host import api
 from ..enums import Reason, RefundStatus, RequestType
 from ..error_codes import AftersalesErrorCode as Code
@@ -268,6 +271,18 @@ class AftersalesRequestFilterInput(api.FilterInputObjectType):
         filterset_class = AftersalesRequestFilter
 
 
+def requests_matching(filter_: dict):
+    """The claims a queue filter (its GraphQL input) lets through, newest
+    first, as the queue lists them; input the filter refuses is a
+    GraphQLError."""
+    filterset = AftersalesRequestFilter(
+        data=dict(filter_), queryset=models.AftersalesRequest.objects.all()
+    )
+    if not filterset.is_valid():
+        raise GraphQLError(json.dumps(filterset.errors.get_json_data()))
+    return filterset.qs.order_by("-pk")
+
+
 class AftersalesRequestSortField(graphene.Enum):
     NUMBER = ["pk"]
     CREATED_AT = ["created_at", "pk"]
@@ -416,6 +431,14 @@ class AftersalesQueries(graphene.ObjectType):
         ),
         description="After-sales figures over a period (MANAGE_ORDERS).",
     )
+    aftersales_export_url = graphene.String(
+        required=True,
+        filter=AftersalesRequestFilterInput(
+            description="The queue's filter: the file holds the claims it lists."
+        ),
+        description="A link to a CSV file of every claim the filter lets through, "
+        "newest first; signed, valid 10 minutes (MANAGE_ORDERS).",
+    )
     aftersales_settings = graphene.List(
         graphene.NonNull(AftersalesSetting),
         required=True,
@@ -502,6 +525,16 @@ class AftersalesQueries(graphene.ObjectType):
         if not 1 <= top_products <= 100:
             raise GraphQLError("topProducts must be 1-100.")
         return AftersalesStats.from_stats(stats.compute(chosen, settings, top_products))
+
+    def resolve_aftersales_export_url(self, info, filter=None):
+        if not is_staff_viewer(info):
+            raise api.PermissionDenied()
+        filter_ = dict(filter or {})
+        requests_matching(filter_)  # refuses what the queue would refuse
+        token = exports.signed_token(filter_)
+        return info.context.build_absolute_uri(
+            reverse("aftersales-claims-export", kwargs={"token": token})
+        )
 
     def resolve_aftersales_settings(self, info):
         if not is_staff_viewer(info):
