@@ -17,6 +17,7 @@ from saleor_aftersales.models import (
     AftersalesRefund,
     AftersalesRequest,
     ShopOrder,
+    ShopOrderLine,
     WarrantyCard,
     WebhookDelivery,
 )
@@ -399,6 +400,11 @@ def test_the_desk_downloads_the_claims_in_view_from_the_app(
     import codecs
     import csv
     import io
+    import warnings
+    from urllib.parse import urlparse
+
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
 
     order_id = buyers_order["id"]
     line_id = buyers_order["lines"][0]["id"]
@@ -454,6 +460,23 @@ def test_the_desk_downloads_the_claims_in_view_from_the_app(
     assert [row[0] for row in rows[1:]] == [claim["number"]]
     _, rows = export({"reason": ["CHANGED_MIND"]})
     assert rows[1:] == []
+    # Saleor 3's own product ID, as the order copy keeps it.
+    product = ShopOrderLine.objects.get(host_id=line_id).product_ref
+    _, rows = export({"product": product})
+    assert [row[0] for row in rows[1:]] == [claim["number"]]
+
+    # Under ASGI (uvicorn, as deployed) the file goes out piece by piece too:
+    # Django would otherwise warn and read a synchronous stream whole first.
+    async def through_asgi(path):
+        response = await AsyncClient().get(path)
+        return response, b"".join([piece async for piece in response.streaming_content])
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response, body = async_to_sync(through_asgi)(urlparse(url).path)
+    assert response.status_code == 200
+    assert not [w for w in caught if "synchronous iterators" in str(w.message)]
+    assert body.startswith(codecs.BOM_UTF8) and claim["number"].encode() in body
     # A tampered link is no file.
     assert (
         requests.get(url.replace("/claims/", "/claims/x"), timeout=60).status_code
