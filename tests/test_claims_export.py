@@ -79,7 +79,7 @@ def step(api, query, variables):
 def claims(customer, staff_user, order, customer_api, staff_api):
     """Two claims of the customer's order (25.00 a unit, desk in UTC):
 
-    C1 2 x line 1 (defective, "first" …), Mon 2 Nov 2026 09:00; approved and
+    C1 2 x line 1 (defective), Mon 2 Nov 2026 09:00; approved and
        received 11:00, refunded Tue 3 Nov 09:00: resolved in time, rated 4.
     C2 1 x line 2 (changed mind), Mon 2 Nov 10:00; rejected Wed 4 Nov 19:00,
        answered late.
