@@ -287,6 +287,10 @@ class Shop(Protocol):
     def shop_domain(self) -> str:
         ...
 
+    def shop_key(self) -> str:
+        """Names the shop served now among those this process serves ("" where
+        it serves one): a signed link bound to one shop carries it."""
+
     def save_plugin_configuration(
         self, plugin_id: str, values: Dict[str, object]
     ) -> None:

@@ -66,12 +66,45 @@ def midnight(day: date, zone_name: str) -> datetime:
 def created_within(first: Optional[date], last: Optional[date], zone_name: str) -> Q:
     """Claims opened from the start of ``first`` to the end of ``last`` (either
     open), days in the desk's time zone."""
+    return days_within("created_at", first, last, zone_name)
+
+
+def days_within(
+    field: str, first: Optional[date], last: Optional[date], zone_name: str
+) -> Q:
+    """``field`` (a time) from the start of ``first`` to the end of ``last``
+    (either open), days in the desk's time zone."""
     condition = Q()
     if first is not None:
-        condition &= Q(created_at__gte=midnight(first, zone_name))
+        condition &= Q(**{f"{field}__gte": midnight(first, zone_name)})
     if last is not None and last < date.max:
-        condition &= Q(created_at__lt=midnight(last + timedelta(days=1), zone_name))
+        condition &= Q(
+            **{f"{field}__lt": midnight(last + timedelta(days=1), zone_name)}
+        )
     return condition
+
+
+def met_service_levels() -> Q:
+    """Answered by the response due time and concluded by the resolution due
+    time (SQL's NULL, an answer or a due time missing, is not met)."""
+    return Q(first_response_at__lte=F("sla_response_due_at")) & Q(
+        concluded_at__lte=F("sla_resolution_due_at")
+    )
+
+
+def concluded_against_service_levels(met: bool) -> Q:
+    """Concluded claims with service levels that met them all (``met``) or
+    missed one: the complement of ``met_service_levels`` among them, NULLs
+    counted as missed."""
+    concluded = Q(concluded_at__isnull=False, sla_response_due_at__isnull=False)
+    if met:
+        return concluded & met_service_levels()
+    return concluded & (
+        Q(first_response_at__isnull=True)
+        | Q(sla_resolution_due_at__isnull=True)
+        | Q(first_response_at__gt=F("sla_response_due_at"))
+        | Q(concluded_at__gt=F("sla_resolution_due_at"))
+    )
 
 
 @dataclass
@@ -140,9 +173,7 @@ def compute(
     # Decided: concluded by the desk, or still open and already late. Claims the
     # customer cancelled are neither.
     evaluated = Q(concluded_at__isnull=False) | selectors.overdue(now)
-    met = Q(first_response_at__lte=F("sla_response_due_at")) & Q(
-        concluded_at__lte=F("sla_resolution_due_at")
-    )
+    met = met_service_levels()
     # Counts in one parallel scan, grouped by status and type, summed here.
     by_status: Dict[str, int] = {}
     by_type: Dict[str, int] = {}

@@ -39,5 +39,10 @@ urlpatterns = [
         pages.return_slip,
         name="aftersales-return-slip",
     ),
+    url(
+        r"^aftersales/exports/claims/(?P<token>[\w:.-]+)/$",
+        pages.claims_export,
+        name="aftersales-claims-export",
+    ),
     url(r"^", include(saleor_urls)),
 ]

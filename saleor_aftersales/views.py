@@ -1,14 +1,17 @@
 """The pages (portal for shoppers, console for the desk), their assets, and the
-signed links that show claim photos and return slips. The pages are static: everything they show
+signed links that show claim photos, return slips and the claims' CSV export. The pages are static: everything they show
 comes from the plugin's GraphQL API, with the viewer's own token."""
 
 from pathlib import Path
 
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
+from graphql.error import GraphQLError
 
-from . import photos, slips
+from . import exports, photos, slips
+from .graphql.schema import requests_matching
 
 ASSETS = Path(__file__).resolve().parent / "static" / "aftersales"
 CONTENT_TYPES = {".js": "text/javascript", ".css": "text/css"}
@@ -98,3 +101,24 @@ def return_slip(request, token):
     _secured(response)
     response["Referrer-Policy"] = "no-referrer"
     return response
+
+
+@require_GET
+def claims_export(request, token):
+    """The claims a queue filter lets through, as CSV, by the signed link
+    ``aftersalesExportUrl`` gave: streamed, read in chunks as it goes out."""
+    filter_ = exports.filter_for_token(token)
+    if filter_ is None:
+        raise Http404
+    try:
+        claims = requests_matching(filter_)
+    except GraphQLError:
+        raise Http404
+    response = StreamingHttpResponse(
+        exports.csv_chunks(claims), content_type="text/csv; charset=utf-8"
+    )
+    response[
+        "Content-Disposition"
+    ] = f'attachment; filename="{exports.filename(timezone.now())}"'
+    response["Cache-Control"] = "private, no-store"
+    return _secured(response)

@@ -1,22 +1,41 @@
 """The plugin's queries and mutations, and the schema that joins them to Saleor's."""
 
+import json
+
 import django_filters
 import graphene
 from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef
+from django.urls import reverse
 from django.utils import timezone
 from graphql.error import GraphQLError
 from prices import Money
 
-from .. import analytics, models, policies, refunds, selectors, stats, throttle, warranty
+from .. import (
+    analytics,
+    exports,
+    models,
+    policies,
+    refunds,
+    selectors,
+    stats,
+    throttle,
+    warranty,
+)
 from .host import api
-from ..enums import Reason, RequestType
+from ..enums import Reason, RefundStatus, RequestType
 from ..error_codes import AftersalesErrorCode as Code
 from ..configuration import get_settings
 from ..orders import save_order
 from ..policies import order_eligibility
 from .authorize import authorize_order, is_staff_viewer, viewer
 from .selection import selected_fields
-from .enums import AftersalesRequestStatus, AftersalesRequestType
+from .enums import (
+    AftersalesReason,
+    AftersalesRefundMethod,
+    AftersalesRequestStatus,
+    AftersalesRequestType,
+)
 from .fields import FilterInputConnectionField, PrefetchingConnectionField
 from .mutations.base import errors_of, get_host_record, get_instance, storable
 from .mutations.links import (
@@ -118,6 +137,97 @@ def _filter_created(qs, _, value):
     return qs.filter(stats.created_within(value.get("gte"), value.get("lte"), zone))
 
 
+def _filter_reason(qs, _, value):
+    """Claims with at least one line of one of these reasons."""
+    if not value:
+        return qs
+    return qs.filter(
+        Exists(
+            models.AftersalesLine.objects.filter(
+                request=OuterRef("pk"), reason__in=value
+            )
+        )
+    )
+
+
+def _filter_channel(qs, value):
+    """Claims on orders of that channel ("" is no channel: Saleor 2.10's)."""
+    return qs.filter(order__channel=no_nul(value, "channel"))
+
+
+def _filter_product(qs, value):
+    """Claims with a line of the product (its global ID, as aftersalesStats'
+    productId gives it). The order copy keeps the host's product reference:
+    Saleor 2.10's primary key, or on the app Saleor 3's own global ID, which a
+    client may also pass as it is."""
+    value = no_nul(value, "product")
+    try:
+        type_name, key = graphene.Node.from_global_id(value)
+    except Exception:
+        type_name, key = None, None
+    if type_name != "Product" or not key:
+        raise GraphQLError(f"`product` must be a Product ID: {value!r}.")
+    return qs.filter(
+        Exists(
+            models.AftersalesLine.objects.filter(
+                request=OuterRef("pk"), order_line__product_ref__in={key, value}
+            )
+        )
+    )
+
+
+RATINGS = range(1, 6)
+
+
+def _filter_rating(qs, value):
+    if any(rating not in RATINGS for rating in value):
+        raise GraphQLError("`rating` takes ratings from 1 to 5.")
+    return qs.filter(rating__in=value) if value else qs
+
+
+def _filter_sla_met(qs, value):
+    return qs.filter(stats.concluded_against_service_levels(value))
+
+
+def _successful_refunds(data: dict):
+    """The refund condition of ``refunded`` and ``refundMethod``: one refund row
+    must meet both (None when neither is given)."""
+    days, method = data.get("refunded"), data.get("refund_method")
+    if days is None and method is None:
+        return None
+    refunds = models.AftersalesRefund.objects.filter(
+        request=OuterRef("pk"), status=RefundStatus.SUCCESS
+    )
+    if days is not None:
+        zone = get_settings().business_time_zone
+        refunds = refunds.filter(
+            stats.days_within("completed_at", days.get("gte"), days.get("lte"), zone)
+        )
+    if method is not None:
+        refunds = refunds.filter(method=method)
+    return Exists(refunds)
+
+
+class ExactFilter(api.ObjectTypeFilter):
+    """A value handed as it came (an empty string too) to ``apply``; left out
+    or null, no filter."""
+
+    def __init__(self, input_class, apply, *args, **kwargs):
+        self.apply = apply
+        super().__init__(input_class, *args, **kwargs)
+
+    def filter(self, qs, value):
+        return qs if value is None else self.apply(qs, value)
+
+
+class UnfilteredInput(api.ObjectTypeFilter):
+    """An input the filter set applies together with another
+    (``AftersalesRequestFilter.filter_queryset``)."""
+
+    def filter(self, qs, value):
+        return qs
+
+
 class AftersalesRequestFilter(django_filters.FilterSet):
     status = api.ListObjectTypeFilter(
         input_class=AftersalesRequestStatus, method=_filter_status
@@ -131,15 +241,57 @@ class AftersalesRequestFilter(django_filters.FilterSet):
         input_class=api.DateRangeInput,
         method=_filter_created,
     )
+    reason = api.ListObjectTypeFilter(
+        input_class=graphene.NonNull(AftersalesReason), method=_filter_reason
+    )
+    channel = ExactFilter(input_class=graphene.String, apply=_filter_channel)
+    product = ExactFilter(input_class=graphene.ID, apply=_filter_product)
+    rating = ExactFilter(
+        input_class=lambda: graphene.List(graphene.NonNull(graphene.Int)),
+        apply=_filter_rating,
+    )
+    refunded = UnfilteredInput(input_class=api.DateRangeInput)
+    refund_method = UnfilteredInput(input_class=AftersalesRefundMethod)
+    sla_met = ExactFilter(input_class=graphene.Boolean, apply=_filter_sla_met)
 
     class Meta:
         model = models.AftersalesRequest
-        fields = ["status", "type", "search", "created", "overdue"]
+        fields = [
+            "status",
+            "type",
+            "search",
+            "created",
+            "overdue",
+            "reason",
+            "channel",
+            "product",
+            "rating",
+            "refunded",
+            "refund_method",
+            "sla_met",
+        ]
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        refunds = _successful_refunds(self.form.cleaned_data)
+        return queryset if refunds is None else queryset.filter(refunds)
 
 
 class AftersalesRequestFilterInput(api.FilterInputObjectType):
     class Meta:
         filterset_class = AftersalesRequestFilter
+
+
+def requests_matching(filter_: dict):
+    """The claims a queue filter (its GraphQL input) lets through, newest
+    first, as the queue lists them; input the filter refuses is a
+    GraphQLError."""
+    filterset = AftersalesRequestFilter(
+        data=dict(filter_), queryset=models.AftersalesRequest.objects.all()
+    )
+    if not filterset.is_valid():
+        raise GraphQLError(json.dumps(filterset.errors.get_json_data()))
+    return filterset.qs.order_by("-pk")
 
 
 class AftersalesRequestSortField(graphene.Enum):
@@ -326,6 +478,14 @@ class AftersalesQueries(graphene.ObjectType):
         description="The analytics page: a period beside the one before it, per "
         "day and per week (MANAGE_ORDERS).",
     )
+    aftersales_export_url = graphene.String(
+        required=True,
+        filter=AftersalesRequestFilterInput(
+            description="The queue's filter: the file holds the claims it lists."
+        ),
+        description="A link to a CSV file of every claim the filter lets through, "
+        "newest first; signed, valid 10 minutes (MANAGE_ORDERS).",
+    )
     aftersales_settings = graphene.List(
         graphene.NonNull(AftersalesSetting),
         required=True,
@@ -422,6 +582,16 @@ class AftersalesQueries(graphene.ObjectType):
             channel=channel,
         )
         return analytics.compute(chosen, settings, filters, top_products)
+
+    def resolve_aftersales_export_url(self, info, filter=None):
+        if not is_staff_viewer(info):
+            raise api.PermissionDenied()
+        filter_ = dict(filter or {})
+        requests_matching(filter_)  # refuses what the queue would refuse
+        token = exports.signed_token(filter_)
+        return info.context.build_absolute_uri(
+            reverse("aftersales-claims-export", kwargs={"token": token})
+        )
 
     def resolve_aftersales_settings(self, info):
         if not is_staff_viewer(info):

@@ -17,6 +17,7 @@ from saleor_aftersales.models import (
     AftersalesRefund,
     AftersalesRequest,
     ShopOrder,
+    ShopOrderLine,
     WarrantyCard,
     WebhookDelivery,
 )
@@ -383,3 +384,105 @@ def test_a_shops_webhooks_do_not_reach_into_the_apps_network(
         assert delivery.status == "delivered"
     finally:
         receiver.close()
+
+
+EXPORT_URL = """
+query($filter: AftersalesRequestFilterInput) { aftersalesExportUrl(filter: $filter) }
+"""
+
+
+def test_the_desk_downloads_the_claims_in_view_from_the_app(
+    saleor, installed, buyers_order, people, app_url
+):
+    """The export's signed link, asked for at the app with the Dashboard's
+    token, downloads the CSV of the shop's claims from the app, in the shop's
+    schema, under the queue's filter; shoppers get no link."""
+    import codecs
+    import csv
+    import io
+    import warnings
+    from urllib.parse import urlparse
+
+    from asgiref.sync import async_to_sync
+    from django.test import AsyncClient
+
+    order_id = buyers_order["id"]
+    line_id = buyers_order["lines"][0]["id"]
+    _, answer = app_graphql(
+        app_url,
+        CREATE,
+        {
+            "input": {
+                "order": order_id,
+                "lines": [{"orderLine": line_id, "quantity": 1, "reason": "DEFECTIVE"}],
+            }
+        },
+        token=people["buyer"],
+    )
+    claim = answer["data"]["returnRequestCreate"]["aftersalesRequest"]
+    desk = dashboard_token(saleor, installed, saleor.staff_token)
+
+    def export(filter_):
+        status, answer = app_graphql(
+            app_url, EXPORT_URL, {"filter": filter_}, token=desk
+        )
+        assert status == 200 and "errors" not in answer, answer
+        url = answer["data"]["aftersalesExportUrl"]
+        assert url.startswith(f"{app_url}/aftersales/exports/claims/"), url
+        response = requests.get(url, timeout=60)
+        assert response.status_code == 200, response.text
+        assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert response.headers["Content-Disposition"].startswith(
+            'attachment; filename="claims-'
+        )
+        assert response.content.startswith(codecs.BOM_UTF8)
+        text = response.content[len(codecs.BOM_UTF8) :].decode("utf-8")
+        return url, list(csv.reader(io.StringIO(text)))
+
+    url, rows = export({})
+    copy = ShopOrder.objects.get(host_id=order_id)
+    assert rows[0][:3] == ["number", "type", "status"]
+    assert [row[:9] for row in rows[1:]] == [
+        [
+            claim["number"],
+            "RETURN",
+            "REQUESTED",
+            AftersalesRequest.objects.get().created_at.isoformat(),
+            buyers_order["number"],
+            copy.channel,
+            "buyer@example.com",
+            "DEFECTIVE",
+            "1",
+        ]
+    ]
+    assert copy.channel  # Saleor 3's orders are in a channel
+    _, rows = export({"reason": ["DEFECTIVE"], "channel": copy.channel})
+    assert [row[0] for row in rows[1:]] == [claim["number"]]
+    _, rows = export({"reason": ["CHANGED_MIND"]})
+    assert rows[1:] == []
+    # Saleor 3's own product ID, as the order copy keeps it.
+    product = ShopOrderLine.objects.get(host_id=line_id).product_ref
+    _, rows = export({"product": product})
+    assert [row[0] for row in rows[1:]] == [claim["number"]]
+
+    # Under ASGI (uvicorn, as deployed) the file goes out piece by piece too:
+    # Django would otherwise warn and read a synchronous stream whole first.
+    async def through_asgi(path):
+        response = await AsyncClient().get(path)
+        return response, b"".join([piece async for piece in response.streaming_content])
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        response, body = async_to_sync(through_asgi)(urlparse(url).path)
+    assert response.status_code == 200
+    assert not [w for w in caught if "synchronous iterators" in str(w.message)]
+    assert body.startswith(codecs.BOM_UTF8) and claim["number"].encode() in body
+    # A tampered link is no file.
+    assert (
+        requests.get(url.replace("/claims/", "/claims/x"), timeout=60).status_code
+        == 404
+    )
+    # Shoppers get no link.
+    _, answer = app_graphql(app_url, EXPORT_URL, {"filter": {}}, token=people["buyer"])
+    assert answer["data"] is None or answer["data"]["aftersalesExportUrl"] is None
+    assert answer["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"

@@ -767,6 +767,11 @@ def shop_domain() -> str:
     return Site.objects.get_current().domain
 
 
+def shop_key() -> str:
+    """The plugin serves the one shop it runs in."""
+    return ""
+
+
 def plugin_configuration(plugin_id: str) -> Dict[str, object]:
     """The plugin's configuration as Saleor stores it (defaults when never saved)."""
     plugin = get_plugins_manager().get_plugin(plugin_id)

@@ -16,6 +16,7 @@ from decimal import Decimal, DecimalException
 from typing import Dict, List, Optional
 
 import django_filters
+import django_filters.fields
 import graphene
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -137,8 +138,23 @@ class SortInputObjectType(graphene.InputObjectType):
 # Filters from a FilterSet -----------------------------------------------------
 
 
+class _ListField(django_filters.fields.MultipleChoiceField):
+    """The list as GraphQL parsed it: its type checked the values already (a
+    Django choice field would refuse every value, having no choices)."""
+
+    def to_python(self, value):
+        if not value:
+            return []
+        return list(value) if isinstance(value, (list, tuple)) else [value]
+
+    def valid_value(self, value):
+        return True
+
+
 class ListObjectTypeFilter(django_filters.MultipleChoiceFilter):
     """A list of the values of a GraphQL enum (``input_class``)."""
+
+    field_class = _ListField
 
     def __init__(self, input_class, *args, **kwargs):
         self.input_class = input_class

@@ -47,6 +47,11 @@ def shop_domain() -> str:
     return settings.APP_URL.split("://", 1)[-1]
 
 
+def shop_key() -> str:
+    """The schema of the Saleor being served: one per Saleor, never reused."""
+    return tenancy.schema_of(tenancy.current())
+
+
 def gift_card_code(reference: str) -> str:
     """Store credit is not issued on this host yet: no gift cards."""
     return ""

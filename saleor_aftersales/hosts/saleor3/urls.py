@@ -30,4 +30,9 @@ urlpatterns = [
         pages.return_slip,
         name="aftersales-return-slip",
     ),
+    re_path(
+        r"^aftersales/exports/claims/(?P<token>[\w:.-]+)/$",
+        pages.claims_export,
+        name="aftersales-claims-export",
+    ),
 ]
