@@ -210,7 +210,9 @@ def compute(
         days=days,
         current=current,
         previous=earlier,
-        opened_per_day=_opened_per_day(period, days, filters),
+        opened_per_day=_opened_per_day(
+            period, previous, days, filters, current, earlier
+        ),
         return_rates=_return_rates(period, filters, top_products),
         weeks=[weeks[start] for start in sorted(weeks)],
         targets=Targets(
@@ -237,59 +239,62 @@ def _where(filters: Filters, params: List[object]) -> str:
     return sql
 
 
-def _opened_per_day(period: Period, days, filters: Filters) -> Dict[str, List[int]]:
+def _opened_per_day(period, previous, days, filters, current, earlier):
+    """Claims opened per day and type in the period, and per type in each period."""
     index = {day: offset for offset, day in enumerate(days)}
     series = {claim_type: [0] * len(days) for claim_type in filters.types}
-    params: List[object] = [period.start, period.end]
+    params: List[object] = [previous.start, period.end]
     where = _where(filters, params)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT day, type, SUM(opened) FROM {ClaimDay._meta.db_table} "
-            f"WHERE day BETWEEN %s AND %s AND {where} GROUP BY day, type",
+            f"WHERE day BETWEEN %s AND %s AND {where} GROUP BY day, type "
+            "HAVING SUM(opened) <> 0",
             params,
         )
-        for day, claim_type, n in cursor.fetchall():
+        rows = cursor.fetchall()
+    for day, claim_type, n in rows:
+        summary = current if day >= period.start else earlier
+        summary.by_type[claim_type] = summary.by_type.get(claim_type, 0) + n
+        if day >= period.start:
             series[claim_type][index[day]] += n
     return series
 
 
 def _read_claim_days(period, previous, filters, current, earlier, weeks) -> None:
-    """Every counter summed per week of the period and per period, in one query."""
+    """Every counter summed per week of the period and over the period before,
+    in one query; the period's figures are its weeks' sums."""
     columns = rollups.CLAIM_COLUMNS
-    params: List[object] = [period.start, period.start, previous.start, period.end]
+    params: List[object] = [period.start, previous.start, period.end]
     where = _where(filters, params)
     sums = ", ".join(f"SUM({column})" for column in columns)
     with connection.cursor() as cursor:
         cursor.execute(
             f"""
-            SELECT day >= %s AS this_period,
-                   CASE WHEN day >= %s THEN date_trunc('week', day)::date END,
-                   type, {sums}
+            SELECT CASE WHEN day >= %s THEN date_trunc('week', day)::date END, {sums}
             FROM {ClaimDay._meta.db_table}
             WHERE day BETWEEN %s AND %s AND {where}
-            GROUP BY GROUPING SETS ((1, 3), (1, 2))
+            GROUP BY 1
             """,
             params,
         )
         rows = cursor.fetchall()
-    for this_period, week, claim_type, *values in rows:
+    for week, *values in rows:
         counters = dict(zip(columns, (value or 0 for value in values)))
-        if claim_type is not None:  # per period and type
-            summary = current if this_period else earlier
-            _into_summary(counters, summary)
-            if counters["opened"]:
-                summary.by_type[claim_type] = counters["opened"]
-        elif week is not None:  # per week of the period (the period before has none)
-            target = weeks[max(period.start, week)]
-            target.opened += counters["opened"]
-            target.sla_evaluated += counters["sla_decided"]
-            target.sla_met += counters["sla_met"]
-            for buckets, names in (
-                (target.response_buckets, RESPONSE),
-                (target.resolution_buckets, RESOLUTION),
-            ):
-                for index, name in enumerate(names):
-                    buckets[index] += counters[name]
+        if week is None:  # the period before
+            _into_summary(counters, earlier)
+            continue
+        _into_summary(counters, current)
+        target = weeks[max(period.start, week)]
+        target.opened += counters["opened"]
+        target.sla_evaluated += counters["sla_decided"]
+        target.sla_met += counters["sla_met"]
+        for buckets, names in (
+            (target.response_buckets, RESPONSE),
+            (target.resolution_buckets, RESOLUTION),
+        ):
+            for index, name in enumerate(names):
+                buckets[index] += counters[name]
 
 
 def _into_summary(counters: Dict[str, int], summary: Summary) -> None:

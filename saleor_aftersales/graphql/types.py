@@ -1074,7 +1074,7 @@ class AftersalesProductReturnRate(graphene.ObjectType):
     def resolve_product_id(root: stats.ProductReturnRate, _info):
         if root.product_id is None:
             return None
-        return graphene.Node.to_global_id("Product", root.product_id)
+        return api.product_global_id(root.product_id)
 
 
 class AftersalesRefundTotal(graphene.ObjectType):

@@ -71,6 +71,11 @@ LOOKUPS = {
 }
 
 
+def product_global_id(product_ref: str) -> str:
+    """The ID Saleor's API gives the product the core knows by ``product_ref``."""
+    return Node.to_global_id("Product", product_ref)
+
+
 def nodes_by_id(type_name: str, global_ids: Iterable[str]) -> Dict[str, object]:
     """Saleor's records of one type behind global IDs of that type (checked by
     the caller), in one query; IDs of no record are left out. A malformed key
