@@ -47,56 +47,10 @@ class Filters:
     channel: Optional[str] = None  # None: every channel
 
 
-@dataclass
-class Summary:
-    claim_count: int = 0
-    by_type: Dict[str, int] = field(default_factory=dict)
-    by_status: Dict[str, int] = field(default_factory=dict)
-    units_by_reason: Dict[str, int] = field(default_factory=dict)
-    ratings: Dict[int, int] = field(default_factory=dict)
-    sla_evaluated: int = 0
-    sla_met: int = 0
-    response_buckets: List[int] = field(default_factory=lambda: [0] * DURATION_BUCKETS)
-    resolution_buckets: List[int] = field(
-        default_factory=lambda: [0] * DURATION_BUCKETS
-    )
-    refunds: List[Tuple[str, str, Decimal, int]] = field(default_factory=list)
+class ServiceLevels:
+    """Compliance and medians of figures holding ``sla_evaluated``, ``sla_met``
+    and the two duration histograms."""
 
-    @property
-    def units_claimed(self) -> int:
-        return sum(self.units_by_reason.values())
-
-    @property
-    def sla_compliance_percent(self) -> Optional[float]:
-        if not self.sla_evaluated:
-            return None
-        return round(100.0 * self.sla_met / self.sla_evaluated, 2)
-
-    @property
-    def median_first_response_hours(self) -> Optional[float]:
-        return rollups.grouped_median(self.response_buckets)
-
-    @property
-    def median_resolution_hours(self) -> Optional[float]:
-        return rollups.grouped_median(self.resolution_buckets)
-
-    @property
-    def rating_count(self) -> int:
-        return sum(self.ratings.values())
-
-    @property
-    def average_rating(self) -> Optional[float]:
-        count = self.rating_count
-        if not count:
-            return None
-        return round(sum(r * n for r, n in self.ratings.items()) / count, 2)
-
-
-@dataclass
-class Week:
-    start: date
-    end: date
-    opened: int
     sla_evaluated: int
     sla_met: int
     response_buckets: List[int]
@@ -115,6 +69,48 @@ class Week:
     @property
     def median_resolution_hours(self) -> Optional[float]:
         return rollups.grouped_median(self.resolution_buckets)
+
+
+@dataclass
+class Summary(ServiceLevels):
+    claim_count: int = 0
+    by_type: Dict[str, int] = field(default_factory=dict)
+    by_status: Dict[str, int] = field(default_factory=dict)
+    units_by_reason: Dict[str, int] = field(default_factory=dict)
+    ratings: Dict[int, int] = field(default_factory=dict)
+    sla_evaluated: int = 0
+    sla_met: int = 0
+    response_buckets: List[int] = field(default_factory=lambda: [0] * DURATION_BUCKETS)
+    resolution_buckets: List[int] = field(
+        default_factory=lambda: [0] * DURATION_BUCKETS
+    )
+    refunds: List[Tuple[str, str, Decimal, int]] = field(default_factory=list)
+
+    @property
+    def units_claimed(self) -> int:
+        return sum(self.units_by_reason.values())
+
+    @property
+    def rating_count(self) -> int:
+        return sum(self.ratings.values())
+
+    @property
+    def average_rating(self) -> Optional[float]:
+        count = self.rating_count
+        if not count:
+            return None
+        return round(sum(r * n for r, n in self.ratings.items()) / count, 2)
+
+
+@dataclass
+class Week(ServiceLevels):
+    start: date
+    end: date
+    opened: int
+    sla_evaluated: int
+    sla_met: int
+    response_buckets: List[int]
+    resolution_buckets: List[int]
 
 
 @dataclass

@@ -1156,7 +1156,19 @@ class AftersalesStats(graphene.ObjectType):
 # The analytics page -----------------------------------------------------------------
 
 
-class AftersalesDailyNumbers(graphene.Scalar):
+class AnswerOnlyScalar(graphene.Scalar):
+    """A scalar that is only ever answered, never given as input."""
+
+    @staticmethod
+    def parse_value(_value):
+        return None
+
+    @staticmethod
+    def parse_literal(_node):
+        return None
+
+
+class AftersalesDailyNumbers(AnswerOnlyScalar):
     """One number per day of the period, in order: a JSON list of numbers (counts
     whole, amounts decimal). A scalar, so a year of days is written in one step
     rather than one field at a time."""
@@ -1165,30 +1177,14 @@ class AftersalesDailyNumbers(graphene.Scalar):
     def serialize(values):
         return [value if isinstance(value, int) else float(value) for value in values]
 
-    @staticmethod
-    def parse_value(_value):
-        return None  # an answer only
 
-    @staticmethod
-    def parse_literal(_node):
-        return None
-
-
-class AftersalesDays(graphene.Scalar):
+class AftersalesDays(AnswerOnlyScalar):
     """Every day of the period, in order: a JSON list of ISO dates (a scalar, so a
     year of days is written in one step)."""
 
     @staticmethod
     def serialize(days):
         return [day.isoformat() for day in days]
-
-    @staticmethod
-    def parse_value(_value):
-        return None  # an answer only
-
-    @staticmethod
-    def parse_literal(_node):
-        return None
 
 
 class AftersalesTypeSeries(graphene.ObjectType):
