@@ -238,6 +238,24 @@ def refund_transaction_since(payment, since, amount: Decimal, exclude=()):
     return payments.refund_transaction_since(payment, since, amount, exclude)
 
 
+PRODUCTS = """
+query AftersalesProducts($ids: [ID!], $first: Int) {
+  products(first: $first, filter: {ids: $ids}) { edges { node { id } } }
+}
+"""
+
+
+def existing_product_refs(product_refs: Iterable[str]) -> set:
+    """Which of these products still exist (a hundred per call to Saleor)."""
+    references = sorted({reference for reference in product_refs if reference})
+    found = set()
+    for start in range(0, len(references), 100):
+        chunk = references[start : start + 100]
+        data = client.ask(current_shop(), PRODUCTS, {"ids": chunk, "first": len(chunk)})
+        found |= {edge["node"]["id"] for edge in data["products"]["edges"]}
+    return found
+
+
 def order_refunded(payment, amount: Decimal, user) -> None:
     """Nothing to add: Saleor records and announces the refund itself (orderRefund;
     the payment app's report on the granted refund)."""
