@@ -43,11 +43,20 @@ def _secured(response, headers=SECURITY_HEADERS):
     return response
 
 
+# What each page loads after common.js: the console's analytics view draws its
+# charts with charts.js, in analytics.js.
+SCRIPTS = {"console.js": ("charts.js", "analytics.js", "console.js")}
+
+
 def page(request, script: str, *, saleor_api="", app_id="", headers=SECURITY_HEADERS):
     """A page: ``saleor_api`` is where it signs in and reads the shopper's
     orders (this origin's /graphql/ when empty, as on Saleor 2.10); ``app_id``
     the app whose Dashboard token the desk works with (the Saleor 3.23 app)."""
-    context = {"script": script, "saleor_api": saleor_api, "app_id": app_id}
+    context = {
+        "scripts": SCRIPTS.get(script, (script,)),
+        "saleor_api": saleor_api,
+        "app_id": app_id,
+    }
     return _secured(render(request, "aftersales/page.html", context), headers)
 
 

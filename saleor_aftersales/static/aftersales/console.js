@@ -37,13 +37,25 @@ const desk = {
   sort: "CREATED_AT:DESC",
   // The open claim lives in the address, so a reload or a shared link keeps it.
   claimId: decodeURIComponent((location.hash.match(/^#claim=(.+)$/) || [])[1] || "") || null,
+  // The analytics view (analytics.js) also lives in the address, and so do the
+  // queue's filters a chart's bar opened it with.
+  view: location.hash.startsWith("#analytics") ? "analytics" : "queue",
+  extra: queueFilterFromAddress(),
+  extraNames: {},
   notice: null,
 };
 
+function queueFilterFromAddress() {
+  const found = location.hash.match(/^#queue\?filter=(.+)$/);
+  try { return found ? JSON.parse(decodeURIComponent(found[1])) : null; } catch (e) { return null; }
+}
+
 function openClaim(id) {
   desk.claimId = id;
+  desk.view = "queue";
   desk.notice = null;
-  history.replaceState(null, "", id ? `#claim=${encodeURIComponent(id)}` : location.pathname);
+  const queue = desk.extra ? `#queue?filter=${encodeURIComponent(JSON.stringify(desk.extra))}` : location.pathname;
+  history.replaceState(null, "", id ? `#claim=${encodeURIComponent(id)}` : queue);
   render();
 }
 
@@ -55,11 +67,13 @@ function render() {
   const main = el("main", { id: "view" });
   app.replaceChildren(el("header", {}, el("h1", {}, t("console")), el("nav", {},
     desk.token ? el("button", { type: "button", class: "link", id: "nav-queue", onclick: () => openClaim(null) }, t("queue")) : null,
+    desk.token ? el("button", { type: "button", class: "link", id: "nav-analytics", onclick: openAnalytics }, t("analytics")) : null,
     desk.token ? el("button", { type: "button", class: "link", id: "sign-out", onclick: signOut }, t("signOut")) : null,
     languageSwitcher(render))), main);
   if (desk.notice) put(main, el("p", { class: "notice", role: "status" }, desk.notice));
   if (!desk.token) signInView(main);
   else if (desk.claimId) claimView(main);
+  else if (desk.view === "analytics") analyticsView(main);
   else queueView(main);
 }
 
@@ -119,7 +133,8 @@ async function queueView(main) {
       el("option", { value: "CREATED_AT:DESC", selected: desk.sort === "CREATED_AT:DESC" }, t("newest")),
       el("option", { value: "RESOLUTION_DUE_AT:ASC", selected: desk.sort === "RESOLUTION_DUE_AT:ASC" }, t("dueFirst")))),
     el("button", { type: "submit" }, t("search"))));
-  const filter = {};
+  put(main, filterChips());
+  const filter = Object.assign({}, desk.extra || {});
   if (f.status) filter.status = [f.status];
   if (f.type) filter.type = [f.type];
   if (f.overdue) filter.overdue = true;
@@ -130,7 +145,8 @@ async function queueView(main) {
   try {
     const data = await call(QUEUE, { filter, sort: { field, direction } });
     const rows = data.aftersalesRequests.edges.map((e) => e.node);
-    holder.replaceChildren(rows.length ? el("table", {}, el("thead", {}, el("tr", {},
+    const total = data.aftersalesRequests.totalCount;
+    holder.replaceChildren(el("p", { class: "meta", id: "queue-count", "data-count": total }, t("claimsFound", { count: total })), rows.length ? el("table", {}, el("thead", {}, el("tr", {},
       [t("claim"), t("type"), t("status"), t("customer"), t("created"), t("due"), t("assignee")].map((h) => el("th", {}, h)))),
     el("tbody", {}, rows.map((c) => el("tr", { class: c.isOverdue ? "overdue" : "", "data-number": c.number },
       el("td", {}, el("button", { type: "button", class: "link open-claim", onclick: () => openClaim(c.id) }, c.number)),
