@@ -146,6 +146,54 @@ def test_the_charts_draw_what_the_api_answers_in_english_and_chinese(
     assert page.problems == []
 
 
+def test_a_reason_bar_opens_the_queue_of_its_claims(
+    browser, live_server, staff_api, month_of_claims  # noqa: F811
+):
+    page = open_analytics(browser, live_server.url)
+    bar = "#chart-reasons [data-series=units][data-key=CHANGED_MIND]"
+    units = int(page.get_attribute(bar, "data-value"))
+    assert units == 1  # one claim of one unit
+    page.click(bar)
+    page.wait_for_selector("#queue-count")
+    assert page.url.split("#")[1].startswith("queue?filter=")
+    assert int(page.get_attribute("#queue-count", "data-count")) == units
+    assert page.locator("#queue tbody tr").count() == units
+    chips = page.inner_text("#active-filters")
+    assert "Reason: Changed my mind" in chips and "Created: " in chips
+    # Without the reason, November's three claims.
+    page.click("#active-filters [data-filter=reason] button")
+    wait_until(
+        page,
+        "!document.querySelector('[data-filter=reason]')"
+        " && document.querySelector('#queue-count')?.dataset.count === '3'",
+    )
+    # The address kept the filter: a reload shows the same queue.
+    page.reload()
+    page.wait_for_selector("#queue-count")
+    assert page.get_attribute("#queue-count", "data-count") == "3"
+    assert page.locator("[data-filter=created]").count() == 1
+    assert page.problems == []
+
+
+def test_export_claims_downloads_the_views_claims(
+    browser, live_server, staff_api, month_of_claims  # noqa: F811
+):
+    page = open_analytics(browser, live_server.url)
+    # Returns only: the file holds November's two returns, not the repair.
+    page.uncheck("#analytics-types input[value=REPAIR]")
+    page.uncheck("#analytics-types input[value=EXCHANGE]")
+    page.wait_for_selector("#analytics[data-loaded] #chart-ratings svg")
+    assert "types=RETURN" in page.url
+    assert page.is_disabled("#analytics-types input[value=RETURN]")  # the last one
+    with page.expect_download() as download:
+        page.click("#export-claims")
+    content = open(download.value.path(), encoding="utf-8-sig").read()
+    rows = list(csv.DictReader(io.StringIO(content)))
+    assert sorted(r["type"] for r in rows) == ["RETURN", "RETURN"]
+    assert page.get_attribute("#tiles [data-key=claims]", "data-value") == "2"
+    assert page.problems == []
+
+
 def test_a_charts_csv_is_its_data(
     browser, live_server, staff_api, month_of_claims  # noqa: F811
 ):
