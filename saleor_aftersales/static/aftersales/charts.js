@@ -72,7 +72,8 @@ function clickable(node, onClick) {
 }
 
 function chartFrame(width, height, title) {
-  const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "img",
+  // A group, not an image: its bars and points are reachable (and clickable).
+  const root = svg("svg", { width, height, viewBox: `0 0 ${width} ${height}`, role: "group",
     "aria-label": title, class: "chart-svg", "font-size": 12, fill: CHART_TEXT });
   const defs = svg("defs");
   root.append(svg("title", {}, title), defs);
