@@ -56,3 +56,79 @@ def test_a_shopper_is_not_let_into_the_desk(
     sign_in(console, "buyer@example.com", "buyer")
     console.wait_for_selector("#signin-errors .error")
     assert console.locator("#queue").count() == 0
+
+
+ANALYTICS = """
+query($period: DateRangeInput) {
+  aftersalesAnalytics(period: $period) {
+    days channels openedPerDay { type counts } reasons { reason units }
+  }
+}
+"""
+
+
+def test_the_apps_console_draws_its_analytics_from_the_api(
+    browser, saleor, installed, buyers_order, people, app_url, pages_closed_before_flush
+):
+    from datetime import date, timedelta
+
+    from .test_api import CREATE, app_graphql
+    from .test_identity import dashboard_token
+
+    line_id = buyers_order["lines"][0]["id"]
+    _, answer = app_graphql(
+        app_url,
+        CREATE,
+        {
+            "input": {
+                "order": buyers_order["id"],
+                "lines": [{"orderLine": line_id, "quantity": 2, "reason": "DEFECTIVE"}],
+            }
+        },
+        token=people["buyer"],
+    )
+    assert answer["data"]["returnRequestCreate"]["errors"] == [], answer
+    # The week up to today (the browser's, as the page's "last 7 days").
+    today = date.today()
+    period = {"gte": str(today - timedelta(days=6)), "lte": str(today)}
+    token = dashboard_token(saleor, installed, saleor.staff_token)
+    _, answer = app_graphql(app_url, ANALYTICS, {"period": period}, token=token)
+    # aftersalesAnalytics ranks products by return rate, asking the host which
+    # products still exist (port.Shop.existing_product_refs): the app's host has
+    # no such operation yet and the query answers "can't do that yet". Until it
+    # has, nothing here can be drawn; from then on the test checks the page.
+    if "existing_product_refs" in str(answer.get("errors")):
+        pytest.xfail("the app's host has no existing_product_refs yet")
+    assert "errors" not in answer, answer
+    expected = answer["data"]["aftersalesAnalytics"]
+    assert expected["reasons"] == [{"reason": "DEFECTIVE", "units": 2}]
+
+    console = open_page(
+        browser,
+        f"{app_url}/aftersales/console/"
+        f"#analytics?from={period['gte']}&to={period['lte']}",
+    )
+    sign_in(console, "admin@example.com", "admin")
+    console.wait_for_selector("#analytics[data-loaded] #chart-reasons svg")
+    assert console.input_value("#period") == "7"
+    drawn = console.evaluate(
+        "[...document.querySelectorAll('#chart-opened .plot [data-series]')]"
+        ".map((n) => [n.dataset.series, n.dataset.key, Number(n.dataset.value)])"
+    )
+    assert drawn == [
+        [s["type"], day, count]
+        for s in expected["openedPerDay"]
+        for day, count in zip(expected["days"], s["counts"])
+    ]
+    assert sum(n for _, _, n in drawn) == 1
+    assert (
+        console.get_attribute(
+            "#chart-reasons [data-series=units][data-key=DEFECTIVE]", "data-value"
+        )
+        == "2"
+    )
+    # Saleor 3.23 has channels: the view lets staff pick one.
+    assert expected["channels"] and console.locator("#channel option").count() == (
+        len(expected["channels"]) + 1
+    )
+    assert console.problems == []
