@@ -364,7 +364,7 @@ function refundCharts(data) {
 }
 
 function ratingsChart(data) {
-  const categories = data.ratings.map((r) => ({ key: String(r.rating), label: "★".repeat(r.rating), title: `${t("rating")}: ${r.rating}` }));
+  const categories = data.ratings.map((r) => ({ key: String(r.rating), label: `${r.rating} ★`, title: `${t("rating")}: ${r.rating}` }));
   const series = [{ name: "count", label: t("count"), values: data.ratings.map((r) => r.count), color: OKABE_ITO.sky, pattern: "solid" }];
   const rows = [[t("rating"), t("count")], ...data.ratings.map((r) => [String(r.rating), r.count])];
   return chartCard("chart-ratings", t("ratingDistribution"), rows, (width) => barChart({ width, height: 180, title: t("ratingDistribution"),
