@@ -93,12 +93,6 @@ def test_the_apps_console_draws_its_analytics_from_the_api(
     period = {"gte": str(today - timedelta(days=6)), "lte": str(today)}
     token = dashboard_token(saleor, installed, saleor.staff_token)
     _, answer = app_graphql(app_url, ANALYTICS, {"period": period}, token=token)
-    # aftersalesAnalytics ranks products by return rate, asking the host which
-    # products still exist (port.Shop.existing_product_refs): the app's host has
-    # no such operation yet and the query answers "can't do that yet". Until it
-    # has, nothing here can be drawn; from then on the test checks the page.
-    if "existing_product_refs" in str(answer.get("errors")):
-        pytest.xfail("the app's host has no existing_product_refs yet")
     assert "errors" not in answer, answer
     expected = answer["data"]["aftersalesAnalytics"]
     assert expected["reasons"] == [{"reason": "DEFECTIVE", "units": 2}]
