@@ -136,8 +136,8 @@ function barChart(opts) {
       const raw = series.raw ? series.raw[i] : series.values[i];
       const bar = svg("rect", {
         class: "bar", x: x.toFixed(2), width: barWidth.toFixed(2), y: y(base + value).toFixed(2),
-        height: Math.max(y(base) - y(base + value), 0).toFixed(2), fill, stroke: value ? "#fff" : "none",
-        "stroke-width": value ? 0.5 : 0, "data-series": series.name, "data-key": category.key, "data-value": raw,
+        height: Math.max(y(base) - y(base + value), 0).toFixed(2), fill, stroke: value && barWidth >= 4 ? "#fff" : "none",
+        "stroke-width": value && barWidth >= 4 ? 0.5 : 0, "data-series": series.name, "data-key": category.key, "data-value": raw,
       }, svg("title", {}, `${category.title || category.label} · ${series.label}: ${format(value)}`));
       group.append(opts.onClick && value ? clickable(bar, () => opts.onClick(series, category, raw)) : bar);
     });
