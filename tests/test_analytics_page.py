@@ -175,6 +175,39 @@ def test_a_reason_bar_opens_the_queue_of_its_claims(
     assert page.problems == []
 
 
+def test_a_days_and_a_products_bars_open_the_queue_of_their_claims(
+    browser, live_server, staff_api, month_of_claims  # noqa: F811
+):
+    page = open_analytics(browser, live_server.url)
+    # Returns opened on 2 November: C1 and C2.
+    bar = "#chart-opened .plot [data-series=RETURN][data-key='2026-11-02']"
+    assert page.get_attribute(bar, "data-value") == "2"
+    page.click(bar)
+    page.wait_for_selector("#queue-count")
+    assert page.get_attribute("#queue-count", "data-count") == "2"
+    chips = page.inner_text("#active-filters")
+    assert "Type: Return" in chips and "Created: 2 Nov 2026" in chips
+
+    # The product two units of which came back (C1): one claim.
+    page.click("#nav-analytics")
+    page.wait_for_selector("#analytics[data-loaded] #chart-return-rates svg")
+    p1 = month_of_claims["p1"]
+    bars = page.locator("#chart-return-rates .plot [data-series=ratePercent]")
+    assert bars.count() == 2
+    product = bars.first.get_attribute("data-key")
+    assert float(bars.first.get_attribute("data-value")) == 66.67
+    page.click(f"#chart-return-rates .plot [data-key='{product}']")
+    page.wait_for_selector("#queue-count")
+    assert page.get_attribute("#queue-count", "data-count") == "1"
+    assert f"Product: {p1.name}" in page.inner_text("#active-filters")
+    # A reload keeps the filter and the product's name on its chip.
+    page.reload()
+    page.wait_for_selector("#queue-count")
+    assert page.get_attribute("#queue-count", "data-count") == "1"
+    assert f"Product: {p1.name}" in page.inner_text("#active-filters")
+    assert page.problems == []
+
+
 def test_export_claims_downloads_the_views_claims(
     browser, live_server, staff_api, month_of_claims  # noqa: F811
 ):

@@ -126,7 +126,7 @@ function openQueueWith(filter, names) {
   desk.view = "queue";
   desk.claimId = null;
   desk.notice = null;
-  history.replaceState(null, "", `#queue?filter=${encodeURIComponent(JSON.stringify(filter))}`);
+  history.replaceState(null, "", queueAddress());
   render();
 }
 

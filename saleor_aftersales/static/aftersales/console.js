@@ -40,21 +40,30 @@ const desk = {
   // The analytics view (analytics.js) also lives in the address, and so do the
   // queue's filters a chart's bar opened it with.
   view: location.hash.startsWith("#analytics") ? "analytics" : "queue",
-  extra: queueFilterFromAddress(),
-  extraNames: {},
+  extra: queueFilterFromAddress("filter"),
+  extraNames: queueFilterFromAddress("names") || {},
   notice: null,
 };
 
-function queueFilterFromAddress() {
-  const found = location.hash.match(/^#queue\?filter=(.+)$/);
-  try { return found ? JSON.parse(decodeURIComponent(found[1])) : null; } catch (e) { return null; }
+// The queue's filter from a chart (``filter``) and the names its chips show
+// (``names``: a product's), as the address keeps them.
+function queueFilterFromAddress(part) {
+  if (!location.hash.startsWith("#queue?")) return null;
+  const value = new URLSearchParams(location.hash.slice("#queue?".length)).get(part);
+  try { return value ? JSON.parse(value) : null; } catch (e) { return null; }
+}
+
+function queueAddress() {
+  const query = new URLSearchParams({ filter: JSON.stringify(desk.extra) });
+  if (Object.keys(desk.extraNames || {}).length) query.set("names", JSON.stringify(desk.extraNames));
+  return `#queue?${query}`;
 }
 
 function openClaim(id) {
   desk.claimId = id;
   desk.view = "queue";
   desk.notice = null;
-  const queue = desk.extra ? `#queue?filter=${encodeURIComponent(JSON.stringify(desk.extra))}` : location.pathname;
+  const queue = desk.extra ? queueAddress() : location.pathname;
   history.replaceState(null, "", id ? `#claim=${encodeURIComponent(id)}` : queue);
   render();
 }
