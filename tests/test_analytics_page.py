@@ -205,6 +205,21 @@ def test_a_days_and_a_products_bars_open_the_queue_of_their_claims(
     page.wait_for_selector("#queue-count")
     assert page.get_attribute("#queue-count", "data-count") == "1"
     assert f"Product: {p1.name}" in page.inner_text("#active-filters")
+
+    # C1's refund on 3 November, and C1's rating of 4.
+    for bar, chip in [
+        (
+            "#chart-refunds-USD .plot [data-series=REFUND][data-key='2026-11-03']",
+            "Refund method: Original payment",
+        ),
+        ("#chart-ratings .plot [data-key='4']", "Rating: 4"),
+    ]:
+        page.click("#nav-analytics")
+        page.wait_for_selector("#analytics[data-loaded] #chart-ratings svg")
+        page.click(bar)
+        page.wait_for_selector("#queue-count")
+        assert page.get_attribute("#queue-count", "data-count") == "1"
+        assert chip in page.inner_text("#active-filters")
     assert page.problems == []
 
 
