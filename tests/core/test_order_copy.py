@@ -259,7 +259,7 @@ def test_units_sold_follow_the_copy_and_equal_a_rebuild():
     assert units_sold() == expected
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_copies_of_a_new_order_racing_count_its_units_once():
     from saleor_aftersales import rollups
 
